@@ -1,0 +1,53 @@
+// What every command gets from the global options, and the few ways a command
+// talks to the user: results on stdout (text or --json), progress and notes on
+// stderr (silenced by --quiet), details with --verbose.
+
+import type { Command } from 'commander';
+
+export interface GlobalOptions {
+  sysroot: string;
+  repo?: string;
+  os?: string;
+  json: boolean;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+export class Output {
+  constructor(readonly options: GlobalOptions) {}
+
+  get json(): boolean {
+    return this.options.json;
+  }
+
+  /** A command's result as data; only with --json. */
+  data(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /** A line of the command's human-readable result (not printed with --json). */
+  result(line: string): void {
+    if (!this.options.json) process.stdout.write(line + '\n');
+  }
+
+  /** Progress and notes, on stderr so that stdout stays parseable. */
+  info(line: string): void {
+    if (!this.options.quiet && !this.options.json) process.stderr.write(line + '\n');
+  }
+
+  verbose(line: string): void {
+    if (this.options.verbose) process.stderr.write(line + '\n');
+  }
+}
+
+export function contextOf(command: Command): Output {
+  const o = command.optsWithGlobals() as Partial<GlobalOptions>;
+  return new Output({
+    sysroot: o.sysroot ?? '/',
+    ...(o.repo !== undefined ? { repo: o.repo } : {}),
+    ...(o.os !== undefined ? { os: o.os } : {}),
+    json: o.json ?? false,
+    verbose: o.verbose ?? false,
+    quiet: o.quiet ?? false,
+  });
+}

@@ -1,0 +1,53 @@
+// deblayer deb extract FILE.deb DIR [--layer]: unpack the raw tree as dpkg-deb -x
+// does, or the OSTree layer tree deblayer commits (with its tmpfiles lines).
+
+import type { Command } from 'commander';
+import { openDeb, readDebControl } from '../deb/index.js';
+import { archiveName } from '../deb/listing.js';
+import { unpackLayer, unpackRaw } from '../compose/unpack.js';
+import { formatTmpfilesLine } from '../compose/tmpfiles.js';
+import { contextOf } from './context.js';
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function register(deb: Command): void {
+  deb
+    .command('extract')
+    .description('unpack a package into a directory (like dpkg-deb -x), or as an OSTree layer with --layer')
+    .argument('<file>', 'the .deb file')
+    .argument('<dir>', 'target directory (created if missing)')
+    .option('--layer', 'rewrite the tree for OSTree: /etc to /usr/etc, /var and other state to tmpfiles.d lines')
+    .action(async (file: string, dir: string, opts: { layer?: boolean }, cmd: Command) => {
+      const out = contextOf(cmd);
+      const layout = openDeb(file);
+      const onEntry = out.options.verbose ? (e: Parameters<typeof archiveName>[0]) => out.verbose(archiveName(e)) : undefined;
+      const started = performance.now();
+      if (!opts.layer) {
+        const stats = await unpackRaw(layout, dir, onEntry ? { onEntry } : {});
+        const secs = ((performance.now() - started) / 1000).toFixed(2);
+        if (out.json) out.data({ file, target: dir, layer: false, ...stats });
+        else out.info(`Unpacked ${file} into ${dir}: ${stats.entries} entries, ${size(stats.bytes)} in ${secs}s`);
+        return;
+      }
+      const control = await readDebControl(layout);
+      const manifest = await unpackLayer(layout, control, dir, onEntry ? { onEntry } : {});
+      const secs = ((performance.now() - started) / 1000).toFixed(2);
+      if (out.json) {
+        out.data({ file, target: dir, layer: true, ...manifest, tmpfiles: manifest.tmpfiles.map(formatTmpfilesLine) });
+        return;
+      }
+      const f = control.fields;
+      out.info(
+        `Unpacked ${f.package} ${f.version} (${f.architecture}) as an OSTree layer into ${dir}: ` +
+          `${manifest.stats.entries} entries, ${size(manifest.stats.bytes)} in ${secs}s`,
+      );
+      if (manifest.tmpfilesConf) {
+        out.info(`${manifest.tmpfiles.length} tmpfiles.d lines recreate its content outside /usr: /${manifest.tmpfilesConf}`);
+        for (const line of manifest.tmpfiles) out.verbose(`  ${formatTmpfilesLine(line)}`);
+      }
+    });
+}

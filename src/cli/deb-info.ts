@@ -1,0 +1,68 @@
+// deblayer deb info FILE.deb: the package's control information, like dpkg-deb -I.
+
+import type { Command } from 'commander';
+import { openDeb, readDebControl, type DebControl, type DebLayout } from '../deb/index.js';
+import { contextOf } from './context.js';
+
+function lineCount(data: Buffer): number {
+  let n = 0;
+  for (const b of data) if (b === 0x0a) n++;
+  return n;
+}
+
+function interpreter(data: Buffer): string {
+  const first = data.subarray(0, 256).toString('latin1').split('\n')[0] ?? '';
+  return first.startsWith('#!') ? first : '';
+}
+
+/** The same layout as dpkg-deb -I, so the two can be compared by eye. */
+function humanInfo(layout: DebLayout, control: DebControl): string[] {
+  const out = [
+    ` new Debian package, version ${layout.formatVersion}.`,
+    ` size ${layout.size} bytes: control archive=${layout.control.size} bytes.`,
+  ];
+  const members = [...control.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const f of members) {
+    const exec = f.mode & 0o111 ? '*' : ' ';
+    out.push(
+      `${String(f.data.length).padStart(7)} bytes, ${String(lineCount(f.data)).padStart(5)} lines   ${exec}  ${f.name.padEnd(20)} ${interpreter(f.data)}`.trimEnd(),
+    );
+  }
+  for (const line of control.controlText.replace(/\n+$/, '').split('\n')) out.push(` ${line}`);
+  return out;
+}
+
+export function jsonInfo(layout: DebLayout, control: DebControl): object {
+  return {
+    file: layout.file,
+    size: layout.size,
+    format: layout.formatVersion,
+    controlMember: { name: layout.control.name, size: layout.control.size, compression: layout.control.compression },
+    dataMember: { name: layout.data.name, size: layout.data.size, compression: layout.data.compression },
+    control: control.fields,
+    members: control.files.map((f) => ({
+      name: f.name,
+      mode: f.mode.toString(8).padStart(4, '0'),
+      size: f.data.length,
+      lines: lineCount(f.data),
+    })),
+    scripts: Object.keys(control.scripts),
+    conffiles: control.conffiles,
+    triggers: control.triggers,
+    md5sums: control.md5sums.size,
+  };
+}
+
+export function register(deb: Command): void {
+  deb
+    .command('info')
+    .description('show the control information of a package (like dpkg-deb -I)')
+    .argument('<file>', 'the .deb file')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const out = contextOf(cmd);
+      const layout = openDeb(file);
+      const control = await readDebControl(layout);
+      if (out.json) out.data(jsonInfo(layout, control));
+      else for (const line of humanInfo(layout, control)) out.result(line);
+    });
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// The deblayer command line: global options, one file per command, and the one
+// place where errors become a line on stderr and an exit status.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { DeblayerError } from '../errors.js';
+import { register as registerDebInfo } from './deb-info.js';
+import { register as registerDebContents } from './deb-contents.js';
+import { register as registerDebExtract } from './deb-extract.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('deblayer')
+    .description('Layer Debian packages onto immutable OSTree-based Debian systems, rpm-ostree style')
+    .version(pkg.version, '-V, --version', 'print the version and exit')
+    .addOption(new Option('--sysroot <dir>', 'operate on the OSTree sysroot at DIR').default('/'))
+    .addOption(new Option('--repo <dir>', 'OSTree repository (default: SYSROOT/ostree/repo)'))
+    .addOption(new Option('--os <name>', 'OSTree stateroot (OS name) to operate on'))
+    .option('--json', 'print results as JSON on stdout', false)
+    .option('-v, --verbose', 'print details, and full context on errors', false)
+    .option('-q, --quiet', 'print only errors', false)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(`deblayer: ${str}`) })
+    .exitOverride();
+
+  const deb = program
+    .command('deb')
+    .description('inspect and unpack Debian binary packages (.deb files)')
+    .exitOverride();
+  registerDebInfo(deb);
+  registerDebContents(deb);
+  registerDebExtract(deb);
+  for (const sub of deb.commands) sub.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version "fail" with code 0; real usage errors were already printed.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof DeblayerError) {
+      process.stderr.write(`deblayer: error: ${err.message}\n`);
+      if (verbose) {
+        if (err.detail) process.stderr.write(`${err.detail}\n`);
+        if (err.cause instanceof Error) process.stderr.write(`caused by: ${err.cause.stack ?? err.cause.message}\n`);
+      }
+      return err.exitCode;
+    }
+    // A bug, not a user error: say so, keep it to one line unless asked.
+    const e = err as Error;
+    process.stderr.write(`deblayer: internal error: ${e?.message ?? String(err)}\n`);
+    if (verbose && e?.stack) process.stderr.write(`${e.stack}\n`);
+    return 70;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`deblayer: internal error: ${String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

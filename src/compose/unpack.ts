@@ -1,0 +1,145 @@
+// Unpacking a package's data.tar into a directory: raw (what dpkg-deb -x
+// produces) or as an OSTree layer (relocated by LayerRewriter, with a
+// tmpfiles.d fragment and the manifest the dpkg database needs later).
+
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { readDataEntries, type Conffile, type DebControl, type DebEntry, type DebLayout } from '../deb/index.js';
+import { DeblayerError, LayerMappingError } from '../errors.js';
+import { LayerRewriter, type Placement } from './layer-rewrite.js';
+import { formatTmpfilesConf, type TmpfilesLine } from './tmpfiles.js';
+import { TreeWriter } from './tree-writer.js';
+
+export interface UnpackOptions {
+  /** Called for every entry before it is written (for -v listings). */
+  onEntry?: (entry: DebEntry) => void;
+}
+
+export interface UnpackStats {
+  entries: number;
+  /** Bytes of regular-file content written. */
+  bytes: number;
+}
+
+function prepareTarget(target: string): string {
+  try {
+    mkdirSync(target, { recursive: true });
+    const real = realpathSync(target);
+    if (!statSync(real).isDirectory()) throw new DeblayerError(`${target}: not a directory`);
+    return real;
+  } catch (err) {
+    if (err instanceof DeblayerError) throw err;
+    throw new DeblayerError(`${target}: cannot use as target directory: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Unpack exactly as `dpkg-deb -x` would (modes, numeric owners as root, mtimes, hardlinks). */
+export async function unpackRaw(layout: DebLayout, target: string, options: UnpackOptions = {}): Promise<UnpackStats> {
+  const writer = new TreeWriter(prepareTarget(target), layout.file);
+  const stats: UnpackStats = { entries: 0, bytes: 0 };
+  for await (const { entry, body } of readDataEntries(layout)) {
+    options.onEntry?.(entry);
+    await writer.write(entry.path, entry, body);
+    stats.entries++;
+    stats.bytes += entry.size;
+  }
+  writer.finish();
+  return stats;
+}
+
+export interface LayerManifest {
+  package: string;
+  version: string;
+  architecture: string;
+  /** Original paths as dpkg lists them in info/PACKAGE.list: '/.', '/usr', '/usr/bin/foo', ... */
+  files: string[];
+  /** Original absolute path -> md5 (the package's md5sums, or computed while unpacking when it has none). */
+  md5sums: Record<string, string>;
+  conffiles: Conffile[];
+  /** Lines recreating what the commit cannot carry; also written to `tmpfilesConf`. */
+  tmpfiles: TmpfilesLine[];
+  /** Path of the tmpfiles.d fragment inside the layer tree, when there are lines. */
+  tmpfilesConf?: string;
+  stats: UnpackStats;
+}
+
+export function tmpfilesConfPath(packageName: string): string {
+  return `usr/lib/tmpfiles.d/deblayer-${packageName}.conf`;
+}
+
+/** Unpack a package as an OSTree layer tree: see layer-rewrite.ts for the mapping. */
+export async function unpackLayer(
+  layout: DebLayout,
+  control: DebControl,
+  target: string,
+  options: UnpackOptions = {},
+): Promise<LayerManifest> {
+  const pkg = control.fields.package;
+  const writer = new TreeWriter(prepareTarget(target), layout.file);
+  const rewriter = new LayerRewriter(pkg);
+  const placed = new Map<string, Placement>();
+  const computeMd5 = control.md5sums.size === 0;
+  const computed: Record<string, string> = {};
+  const files: string[] = [];
+  const stats: UnpackStats = { entries: 0, bytes: 0 };
+  let newest = 0;
+  for await (const { entry, body } of readDataEntries(layout)) {
+    options.onEntry?.(entry);
+    files.push(entry.path === '' ? '/.' : `/${entry.path}`);
+    newest = Math.max(newest, entry.mtime);
+    const placement = rewriter.place(entry);
+    if (entry.type !== 'directory') placed.set(entry.path, placement);
+    stats.entries++;
+    stats.bytes += entry.size;
+    if (placement.kind === 'host') {
+      body.resume();
+      continue;
+    }
+    let linkTo: string | undefined;
+    if (entry.type === 'hardlink') {
+      const target = placed.get(entry.linkTarget!);
+      if (target?.kind === 'host') {
+        throw new LayerMappingError(pkg, entry.path, `hardlink to '/${entry.linkTarget}', which the layer does not carry as a file`);
+      }
+      linkTo = target?.path ?? entry.linkTarget;
+    }
+    const md5 = await writer.write(placement.path, entry, body, { md5: computeMd5, ...(linkTo ? { linkTo } : {}) });
+    if (md5 !== undefined) computed[`/${entry.path}`] = md5;
+  }
+  const manifest: LayerManifest = {
+    package: pkg,
+    version: control.fields.version,
+    architecture: control.fields.architecture,
+    files,
+    md5sums: computeMd5 ? computed : Object.fromEntries(control.md5sums),
+    conffiles: control.conffiles,
+    tmpfiles: rewriter.tmpfiles,
+    stats,
+  };
+  if (rewriter.tmpfiles.length > 0) {
+    const conf = tmpfilesConfPath(pkg);
+    const text = Buffer.from(
+      formatTmpfilesConf(`Written by deblayer for ${pkg} ${control.fields.version}: content the package ships outside /usr.`, rewriter.tmpfiles),
+    );
+    const confEntry: DebEntry = {
+      path: conf,
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      uname: 'root',
+      gname: 'root',
+      size: text.length,
+      mtime: newest,
+    };
+    const body = Object.assign(
+      (async function* () {
+        yield text;
+      })(),
+      { resume: () => undefined },
+    );
+    await writer.write(conf, confEntry, body);
+    manifest.tmpfilesConf = conf;
+  }
+  writer.finish();
+  return manifest;
+}

@@ -1,0 +1,60 @@
+// Streams the entries of one tar member of a .deb: file bytes -> decompressor
+// -> tar-stream. The consumer gets each entry with its body and must read the
+// body before asking for the next one; backpressure then keeps memory bounded.
+
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import tar, { type Header } from 'tar-stream';
+import type { TarMember } from './layout.js';
+import { entryFromHeader, type DebEntry } from './entry.js';
+import { DebFormatError, DeblayerError } from '../errors.js';
+import { createDecompressor } from './compression.js';
+
+export interface TarItem {
+  entry: DebEntry;
+  /** The entry's data; must be consumed (or drained) before the next item. */
+  body: AsyncIterable<Buffer> & { resume(): unknown };
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+function describe(file: string, member: TarMember, err: unknown): DeblayerError {
+  if (err instanceof DeblayerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new DebFormatError(file, `corrupt member '${member.name}' (${member.compression}): ${message}`, { cause: err });
+}
+
+export async function* readTarMember(file: string, member: TarMember): AsyncGenerator<TarItem> {
+  const source: Readable = createReadStream(file, {
+    start: member.offset,
+    end: member.offset + member.size - 1,
+    highWaterMark: READ_CHUNK,
+  });
+  const extract = tar.extract();
+  const decompressor = createDecompressor(member.compression);
+  const streams = decompressor ? [source, decompressor, extract] : [source, extract];
+  // The pipeline's outcome is collected here and re-thrown after iteration, so
+  // a corrupt stream surfaces as a format error rather than an unhandled rejection.
+  let pipelineError: unknown;
+  const piped = (pipeline as (...s: unknown[]) => Promise<void>)(...streams).catch((err: unknown) => {
+    pipelineError = err;
+  });
+  let sawEnd = false;
+  try {
+    for await (const item of extract as unknown as AsyncIterable<{ header: Header }>) {
+      yield { entry: entryFromHeader(file, item.header), body: item as unknown as TarItem['body'] };
+    }
+    sawEnd = true;
+  } catch (err) {
+    throw describe(file, member, pipelineError ?? err);
+  } finally {
+    if (!sawEnd) {
+      source.destroy();
+      decompressor?.destroy();
+      extract.destroy();
+    }
+  }
+  await piped;
+  if (pipelineError !== undefined) throw describe(file, member, pipelineError);
+}

@@ -1,0 +1,81 @@
+// Every failure deblayer reports to a user is one of these. The message is the
+// one line the CLI prints; `detail` is what --verbose adds (a command's output,
+// an underlying errno, ...). Code outside src/cli throws these instead of
+// printing, so the CLI decides once how errors look.
+
+export class DeblayerError extends Error {
+  /** Extra context shown with --verbose. */
+  readonly detail: string | undefined;
+  /** Process exit status the CLI uses for this error. */
+  readonly exitCode: number;
+
+  constructor(message: string, options: { detail?: string; cause?: unknown; exitCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.detail = options.detail;
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** A .deb file that is not a well-formed Debian binary package. */
+export class DebFormatError extends DeblayerError {
+  constructor(
+    readonly file: string,
+    problem: string,
+    options: { detail?: string; cause?: unknown } = {},
+  ) {
+    super(`${file}: ${problem}`, options);
+  }
+}
+
+/** An archive entry that would land outside the target, or through a symlink. */
+export class UnsafePathError extends DeblayerError {
+  constructor(
+    readonly file: string,
+    readonly entry: string,
+    problem: string,
+  ) {
+    super(`${file}: refusing entry '${entry}': ${problem}`);
+  }
+}
+
+/** Package content that an OSTree commit cannot carry and deblayer cannot map. */
+export class LayerMappingError extends DeblayerError {
+  constructor(
+    readonly packageName: string,
+    readonly entry: string,
+    problem: string,
+  ) {
+    super(`package ${packageName}: cannot layer '/${entry}': ${problem}`);
+  }
+}
+
+/** A filesystem operation on the target tree failed. */
+export class UnpackError extends DeblayerError {
+  constructor(
+    readonly file: string,
+    readonly entry: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`${file}: cannot unpack '${entry}': ${reason}`, { cause });
+  }
+}
+
+/** An external program failed (wrapped by the module that runs it). */
+export class CommandError extends DeblayerError {
+  constructor(
+    readonly command: string,
+    message: string,
+    options: { detail?: string; cause?: unknown; exitCode?: number } = {},
+  ) {
+    super(`${command}: ${message}`, options);
+  }
+}
+
+/** Wrong use of the command line: unknown option, missing argument. */
+export class UsageError extends DeblayerError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
+}
