@@ -25,7 +25,7 @@ function humanInfo(layout: DebLayout, control: DebControl): string[] {
   for (const f of members) {
     const exec = f.mode & 0o111 ? '*' : ' ';
     out.push(
-      `${String(f.data.length).padStart(7)} bytes, ${String(lineCount(f.data)).padStart(5)} lines   ${exec}  ${f.name.padEnd(20)} ${interpreter(f.data)}`.trimEnd(),
+      ` ${String(f.data.length).padStart(7)} bytes, ${String(lineCount(f.data)).padStart(5)} lines   ${exec}  ${f.name.padEnd(20)} ${interpreter(f.data)}`,
     );
   }
   for (const line of control.controlText.replace(/\n+$/, '').split('\n')) out.push(` ${line}`);

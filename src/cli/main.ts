@@ -63,6 +63,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `deblayer deb contents x.deb | head`: a closed pipe ends the listing, quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

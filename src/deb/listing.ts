@@ -35,6 +35,31 @@ function localTime(seconds: number): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
 }
 
+const C_ESCAPES: Record<string, string> = { '\x07': 'a', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v', '\\': '\\' };
+
+/**
+ * GNU tar's default 'escape' quoting of names, as dpkg-deb -c shows them:
+ * C escapes for control characters, octal for bytes the locale cannot print.
+ */
+export function tarQuote(name: string, utf8Locale: boolean): string {
+  let out = '';
+  for (const ch of name) {
+    const esc = C_ESCAPES[ch];
+    if (esc) out += `\\${esc}`;
+    else if (ch.charCodeAt(0) < 0x20 || ch === '\x7f') out += `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
+    else if (ch.charCodeAt(0) > 0x7e && !utf8Locale) {
+      for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(8).padStart(3, '0')}`;
+    } else out += ch;
+  }
+  return out;
+}
+
+function localeIsUtf8(): boolean {
+  const env = process.env;
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  return /utf-?8/i.test(locale);
+}
+
 export function archiveName(entry: DebEntry): string {
   if (entry.path === '') return './';
   return `./${entry.path}${entry.type === 'directory' ? '/' : ''}`;
@@ -43,6 +68,7 @@ export function archiveName(entry: DebEntry): string {
 /** Formats entries one line at a time; keeps GNU tar's growing owner/size column. */
 export class ListingFormatter {
   private width = 19;
+  private readonly utf8 = localeIsUtf8();
 
   line(entry: DebEntry): string {
     const owner = `${entry.uname || entry.uid}/${entry.gname || entry.gid}`;
@@ -50,9 +76,9 @@ export class ListingFormatter {
       entry.type === 'char-device' || entry.type === 'block-device' ? `${entry.devMajor},${entry.devMinor}` : String(entry.size);
     const used = owner.length + 1 + size.length;
     if (used > this.width) this.width = used;
-    let line = `${modeString(entry)} ${owner} ${' '.repeat(this.width - used)}${size} ${localTime(entry.mtime)} ${archiveName(entry)}`;
-    if (entry.type === 'symlink') line += ` -> ${entry.linkTarget}`;
-    if (entry.type === 'hardlink') line += ` link to ./${entry.linkTarget}`;
+    let line = `${modeString(entry)} ${owner} ${' '.repeat(this.width - used)}${size} ${localTime(entry.mtime)} ${tarQuote(archiveName(entry), this.utf8)}`;
+    if (entry.type === 'symlink') line += ` -> ${tarQuote(entry.linkTarget!, this.utf8)}`;
+    if (entry.type === 'hardlink') line += ` link to ${tarQuote(`./${entry.linkTarget}`, this.utf8)}`;
     return line;
   }
 }
