@@ -43,7 +43,21 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   let sawEnd = false;
   try {
     for await (const item of extract as unknown as AsyncIterable<{ header: Header }>) {
-      yield { entry: entryFromHeader(file, item.header), body: item as unknown as TarItem['body'] };
+      const stream = item as unknown as TarItem['body'];
+      // A stream cut short fails while a body is read: report it as the
+      // member's corruption, not as a failure of whoever was reading.
+      const body = {
+        resume: () => stream.resume(),
+        async *[Symbol.asyncIterator]() {
+          try {
+            yield* stream;
+          } catch (err) {
+            await new Promise((resolve) => setImmediate(resolve));
+            throw describe(file, member, pipelineError ?? err);
+          }
+        },
+      };
+      yield { entry: entryFromHeader(file, item.header), body };
     }
     sawEnd = true;
   } catch (err) {
