@@ -1,0 +1,83 @@
+// The command line as users meet it: version, help, global options, usage
+// errors (exit 2), failures (exit 1, one line), --json output.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { deblayer } from './helpers/cli.js';
+
+const fixtures = inject('fixtures');
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('deblayer CLI', () => {
+  it('prints its version', async () => {
+    const r = await deblayer(['--version']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('documents the global options and commands in --help', async () => {
+    const r = await deblayer(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const opt of ['--sysroot <dir>', '--repo <dir>', '--os <name>', '--json', '-v, --verbose', '-q, --quiet', 'deb']) {
+      expect(r.stdout).toContain(opt);
+    }
+    const deb = await deblayer(['deb', '--help']);
+    for (const cmd of ['info', 'contents', 'extract']) expect(deb.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+  });
+
+  it('exits 2 with a usage message for unknown options, commands and missing arguments', async () => {
+    for (const args of [['--bogus'], ['deb', 'frobnicate'], ['deb', 'extract', 'only-one-arg.deb']]) {
+      const r = await deblayer(args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toMatch(/^deblayer: error: /);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('exits 1 with one line naming the file when it cannot be read', async () => {
+    const r = await deblayer(['deb', 'info', '/nonexistent/pkg.deb']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('deblayer: error: /nonexistent/pkg.deb: cannot open: no such file');
+    const v = await deblayer(['-v', 'deb', 'info', '/nonexistent/pkg.deb']);
+    expect(v.exitCode).toBe(1);
+    expect(v.stderr.split('\n').length).toBeGreaterThan(2);
+    expect(v.stderr).toContain('ENOENT');
+  });
+
+  it('gives deb info as JSON', async () => {
+    const r = await deblayer(['--json', 'deb', 'info', fixtures.all!.zstd!]);
+    expect(r.exitCode).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.control.package).toBe('deblayer-fixture-all');
+    expect(info.control.depends[0]).toEqual([{ name: 'libc6', op: '>=', version: '2.34' }]);
+    expect(info.dataMember).toMatchObject({ name: 'data.tar.zst', compression: 'zstd' });
+    expect(info.scripts.sort()).toEqual(['config', 'postinst', 'postrm', 'preinst', 'prerm']);
+    expect(info.conffiles).toHaveLength(2);
+  });
+
+  it('gives deb contents as JSON, one object per entry', async () => {
+    const r = await deblayer(['deb', 'contents', '--json', fixtures.minimal!.xz!]);
+    expect(r.exitCode).toBe(0);
+    const entries = JSON.parse(r.stdout) as { path: string; type: string; mode: string }[];
+    expect(entries.map((e) => e.path)).toEqual(['', 'usr', 'usr/share', 'usr/share/deblayer-fixture-minimal', 'usr/share/deblayer-fixture-minimal/readme']);
+    expect(entries[4]).toMatchObject({ type: 'file', mode: '0644', size: 8 });
+  });
+
+  it('reports progress on stderr, and nothing with --quiet', async () => {
+    const dir = `/tmp/deblayer-cli-${process.pid}`;
+    const r = await deblayer(['deb', 'extract', fixtures.minimal!.xz!, dir]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Unpacked .* into .*: 5 entries, 8 B in [\d.]+s$/);
+    const q = await deblayer(['-q', 'deb', 'extract', fixtures.minimal!.xz!, dir]);
+    expect(q.stderr).toBe('');
+    expect(q.exitCode).toBe(0);
+    await import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true }));
+  });
+
+  it('ends quietly when its output pipe is closed early', async () => {
+    const { execa } = await import('execa');
+    const r = await execa('sh', ['-c', `node ${new URL('../dist/cli/main.js', import.meta.url).pathname} deb contents "$1" | head -1`, 'sh', fixtures.all!.xz!], { reject: false });
+    expect(r.stdout.split('\n')).toHaveLength(1);
+    expect(r.stderr).toBe('');
+  });
+});
