@@ -2,22 +2,18 @@
 // -> tar-stream. The consumer gets each entry with its body and must read the
 // body before asking for the next one; backpressure then keeps memory bounded.
 
-import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import tar, { type Header } from 'tar-stream';
 import type { TarMember } from './layout.js';
 import { entryFromHeader, type DebEntry } from './entry.js';
 import { DebFormatError, DeblayerError } from '../errors.js';
-import { createDecompressor } from './compression.js';
+import { openDecompressed } from './compression.js';
 
 export interface TarItem {
   entry: DebEntry;
   /** The entry's data; must be consumed (or drained) before the next item. */
   body: AsyncIterable<Buffer> & { resume(): unknown };
 }
-
-const READ_CHUNK = 1024 * 1024;
 
 function describe(file: string, member: TarMember, err: unknown): DeblayerError {
   if (err instanceof DeblayerError) return err;
@@ -26,18 +22,12 @@ function describe(file: string, member: TarMember, err: unknown): DeblayerError 
 }
 
 export async function* readTarMember(file: string, member: TarMember): AsyncGenerator<TarItem> {
-  const source: Readable = createReadStream(file, {
-    start: member.offset,
-    end: member.offset + member.size - 1,
-    highWaterMark: READ_CHUNK,
-  });
+  const source = openDecompressed({ file, offset: member.offset, size: member.size }, member.compression);
   const extract = tar.extract();
-  const decompressor = createDecompressor(member.compression);
-  const streams = decompressor ? [source, decompressor, extract] : [source, extract];
   // The pipeline's outcome is collected here and re-thrown after iteration, so
   // a corrupt stream surfaces as a format error rather than an unhandled rejection.
   let pipelineError: unknown;
-  const piped = (pipeline as (...s: unknown[]) => Promise<void>)(...streams).catch((err: unknown) => {
+  const piped = (pipeline as (...s: unknown[]) => Promise<void>)(source, extract).catch((err: unknown) => {
     pipelineError = err;
   });
   let sawEnd = false;
@@ -65,7 +55,6 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   } finally {
     if (!sawEnd) {
       source.destroy();
-      decompressor?.destroy();
       extract.destroy();
     }
   }

@@ -1,0 +1,15 @@
+#!/bin/sh
+# `npm test`: set up what is missing, run the whole suite, and end with one
+# plain "N passed, N failed" line that CI reads.
+set -eu
+cd "$(dirname "$0")/.."
+sh test/setup.sh
+mkdir -p .cache
+rc=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-results.json "$@" || rc=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".cache/vitest-results.json", "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || rc=1
+exit $rc

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Everything deblayer and its tests need on a fresh Debian 12 machine, as root:
+# the Debian tools the tests compare against or call, the npm packages, a build.
+# Safe to run again: it installs only what is missing.
+set -eu
+cd "$(dirname "$0")/.."
+
+# dpkg: dpkg-deb and dpkg (the reference); binutils: ar; xz-utils, zstd, gzip,
+# tar: building fixtures in every compression; mandoc, groff-base, man-db: the
+# man page test; time: peak memory in the streaming test; apt: real packages;
+# g++, make, python3: node-gyp builds better-sqlite3 and zstd-napi from source.
+PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3"
+
+missing=""
+for p in $PACKAGES; do
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != "installed" ]; then
+    missing="$missing $p"
+  fi
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+npx tsc -p .
+chmod +x dist/cli/main.js
