@@ -65,15 +65,30 @@ export async function main(argv: string[]): Promise<number> {
 
 // `deblayer deb contents x.deb | head`: a closed pipe ends the listing, quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
+  if (err.code === 'EPIPE') {
+    settled = true;
+    process.exit(0);
+  }
   throw err;
+});
+
+// If the event loop ever drained with work unfinished (a stalled stream), Node
+// would exit 0 with a partial result: make that a loud internal error instead.
+let settled = false;
+process.on('exit', () => {
+  if (!settled) {
+    process.stderr.write('deblayer: internal error: stopped before finishing (stalled stream)\n');
+    process.exitCode = 70;
+  }
 });
 
 main(process.argv).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     process.stderr.write(`deblayer: internal error: ${String(err)}\n`);
     process.exitCode = 70;
   },

@@ -2,16 +2,14 @@
 // suffix as dpkg does. Memory must stay bounded whatever the package holds,
 // including a gigabyte of zeros that compresses to kilobytes:
 //  - gzip: Node's zlib honours backpressure inside a chunk already;
-//  - xz/lzma: lzma-native decodes each written chunk whole (in libuv's pool),
-//    so input is fed in pieces sized from the observed ratio, each waiting
-//    until the reader has taken the previous piece's output;
+//  - xz/lzma: the xz program through a pipe (see src/exec/xz.ts for why);
 //  - zstd: zstd-napi's stream transform decodes each chunk whole too, so its
 //    low-level context is driven from _read, one output buffer per call.
 
 import { createReadStream } from 'node:fs';
-import { Readable, type Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import lzma from 'lzma-native';
+import { xzDecompress, type Decompression } from '../exec/xz.js';
 import zstdBinding from 'zstd-napi/binding.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'lzma';
@@ -48,54 +46,35 @@ function rawStream(range: ByteRange): Readable {
   });
 }
 
-/** The decompressed bytes of a byte range of a file. */
-export function openDecompressed(range: ByteRange, kind: Compression): Readable {
+/**
+ * The decompressed bytes of a byte range of a file. `finished` settles once
+ * the decompressor has ended: a decompressor that fails after its output
+ * ended (a truncated stream) rejects it. `abort` releases everything early.
+ */
+export function openDecompressed(range: ByteRange, kind: Compression): Decompression {
+  const source = rawStream(range);
+  const inProcess = (output: Readable): Decompression => ({
+    output,
+    finished: Promise.resolve(),
+    abort: () => {
+      source.destroy();
+      output.destroy();
+    },
+  });
   switch (kind) {
     case 'none':
-      return rawStream(range);
+      return inProcess(source);
     case 'gzip': {
       const gunzip = createGunzip({ chunkSize: READ_CHUNK });
-      const source = rawStream(range);
       source.on('error', (err) => gunzip.destroy(err));
-      return source.pipe(gunzip);
+      return inProcess(source.pipe(gunzip));
     }
     case 'xz':
     case 'lzma':
-      return meteredLzma(rawStream(range), kind === 'xz' ? lzma.createDecompressor() : lzma.createStream('aloneDecoder'));
+      return xzDecompress(source, kind);
     case 'zstd':
-      return new ZstdReadable(rawStream(range));
+      return inProcess(new ZstdReadable(source));
   }
-}
-
-// Output one input piece may produce at the most, by the last piece's ratio.
-const OUTPUT_BUDGET = 4 * 1024 * 1024;
-const MIN_PIECE = 4 * 1024;
-
-type LzmaStream = Transform & { totalOut(): number };
-
-function meteredLzma(source: Readable, decoder: Transform): Readable {
-  const dec = decoder as LzmaStream;
-  const feed = async () => {
-    let piece = MIN_PIECE;
-    let lastOut = 0;
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      for (let at = 0; at < chunk.length; ) {
-        const part = chunk.subarray(at, at + piece);
-        at += part.length;
-        // The write callback fires once the part is decoded and the reader
-        // has drained the output below the high-water mark.
-        await new Promise<void>((resolve, reject) => dec.write(part, (err) => (err ? reject(err) : resolve())));
-        const produced = dec.totalOut() - lastOut;
-        lastOut = dec.totalOut();
-        const ratio = Math.max(1, produced / part.length);
-        piece = Math.max(MIN_PIECE, Math.min(READ_CHUNK, Math.floor(OUTPUT_BUDGET / ratio)));
-      }
-    }
-    dec.end();
-  };
-  feed().catch((err: unknown) => dec.destroy(err as Error));
-  dec.on('close', () => source.destroy());
-  return dec;
 }
 
 const { DCtx, dStreamOutSize } = zstdBinding;
@@ -108,6 +87,7 @@ class ZstdReadable extends Readable {
   private pending: Buffer = Buffer.alloc(0);
   private inFrame = false;
   private busy = false;
+  private again = false;
 
   constructor(private readonly source: Readable) {
     super({ highWaterMark: READ_CHUNK });
@@ -115,16 +95,26 @@ class ZstdReadable extends Readable {
   }
 
   override _read(): void {
-    if (this.busy) return;
+    // Node may ask again while a pull waits for input; remember that and pull
+    // once more afterwards, or the stream would stall with nobody to wake it.
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
     this.busy = true;
     this.pull().then(
       () => {
         this.busy = false;
+        if (this.again) {
+          this.again = false;
+          this._read();
+        }
       },
       (err: unknown) => this.destroy(err as Error),
     );
   }
 
+  /** Decode until the reader's buffer is full, the input runs dry, or the end. */
   private async pull(): Promise<void> {
     for (;;) {
       if (this.pending.length > 0 || this.inFrame) {
@@ -133,8 +123,8 @@ class ZstdReadable extends Readable {
         this.pending = this.pending.subarray(consumed);
         this.inFrame = ret !== 0;
         if (produced > 0) {
-          this.push(out.subarray(0, produced));
-          return;
+          if (!this.push(out.subarray(0, produced))) return;
+          continue;
         }
         // No output and no input left: the frame needs more data.
         if (this.pending.length > 0) continue;

@@ -22,7 +22,7 @@ function describe(file: string, member: TarMember, err: unknown): DeblayerError 
 }
 
 export async function* readTarMember(file: string, member: TarMember): AsyncGenerator<TarItem> {
-  const source = openDecompressed({ file, offset: member.offset, size: member.size }, member.compression);
+  const { output: source, finished, abort } = openDecompressed({ file, offset: member.offset, size: member.size }, member.compression);
   const extract = tar.extract();
   // The pipeline's outcome is collected here and re-thrown after iteration, so
   // a corrupt stream surfaces as a format error rather than an unhandled rejection.
@@ -54,10 +54,15 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
     throw describe(file, member, pipelineError ?? err);
   } finally {
     if (!sawEnd) {
-      source.destroy();
+      abort();
       extract.destroy();
     }
   }
   await piped;
   if (pipelineError !== undefined) throw describe(file, member, pipelineError);
+  try {
+    await finished;
+  } catch (err) {
+    throw describe(file, member, err);
+  }
 }

@@ -1,0 +1,55 @@
+// xz(1) from xz-utils (Priority: required, on every Debian system): the one
+// place that spawns it. deblayer decompresses .xz and .lzma members through it
+// rather than in-process because, measured on bookworm's own packages, xz 5.4
+// decodes their multi-block streams on all cores (0.87 s for golang-1.19-src's
+// data.tar.xz against 2.1 s for lzma-native), and a pipe gives exact
+// backpressure: a member of a gigabyte of zeros never sits in memory.
+//
+// node:child_process rather than execa: this runs for every package, and
+// execa's module graph alone costs ~0.2 s of start-up.
+
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { CommandError } from '../errors.js';
+
+export interface Decompression {
+  /** The decompressed bytes. */
+  output: Readable;
+  /** Settles when xz has exited: rejects unless it exited cleanly. Check it after the output ends. */
+  finished: Promise<void>;
+  /** Stop early (the reader gave up): ends xz and the input. */
+  abort(): void;
+}
+
+export function xzDecompress(input: Readable, format: 'xz' | 'lzma'): Decompression {
+  const child = spawn('xz', ['--decompress', '--stdout', '--threads=0', `--format=${format}`, '--quiet'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    child.on('error', (err) => reject(new CommandError('xz', `cannot run: ${err.message}`, { cause: err })));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else {
+        const why = stderr.trim().replace(/^xz: \(stdin\): /, '') || (signal ? `killed by ${signal}` : `exited with status ${code}`);
+        reject(new CommandError('xz', why, { detail: stderr }));
+      }
+    });
+  });
+  finished.catch(() => undefined);
+  // xz may exit early on corrupt input; its closed stdin is not our error.
+  child.stdin.on('error', () => undefined);
+  input.on('error', (err) => child.stdin.destroy(err));
+  input.pipe(child.stdin);
+  return {
+    output: child.stdout,
+    finished,
+    abort() {
+      input.destroy();
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    },
+  };
+}
