@@ -5,12 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { execa } from 'execa';
 import { buildAllFixtures, type FixtureSet } from './helpers/fixtures.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     fixtures: FixtureSet;
     fixturesDir: string;
+    realDebs: string[];
   }
 }
 
@@ -18,5 +20,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const dir = mkdtempSync(join(tmpdir(), 'deblayer-fixtures-'));
   project.provide('fixtures', await buildAllFixtures(dir));
   project.provide('fixturesDir', dir);
+  // Real packages from the Debian archive, downloaded once into a reused cache.
+  const fetch = await execa('sh', [new URL('./fetch-real-debs.sh', import.meta.url).pathname], { stderr: 'inherit' });
+  project.provide('realDebs', fetch.stdout.trim().split('\n'));
   return () => rmSync(dir, { recursive: true, force: true });
 }
