@@ -80,7 +80,7 @@ describe('reading the all-types fixture', () => {
       const lines: string[] = [];
       for await (const { entry, body } of readDataEntries(layout)) {
         let size = 0;
-        for await (const chunk of body) size += chunk.length;
+        await body.consume((chunk) => (size += chunk.length));
         expect(size).toBe(entry.size);
         lines.push(`${entry.type} ${entry.path} ${entry.mode.toString(8)} ${entry.uid}:${entry.gid} ${entry.size} ${entry.linkTarget ?? ''}`);
       }

@@ -16,7 +16,7 @@ export function register(deb: Command): void {
       const fmt = new ListingFormatter();
       const entries = [];
       for await (const { entry, body } of readDataEntries(layout)) {
-        body.resume();
+        body.skip();
         if (out.json) entries.push({ ...entry, mode: entry.mode.toString(8).padStart(4, '0') });
         else out.result(fmt.line(entry));
       }

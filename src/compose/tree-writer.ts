@@ -30,7 +30,7 @@ import {
 } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { DebEntry } from '../deb/index.js';
+import type { DebEntry, EntryBody } from '../deb/index.js';
 import { DeblayerError, UnpackError, UnsafePathError } from '../errors.js';
 import { makeNode } from '../exec/mknod.js';
 
@@ -115,13 +115,13 @@ export class TreeWriter {
   async write(
     rel: string,
     entry: DebEntry,
-    body: AsyncIterable<Buffer> & { resume(): unknown },
+    body: EntryBody,
     options: WriteOptions & { linkTo?: string } = {},
   ): Promise<string | undefined> {
     const name = entry.path === '' ? './' : entry.path;
     try {
       if (entry.type === 'file') return await this.writeFile(rel, entry, body, name, options.md5 ?? false);
-      body.resume();
+      body.skip();
       if (rel !== '') this.ensureParents(rel, name);
       switch (entry.type) {
         case 'directory':
@@ -201,7 +201,7 @@ export class TreeWriter {
   private async writeFile(
     rel: string,
     entry: DebEntry,
-    body: AsyncIterable<Buffer>,
+    body: EntryBody,
     name: string,
     md5: boolean,
   ): Promise<string | undefined> {
@@ -218,11 +218,11 @@ export class TreeWriter {
     }
     let hash: Hash | undefined = md5 ? createHash('md5') : undefined;
     try {
-      for await (const chunk of body) {
+      await body.consume((chunk) => {
         let off = 0;
         while (off < chunk.length) off += writeSync(fd, chunk, off);
         hash?.update(chunk);
-      }
+      });
       // chown before chmod: chown clears setuid/setgid bits.
       this.chown(() => fchownSync(fd, entry.uid, entry.gid));
       fchmodSync(fd, entry.mode);

@@ -91,7 +91,7 @@ export async function unpackLayer(
     stats.entries++;
     stats.bytes += entry.size;
     if (placement.kind === 'host') {
-      body.resume();
+      body.skip();
       continue;
     }
     let linkTo: string | undefined;
@@ -131,12 +131,10 @@ export async function unpackLayer(
       size: text.length,
       mtime: newest,
     };
-    const body = Object.assign(
-      (async function* () {
-        yield text;
-      })(),
-      { resume: () => undefined },
-    );
+    const body = {
+      consume: async (onChunk: (chunk: Buffer) => void) => onChunk(text),
+      skip: () => undefined,
+    };
     await writer.write(conf, confEntry, body);
     manifest.tmpfilesConf = conf;
   }

@@ -84,14 +84,14 @@ export async function readDebControl(layout: DebLayout): Promise<DebControl> {
   const files: ControlMemberFile[] = [];
   for await (const { entry, body } of readTarMember(layout.file, layout.control)) {
     if (entry.type !== 'file') {
-      body.resume();
+      body.skip();
       continue;
     }
     if (entry.size > MAX_CONTROL_MEMBER) {
       throw new DebFormatError(layout.file, `control member '${entry.path}' is implausibly large (${entry.size} bytes)`);
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk);
+    await body.consume((chunk) => chunks.push(chunk));
     files.push({ name: entry.path, mode: entry.mode, data: Buffer.concat(chunks) });
   }
   const byName = new Map(files.map((f) => [f.name, f]));

@@ -3,7 +3,7 @@
 
 export { readDebLayout, type DebLayout, type TarMember } from './layout.js';
 export { readDebControl, SCRIPT_NAMES, type DebControl, type ScriptName, type Conffile } from './control-archive.js';
-export { readTarMember, type TarItem } from './tar.js';
+export { readTarMember, type TarItem, type EntryBody } from './tar.js';
 export type { DebEntry, EntryType } from './entry.js';
 export type { ControlFields, Relation, RelationList } from './control-fields.js';
 

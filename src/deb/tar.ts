@@ -9,10 +9,29 @@ import { entryFromHeader, type DebEntry } from './entry.js';
 import { DebFormatError, DeblayerError } from '../errors.js';
 import { openDecompressed } from './compression.js';
 
+/** An entry's data. Exactly one of consume() or skip() before the next entry. */
+export interface EntryBody {
+  /**
+   * Hand every chunk to `onChunk`, synchronously, in order; resolves at the
+   * end of the entry. Chunks arrive as events, not one promise each: entries
+   * are many and mostly small, and per-chunk promises were measurable.
+   */
+  consume(onChunk: (chunk: Buffer) => void): Promise<void>;
+  /** Discard the data. */
+  skip(): void;
+}
+
 export interface TarItem {
   entry: DebEntry;
-  /** The entry's data; must be consumed (or drained) before the next item. */
-  body: AsyncIterable<Buffer> & { resume(): unknown };
+  body: EntryBody;
+}
+
+interface StreamxReadable {
+  readonly destroyed: boolean;
+  readonly destroying: boolean;
+  on(event: string, fn: (arg?: unknown) => void): unknown;
+  resume(): unknown;
+  destroy(err?: unknown): unknown;
 }
 
 function describe(file: string, member: TarMember, err: unknown): DeblayerError {
@@ -33,19 +52,40 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   let sawEnd = false;
   try {
     for await (const item of extract as unknown as AsyncIterable<{ header: Header }>) {
-      const stream = item as unknown as TarItem['body'];
-      // A stream cut short fails while a body is read: report it as the
-      // member's corruption, not as a failure of whoever was reading.
-      const body = {
-        resume: () => stream.resume(),
-        async *[Symbol.asyncIterator]() {
-          try {
-            yield* stream;
-          } catch (err) {
-            await new Promise((resolve) => setImmediate(resolve));
-            throw describe(file, member, pipelineError ?? err);
-          }
-        },
+      const stream = item as unknown as StreamxReadable;
+      const body: EntryBody = {
+        skip: () => stream.resume(),
+        consume: (onChunk) =>
+          new Promise<void>((resolve, reject) => {
+            let failure: unknown;
+            let ended = false;
+            stream.on('data', (chunk) => {
+              if (failure !== undefined) return;
+              try {
+                onChunk(chunk as Buffer);
+              } catch (err) {
+                // The consumer's own failure (a write error): report it as is.
+                failure = err;
+                stream.destroy();
+              }
+            });
+            stream.on('end', () => {
+              ended = true;
+              resolve();
+            });
+            const cutShort = (err?: unknown) => {
+              if (ended) return;
+              ended = true;
+              if (failure !== undefined) return reject(failure);
+              // A stream cut short ends here: report it as the member's
+              // corruption, once the pipeline has said why.
+              setImmediate(() => reject(describe(file, member, pipelineError ?? err ?? new Error('unexpected end of data'))));
+            };
+            stream.on('error', cutShort);
+            stream.on('close', () => cutShort());
+            // Torn down before anyone listened (the input ended mid-entry).
+            if (stream.destroyed || stream.destroying) cutShort();
+          }),
       };
       yield { entry: entryFromHeader(file, item.header), body };
     }
