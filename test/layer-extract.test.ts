@@ -120,6 +120,7 @@ describe('deb extract --layer', () => {
     expect(r.stderr.trim()).toBe(
       "deblayer: error: package deblayer-fixture-devnode: cannot layer '/dev/deblayer-null': /dev is provided by the kernel at boot and cannot hold package files",
     );
+    expect(existsSync(join(dir, 'layer'))).toBe(false);
     // The raw extraction of the same package works, as with dpkg-deb -x.
     const raw = await deblayer(['deb', 'extract', fixtures.devnode!.xz!, join(dir, 'raw')]);
     expect(raw.exitCode).toBe(0);

@@ -1,6 +1,7 @@
 // deblayer deb extract FILE.deb DIR [--layer]: unpack the raw tree as dpkg-deb -x
 // does, or the OSTree layer tree deblayer commits (with its tmpfiles lines).
 
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { archiveName } from '../deb/listing.js';
@@ -22,32 +23,44 @@ export function register(deb: Command): void {
     .argument('<dir>', 'target directory (created if missing)')
     .option('--layer', 'rewrite the tree for OSTree: /etc to /usr/etc, /var and other state to tmpfiles.d lines')
     .action(async (file: string, dir: string, opts: { layer?: boolean }, cmd: Command) => {
-      const out = contextOf(cmd);
-      const layout = openDeb(file);
-      const onEntry = out.options.verbose ? (e: Parameters<typeof archiveName>[0]) => out.verbose(archiveName(e)) : undefined;
-      const started = performance.now();
-      if (!opts.layer) {
-        const stats = await unpackRaw(layout, dir, onEntry ? { onEntry } : {});
-        const secs = ((performance.now() - started) / 1000).toFixed(2);
-        if (out.json) out.data({ file, target: dir, layer: false, ...stats });
-        else out.info(`Unpacked ${file} into ${dir}: ${stats.entries} entries, ${size(stats.bytes)} in ${secs}s`);
-        return;
-      }
-      const control = await readDebControl(layout);
-      const manifest = await unpackLayer(layout, control, dir, onEntry ? { onEntry } : {});
-      const secs = ((performance.now() - started) / 1000).toFixed(2);
-      if (out.json) {
-        out.data({ file, target: dir, layer: true, ...manifest, tmpfiles: manifest.tmpfiles.map(formatTmpfilesLine) });
-        return;
-      }
-      const f = control.fields;
-      out.info(
-        `Unpacked ${f.package} ${f.version} (${f.architecture}) as an OSTree layer into ${dir}: ` +
-          `${manifest.stats.entries} entries, ${size(manifest.stats.bytes)} in ${secs}s`,
-      );
-      if (manifest.tmpfilesConf) {
-        out.info(`${manifest.tmpfiles.length} tmpfiles.d lines recreate its content outside /usr: /${manifest.tmpfilesConf}`);
-        for (const line of manifest.tmpfiles) out.verbose(`  ${formatTmpfilesLine(line)}`);
+      // A target this command created is removed again when unpacking fails,
+      // so a refused package leaves nothing behind.
+      const created = !existsSync(dir);
+      try {
+        await extract(file, dir, opts, cmd);
+      } catch (err) {
+        if (created) rmSync(dir, { recursive: true, force: true });
+        throw err;
       }
     });
+}
+
+async function extract(file: string, dir: string, opts: { layer?: boolean }, cmd: Command): Promise<void> {
+  const out = contextOf(cmd);
+  const layout = openDeb(file);
+  const onEntry = out.options.verbose ? (e: Parameters<typeof archiveName>[0]) => out.verbose(archiveName(e)) : undefined;
+  const started = performance.now();
+  if (!opts.layer) {
+    const stats = await unpackRaw(layout, dir, onEntry ? { onEntry } : {});
+    const secs = ((performance.now() - started) / 1000).toFixed(2);
+    if (out.json) out.data({ file, target: dir, layer: false, ...stats });
+    else out.info(`Unpacked ${file} into ${dir}: ${stats.entries} entries, ${size(stats.bytes)} in ${secs}s`);
+    return;
+  }
+  const control = await readDebControl(layout);
+  const manifest = await unpackLayer(layout, control, dir, onEntry ? { onEntry } : {});
+  const secs = ((performance.now() - started) / 1000).toFixed(2);
+  if (out.json) {
+    out.data({ file, target: dir, layer: true, ...manifest, tmpfiles: manifest.tmpfiles.map(formatTmpfilesLine) });
+    return;
+  }
+  const f = control.fields;
+  out.info(
+    `Unpacked ${f.package} ${f.version} (${f.architecture}) as an OSTree layer into ${dir}: ` +
+      `${manifest.stats.entries} entries, ${size(manifest.stats.bytes)} in ${secs}s`,
+  );
+  if (manifest.tmpfilesConf) {
+    out.info(`${manifest.tmpfiles.length} tmpfiles.d lines recreate its content outside /usr: /${manifest.tmpfilesConf}`);
+    for (const line of manifest.tmpfiles) out.verbose(`  ${formatTmpfilesLine(line)}`);
+  }
 }
