@@ -1,12 +1,11 @@
 // deblayer deb extract must produce exactly the tree dpkg-deb -x produces, for
 // every fixture in every compression; deb contents must match dpkg-deb -c.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { deblayer } from './helpers/cli.js';
+import { useScratch } from './helpers/scratch.js';
 import { expectSameAsDpkg } from './helpers/compare.js';
 import { snapshotTree } from './helpers/tree.js';
 
@@ -15,15 +14,7 @@ const debs = Object.entries(fixtures).flatMap(([name, byComp]) =>
   Object.entries(byComp).map(([comp, path]) => ({ label: `${name} (${comp})`, path: path! })),
 );
 
-const scratch: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'deblayer-fid-'));
-  scratch.push(d);
-  return d;
-}
-afterEach(() => {
-  while (scratch.length) rmSync(scratch.pop()!, { recursive: true, force: true });
-});
+const tempDir = useScratch('fid');
 
 describe('deb extract matches dpkg-deb -x on fixtures', () => {
   it.each(debs)('$label', async ({ path }) => {

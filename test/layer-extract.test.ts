@@ -3,22 +3,14 @@
 // itself records when it unpacks the same package.
 
 import { execa } from 'execa';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { deblayer } from './helpers/cli.js';
+import { useScratch } from './helpers/scratch.js';
 
 const fixtures = inject('fixtures');
-const scratch: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'deblayer-layer-'));
-  scratch.push(d);
-  return d;
-}
-afterEach(() => {
-  while (scratch.length) rmSync(scratch.pop()!, { recursive: true, force: true });
-});
+const tempDir = useScratch('layer');
 
 interface Manifest {
   package: string;

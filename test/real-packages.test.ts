@@ -3,25 +3,17 @@
 // /var content, large trees. deb extract must match dpkg-deb -x exactly, and
 // the layer must carry every file of the package, relocated, none altered.
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { deblayer } from './helpers/cli.js';
+import { useScratch } from './helpers/scratch.js';
 import { expectSameAsDpkg } from './helpers/compare.js';
 import { snapshotTree, type TreeSnapshot } from './helpers/tree.js';
 
 const debs = inject('realDebs').map((path) => ({ name: basename(path).split('_')[0]!, path }));
-const scratch: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'deblayer-real-'));
-  scratch.push(d);
-  return d;
-}
-afterEach(() => {
-  while (scratch.length) rmSync(scratch.pop()!, { recursive: true, force: true });
-});
+const tempDir = useScratch('real');
 
 it('tests at least 25 real packages', () => {
   expect(debs.length).toBeGreaterThanOrEqual(25);

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 sh test/setup.sh
 mkdir -p .cache
 rc=0
+# The tests and helpers are type-checked too (vitest itself only strips types).
+npx tsc -p tsconfig.test.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-results.json "$@" || rc=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".cache/vitest-results.json", "utf8"));

@@ -1,9 +1,16 @@
 // Runs the built deblayer CLI the way a user does.
 
-import { execa, type Result } from 'execa';
+import { execa } from 'execa';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
 
 export const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 
-export async function deblayer(args: string[], options: { env?: Record<string, string> } = {}): Promise<Result> {
-  return execa('node', [CLI, ...args], { reject: false, env: { LC_ALL: 'C', ...options.env }, stdin: 'ignore' });
+export async function deblayer(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  const r = await execa('node', [CLI, ...args], { reject: false, env: { LC_ALL: 'C', ...options.env }, stdin: 'ignore' });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

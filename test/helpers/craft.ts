@@ -19,8 +19,10 @@ export interface CraftEntry {
 export async function tarOf(entries: CraftEntry[], format: 'gnu' | 'pax' = 'gnu'): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) {
     const type = e.type ?? 'file';
     const header = {
@@ -35,7 +37,8 @@ export async function tarOf(entries: CraftEntry[], format: 'gnu' | 'pax' = 'gnu'
       ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
       ...(format === 'pax' ? { pax: { comment: 'pax' } } : {}),
     };
-    pack.entry(header, type === 'file' ? Buffer.from(e.data ?? '') : undefined);
+    if (type === 'file') pack.entry(header, Buffer.from(e.data ?? ''));
+    else pack.entry(header);
   }
   pack.finalize();
   await done;

@@ -3,7 +3,7 @@
 // hashes, mtimes, device numbers, hardlink groups).
 
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export interface NodeInfo {
@@ -24,7 +24,7 @@ export interface TreeSnapshot {
   hardlinkGroups: string[][];
 }
 
-function typeOf(st: ReturnType<typeof lstatSync>): NodeInfo['type'] {
+function typeOf(st: Stats): NodeInfo['type'] {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
