@@ -221,6 +221,21 @@ describe('hostile paths', () => {
     await extractFails(missing, /hardlink to 'nowhere', which is not an earlier entry/);
   });
 
+  it('refuses a hardlink whose target path runs through a symlink', async () => {
+    // link(2) follows every component but the last: ./x -> outside, then a
+    // hardlink to x/victim would pull the outside file into the tree.
+    const deb = await debWithData(join(sandbox, 'hlsym.deb'), [
+      { name: './x', type: 'symlink', linkname: outside },
+      { name: './h', type: 'link', linkname: './x/victim' },
+    ]);
+    await extractFails(deb, /refusing entry 'h': hardlink to 'x\/victim', which is not an earlier entry/);
+    mkdirSync(target);
+    symlinkSync(outside, join(target, 'pre'));
+    const pre = await debWithData(join(sandbox, 'hlpre.deb'), [{ name: './h', type: 'link', linkname: './pre/victim' }]);
+    await extractFails(pre, /hardlink to 'pre\/victim', which is not an earlier entry/);
+    expect(existsSync(join(target, 'h'))).toBe(false);
+  });
+
   it('replaces a symlink with a later file of the same name instead of following it', async () => {
     const deb = await debWithData(join(sandbox, 'replace.deb'), [
       { name: './a', type: 'symlink', linkname: join(outside, 'victim') },

@@ -5,7 +5,8 @@
 //    entry can never be written through a symlink (the archive's or the target's);
 //  - files are created with O_EXCL|O_NOFOLLOW, so the final component is never
 //    followed either;
-//  - an entry can't replace a directory, so a checked parent stays checked.
+//  - an entry can't replace a directory, so a checked parent stays checked;
+//  - a hardlink may only name a file this archive wrote earlier.
 // Directory modes, owners and times are applied last, deepest first, so a
 // read-only directory can still be filled and its mtime is not disturbed.
 
@@ -52,6 +53,12 @@ export interface WriteOptions {
 export class TreeWriter {
   /** Relative paths known to be real directories ('' is the target). */
   private readonly dirs = new Set<string>(['']);
+  /**
+   * Non-directories this writer created. A hardlink may only name one of these:
+   * any other path could run through a symlink (link(2) follows all but the
+   * last component) and pull a file from outside into the tree.
+   */
+  private readonly written = new Set<string>();
   private readonly pendingDirs = new Map<string, PendingDir>();
   private readonly asRoot = process.getuid?.() === 0;
 
@@ -136,6 +143,7 @@ export class TreeWriter {
             this.clear(rel, name);
             symlinkSync(entry.linkTarget!, abs);
           }
+          this.written.add(rel);
           this.chown(() => lchownSync(abs, entry.uid, entry.gid));
           lutimesSync(abs, entry.mtime, entry.mtime);
           break;
@@ -143,18 +151,18 @@ export class TreeWriter {
         case 'hardlink': {
           const target = options.linkTo ?? entry.linkTarget!;
           if (this.dirs.has(target)) throw new UnsafePathError(this.file, name, `hardlink to directory '${target}'`);
+          if (!this.written.has(target)) {
+            throw new UnsafePathError(this.file, name, `hardlink to '${entry.linkTarget}', which is not an earlier entry`);
+          }
           const abs = this.abs(rel);
           try {
             linkSync(this.abs(target), abs);
           } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT') {
-              throw new UnsafePathError(this.file, name, `hardlink to '${entry.linkTarget}', which is not an earlier entry`);
-            }
-            if (code !== 'EEXIST') throw err;
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
             this.clear(rel, name);
             linkSync(this.abs(target), abs);
           }
+          this.written.add(rel);
           break;
         }
         case 'char-device':
@@ -164,6 +172,7 @@ export class TreeWriter {
           this.clear(rel, name);
           const kind = entry.type === 'fifo' ? 'fifo' : entry.type === 'char-device' ? 'char' : 'block';
           await makeNode(abs, kind, entry.mode, entry.devMajor, entry.devMinor);
+          this.written.add(rel);
           this.chown(() => lchownSync(abs, entry.uid, entry.gid));
           chmodSync(abs, entry.mode);
           utimesSync(abs, entry.mtime, entry.mtime);
@@ -216,6 +225,7 @@ export class TreeWriter {
       this.clear(rel, name);
       fd = openSync(abs, CREATE_FLAGS, 0o600);
     }
+    this.written.add(rel);
     let hash: Hash | undefined = md5 ? createHash('md5') : undefined;
     try {
       await body.consume((chunk) => {
