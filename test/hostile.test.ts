@@ -116,6 +116,60 @@ describe('broken containers', () => {
     await extractFails(missing, /missing member 'data\.tar'/);
   });
 
+  it('ignores whatever follows the data member, as dpkg does', async () => {
+    const deb = join(sandbox, 'trailing.deb');
+    copyFileSync(fixtures.minimal!.xz!, deb);
+    writeFileSync(deb, Buffer.concat([readFileSync(deb), Buffer.from('trailing garbage, odd length')]));
+    const r = await deblayer(['deb', 'extract', deb, target]);
+    expect(r.stderr).toMatch(/^Unpacked/);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('rejects an empty data member like dpkg-deb', async () => {
+    const deb = await arOf(join(sandbox, 'emptydata.deb'), [
+      { name: 'debian-binary', data: '2.0\n' },
+      { name: 'control.tar.gz', data: await controlTarGz() },
+      { name: 'data.tar', data: '' },
+    ]);
+    await extractFails(deb, /member 'data\.tar' is empty, not a tar archive/);
+  });
+
+  it('names the file and member when xz finds corrupt data', async () => {
+    const deb = join(sandbox, 'badxz.deb');
+    const good = readFileSync(fixtures.minimal!.xz!);
+    // Corrupt the middle of data.tar.xz, the last member, keeping ar sizes intact.
+    const at = good.lastIndexOf(Buffer.from('data.tar.xz')) + 60 + 40;
+    good.fill(0x41, at, at + 16);
+    writeFileSync(deb, good);
+    await extractFails(deb, /corrupt member 'data\.tar\.xz' \(xz\): /);
+  });
+
+  it('refuses a control archive too large to be metadata', async () => {
+    const big = gzipSync(await tarOf([
+      { name: './control', data: 'Package: big\nVersion: 1\n' },
+      ...Array.from({ length: 3 }, (_, i) => ({ name: `./junk${i}`, data: 'x'.repeat(30 * 1024 * 1024) })),
+    ]));
+    const deb = await arOf(join(sandbox, 'bigcontrol.deb'), [
+      { name: 'debian-binary', data: '2.0\n' },
+      { name: 'control.tar.gz', data: big },
+      { name: 'data.tar.gz', data: gzipSync(await tarOf([])) },
+    ]);
+    const r = await deblayer(['deb', 'info', deb]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/control archive is implausibly large/);
+  });
+
+  it('refuses a package name that is not one, before it reaches a path', async () => {
+    const evil = 'Package: ../../../../../../tmp/deblayer-evil\nVersion: 1\nArchitecture: all\n';
+    const deb = await arOf(join(sandbox, 'evilname.deb'), [
+      { name: 'debian-binary', data: '2.0\n' },
+      { name: 'control.tar.gz', data: await controlTarGz(evil) },
+      { name: 'data.tar.gz', data: gzipSync(await tarOf([{ name: './var/lib/evil/', type: 'directory' }])) },
+    ]);
+    await extractFails(deb, /invalid package name '\.\.\/\.\.\//, ['--layer']);
+    expect(existsSync('/tmp/deblayer-evil.conf')).toBe(false);
+  });
+
   it('skips optional _members as dpkg does', async () => {
     const deb = await arOf(join(sandbox, 'underscore.deb'), [
       { name: 'debian-binary', data: '2.0\n' },

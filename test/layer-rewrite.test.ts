@@ -143,6 +143,8 @@ describe('LayerRewriter', () => {
       'usr/lib/modules/6.1.0-9-amd64/initramfs.img',
     ]);
     expect(() => run([entry('boot/grub', 'directory')])).toThrow(/cannot layer '\/boot\/grub': OSTree manages \/boot/);
+    // A "version" that is a path component is no version.
+    expect(() => run([entry('boot/vmlinuz-..')])).toThrow(/cannot layer '\/boot\/vmlinuz-\.\.'/);
   });
 
   it('refuses /dev, /proc, /sys, /media content and unknown top-level paths, naming them', () => {
@@ -152,6 +154,11 @@ describe('LayerRewriter', () => {
     expect(() => run([entry('media/cdrom', 'directory')])).toThrow("cannot layer '/media/cdrom'");
     expect(() => run([entry('snap/x')])).toThrow("package pkg: cannot layer '/snap/x': OSTree commits carry only /usr and /etc");
     expect(() => run([entry('vmlinuz', 'symlink', { linkTarget: 'boot/vmlinuz' })])).toThrow("cannot layer '/vmlinuz'");
+  });
+
+  it('refuses device nodes and FIFOs where the commit would have to hold them', () => {
+    expect(() => run([entry('usr/lib/x/fifo', 'fifo')])).toThrow("cannot layer '/usr/lib/x/fifo': OSTree commits cannot hold device nodes or FIFOs");
+    expect(() => run([entry('etc/x/null', 'char-device', { devMajor: 1, devMinor: 3 })])).toThrow("cannot layer '/etc/x/null'");
   });
 
   it('keeps nothing for the package root and the top-level state directories', () => {

@@ -25,6 +25,14 @@ describe('deb extract matches dpkg-deb -x on real packages', () => {
   });
 });
 
+describe('deb info matches dpkg-deb -I on real packages', () => {
+  it.each(debs)('$name', async ({ path }) => {
+    const theirs = await execa('dpkg-deb', ['-I', path], { env: { LC_ALL: 'C' } });
+    const ours = await deblayer(['deb', 'info', path]);
+    expect(ours.stdout).toBe(theirs.stdout);
+  });
+});
+
 /** Content and mode of every regular file (hardlinked names counted once each). */
 function files(snap: TreeSnapshot, skip: (p: string) => boolean = () => false): string[] {
   return [...snap.nodes]

@@ -25,6 +25,8 @@ async function debFromTree(format: 'pax' | 'ustar' | 'gnu', compress: 'xz' | 'zs
   await execa('ln', ['-s', `/${linked}`, join(tree, 'usr/share/longlink')]);
   await execa('ln', [join(tree, linked), join(tree, 'usr/share/hard')]);
   await execa('touch', ['-h', '-d', '@1600000000.5', join(tree, 'usr/share/hard')]);
+  // Before 1970: only PAX (and GNU's base-256) can record it.
+  if (format !== 'ustar') await execa('touch', ['-h', '-d', '@-315619200', join(tree, 'usr/share/ünïcödé')]);
   const tarFile = join(work, `data-${format}.tar`);
   await execa('tar', [`--format=${format}`, '-cf', tarFile, '-C', tree, '.']);
   const ext = { xz: 'xz', zstd: 'zst', gzip: 'gz' }[compress];

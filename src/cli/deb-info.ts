@@ -10,9 +10,33 @@ function lineCount(data: Buffer): number {
   return n;
 }
 
-function interpreter(data: Buffer): string {
-  const first = data.subarray(0, 256).toString('latin1').split('\n')[0] ?? '';
-  return first.startsWith('#!') ? first : '';
+const INTERPRETER_MAX = 200;
+const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/**
+ * The line count and interpreter dpkg-deb -I shows for a control member,
+ * computed the way dpkg's info.c reads it: the first one or two bytes are
+ * consumed while looking for '#!' and not counted, and the interpreter is the
+ * first word after it.
+ */
+export function dpkgMemberSummary(data: Buffer): { lines: number; interpreter: string } {
+  let i = 0;
+  const get = () => (i < data.length ? data[i++]! : -1);
+  let lines = 0;
+  let interpreter = '';
+  if (get() === 0x23 && get() === 0x21) {
+    let c = get();
+    while (c === 0x20) c = get();
+    const bytes: number[] = [0x23, 0x21];
+    while (bytes.length < INTERPRETER_MAX && c !== -1 && !isSpace(c)) {
+      bytes.push(c);
+      c = get();
+    }
+    interpreter = Buffer.from(bytes).toString('latin1');
+    if (c === 0x0a) lines++;
+  }
+  for (let c = get(); c !== -1; c = get()) if (c === 0x0a) lines++;
+  return { lines, interpreter };
 }
 
 /** The same layout as dpkg-deb -I, so the two can be compared by eye. */
@@ -23,10 +47,9 @@ function humanInfo(layout: DebLayout, control: DebControl): string[] {
   ];
   const members = [...control.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const f of members) {
-    const exec = f.mode & 0o111 ? '*' : ' ';
-    out.push(
-      ` ${String(f.data.length).padStart(7)} bytes, ${String(lineCount(f.data)).padStart(5)} lines   ${exec}  ${f.name.padEnd(20)} ${interpreter(f.data)}`,
-    );
+    const exec = f.mode & 0o100 ? '*' : ' ';
+    const { lines, interpreter } = dpkgMemberSummary(f.data);
+    out.push(` ${String(f.data.length).padStart(7)} bytes, ${String(lines).padStart(5)} lines   ${exec}  ${f.name.padEnd(20)} ${interpreter}`);
   }
   for (const line of control.controlText.replace(/\n+$/, '').split('\n')) out.push(` ${line}`);
   return out;

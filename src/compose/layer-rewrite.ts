@@ -46,6 +46,10 @@ const KERNEL_FILES: [RegExp, string][] = [
   [/^config-(.+)$/, 'config'],
   [/^System\.map-(.+)$/, 'System.map'],
 ];
+const NOT_A_VERSION = new Set(['.', '..']);
+
+/** Entry types a commit can hold (OSTree stores regular files, symlinks and directories). */
+const COMMITTABLE = new Set<DebEntry['type']>(['file', 'hardlink', 'symlink', 'directory']);
 
 const HOST = { kind: 'host' } as const;
 
@@ -63,6 +67,14 @@ export class LayerRewriter {
   }
 
   place(entry: DebEntry): Placement {
+    const placement = this.placeAny(entry);
+    if (placement.kind === 'tree' && !COMMITTABLE.has(entry.type)) {
+      this.fail(entry, 'OSTree commits cannot hold device nodes or FIFOs outside /var (where tmpfiles.d makes them)');
+    }
+    return placement;
+  }
+
+  private placeAny(entry: DebEntry): Placement {
     if (entry.path === '') return HOST;
     const parts = entry.path.split('/');
     const top = parts[0]!;
@@ -156,7 +168,7 @@ export class LayerRewriter {
     if (sub.length === 1 && (entry.type === 'file' || entry.type === 'hardlink')) {
       for (const [pattern, name] of KERNEL_FILES) {
         const m = pattern.exec(sub[0]!);
-        if (m) return { kind: 'tree', path: `usr/lib/modules/${m[1]}/${name}` };
+        if (m && !NOT_A_VERSION.has(m[1]!)) return { kind: 'tree', path: `usr/lib/modules/${m[1]}/${name}` };
       }
     }
     return this.fail(

@@ -43,6 +43,11 @@ interface PendingDir {
   mtime: number;
 }
 
+/** Node turns negative numbers into "now"; a Date keeps times before 1970. */
+function time(seconds: number): number | Date {
+  return seconds < 0 ? new Date(seconds * 1000) : seconds;
+}
+
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export interface WriteOptions {
@@ -126,6 +131,11 @@ export class TreeWriter {
     options: WriteOptions & { linkTo?: string } = {},
   ): Promise<string | undefined> {
     const name = entry.path === '' ? './' : entry.path;
+    // Every path arrives normalised; a relocated one (layer rewrite, package
+    // names in file names) is checked again here, where it would be used.
+    if (rel !== '' && rel.split('/').some((c) => c === '' || c === '.' || c === '..')) {
+      throw new UnsafePathError(this.file, name, `it would be written at '${rel}', outside the target`);
+    }
     try {
       if (entry.type === 'file') return await this.writeFile(rel, entry, body, name, options.md5 ?? false);
       body.skip();
@@ -145,7 +155,7 @@ export class TreeWriter {
           }
           this.written.add(rel);
           this.chown(() => lchownSync(abs, entry.uid, entry.gid));
-          lutimesSync(abs, entry.mtime, entry.mtime);
+          lutimesSync(abs, time(entry.mtime), time(entry.mtime));
           break;
         }
         case 'hardlink': {
@@ -175,7 +185,7 @@ export class TreeWriter {
           this.written.add(rel);
           this.chown(() => lchownSync(abs, entry.uid, entry.gid));
           chmodSync(abs, entry.mode);
-          utimesSync(abs, entry.mtime, entry.mtime);
+          utimesSync(abs, time(entry.mtime), time(entry.mtime));
           break;
         }
       }
@@ -236,7 +246,7 @@ export class TreeWriter {
       // chown before chmod: chown clears setuid/setgid bits.
       this.chown(() => fchownSync(fd, entry.uid, entry.gid));
       fchmodSync(fd, entry.mode);
-      futimesSync(fd, entry.mtime, entry.mtime);
+      futimesSync(fd, time(entry.mtime), time(entry.mtime));
     } finally {
       closeSync(fd);
     }
@@ -252,7 +262,7 @@ export class TreeWriter {
       try {
         this.chown(() => chownSync(d.path, d.uid, d.gid));
         chmodSync(d.path, d.mode);
-        utimesSync(d.path, d.mtime, d.mtime);
+        utimesSync(d.path, time(d.mtime), time(d.mtime));
       } catch (err) {
         throw new UnpackError(this.file, d.path, err);
       }

@@ -104,6 +104,11 @@ export async function unpackLayer(
     }
     const md5 = await writer.write(placement.path, entry, body, { md5: computeMd5, ...(linkTo ? { linkTo } : {}) });
     if (md5 !== undefined) computed[`/${entry.path}`] = md5;
+    // A hardlink has its target's content.
+    if (computeMd5 && entry.type === 'hardlink') {
+      const sum = computed[`/${entry.linkTarget}`];
+      if (sum !== undefined) computed[`/${entry.path}`] = sum;
+    }
   }
   const manifest: LayerManifest = {
     package: pkg,

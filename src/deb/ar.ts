@@ -49,8 +49,12 @@ function parseHeader(file: string, header: Buffer, at: number): { name: string; 
   return { name, size: Number(sizeField) };
 }
 
-/** Read the member table of an ar archive, checking magic and sizes against the file. */
-export function readArArchive(file: string): ArArchive {
+/**
+ * Read the member table of an ar archive, checking magic and sizes against the
+ * file. With `stopAfter`, reading ends after the first member it accepts, and
+ * whatever follows is never looked at (dpkg stops after the data member too).
+ */
+export function readArArchive(file: string, stopAfter?: (member: ArMember) => boolean): ArArchive {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -87,6 +91,7 @@ export function readArArchive(file: string): ArArchive {
         );
       }
       members.push({ name, offset, size });
+      if (stopAfter?.(members[members.length - 1]!)) break;
       pos = offset + size + (size % 2);
     }
     return { file, size: fileSize, members };

@@ -39,6 +39,7 @@ export interface ByteRange {
 }
 
 function rawStream(range: ByteRange): Readable {
+  if (range.size === 0) return Readable.from([]);
   return createReadStream(range.file, {
     start: range.offset,
     end: range.offset + range.size - 1,

@@ -42,8 +42,9 @@ export interface DebControl {
   files: ControlMemberFile[];
 }
 
-// A control archive is metadata; anything this large is not a real package.
-const MAX_CONTROL_MEMBER = 64 * 1024 * 1024;
+// A control archive is metadata held in memory whole; anything this large is
+// not a real package (the largest in Debian are a few hundred kB).
+const MAX_CONTROL_TOTAL = 64 * 1024 * 1024;
 
 function lines(data: Buffer): string[] {
   return data
@@ -82,13 +83,15 @@ export function parseTriggers(data: Buffer): TriggerDirective[] {
 
 export async function readDebControl(layout: DebLayout): Promise<DebControl> {
   const files: ControlMemberFile[] = [];
+  let total = 0;
   for await (const { entry, body } of readTarMember(layout.file, layout.control)) {
     if (entry.type !== 'file') {
       body.skip();
       continue;
     }
-    if (entry.size > MAX_CONTROL_MEMBER) {
-      throw new DebFormatError(layout.file, `control member '${entry.path}' is implausibly large (${entry.size} bytes)`);
+    total += entry.size;
+    if (total > MAX_CONTROL_TOTAL) {
+      throw new DebFormatError(layout.file, `control archive is implausibly large (over ${MAX_CONTROL_TOTAL} bytes at '${entry.path}')`);
     }
     const chunks: Buffer[] = [];
     await body.consume((chunk) => chunks.push(chunk));

@@ -92,6 +92,8 @@ export function parseControlFields(text: string): ControlFields {
   const pkg = get('Package');
   const version = get('Version');
   if (!pkg) throw new ControlSyntaxError('control file has no Package field');
+  // dpkg's rule (deb-control(5)); the name ends up in paths, so nothing else passes.
+  if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg.trim())) throw new ControlSyntaxError(`invalid package name '${pkg.trim()}'`);
   if (!version) throw new ControlSyntaxError(`control file of ${pkg} has no Version field`);
   const installedSize = get('Installed-Size');
   if (installedSize !== undefined && !/^\d+$/.test(installedSize.trim())) {

@@ -59,6 +59,17 @@ function paxNumber(pax: Record<string, string> | null | undefined, key: string):
   return Number.isFinite(n) ? n : undefined;
 }
 
+/**
+ * The header's mtime. GNU tar writes times before 1970 in base-256 two's
+ * complement; tar-stream 3 decodes those one second too late (it negates the
+ * complement without adding one), so negative values are corrected here.
+ */
+function headerMtime(header: Header): number {
+  if (!header.mtime) return 0;
+  const seconds = header.mtime.getTime() / 1000;
+  return seconds < 0 ? seconds - 1 : seconds;
+}
+
 export function entryFromHeader(file: string, header: Header): DebEntry {
   const rawType = header.type as string | null;
   const type = rawType ? TYPES[rawType as Header['type']] : undefined;
@@ -76,7 +87,7 @@ export function entryFromHeader(file: string, header: Header): DebEntry {
     uname: pax?.uname ?? header.uname ?? '',
     gname: pax?.gname ?? header.gname ?? '',
     size: type === 'file' ? (header.size ?? 0) : 0,
-    mtime: paxNumber(pax, 'mtime') ?? (header.mtime ? header.mtime.getTime() / 1000 : 0),
+    mtime: paxNumber(pax, 'mtime') ?? headerMtime(header),
   };
   if (type === 'symlink') {
     if (!header.linkname) throw new DebFormatError(file, `symlink '${header.name}' has no target`);

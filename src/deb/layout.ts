@@ -32,7 +32,7 @@ function tarMember(file: string, member: ArMember, prefix: string): TarMember {
 }
 
 export function readDebLayout(file: string): DebLayout {
-  const archive = readArArchive(file);
+  const archive = readArArchive(file, (m) => m.name.startsWith('data.tar'));
   const [first, ...rest] = archive.members;
   if (first === undefined) throw new DebFormatError(file, 'empty ar archive, not a Debian package');
   if (first.name !== 'debian-binary') {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import tar, { type Header } from 'tar-stream';
 import type { TarMember } from './layout.js';
 import { entryFromHeader, type DebEntry } from './entry.js';
-import { DebFormatError, DeblayerError } from '../errors.js';
+import { CommandError, DebFormatError, DeblayerError } from '../errors.js';
 import { openDecompressed } from './compression.js';
 
 /** An entry's data. Exactly one of consume() or skip() before the next entry. */
@@ -35,12 +35,15 @@ interface StreamxReadable {
 }
 
 function describe(file: string, member: TarMember, err: unknown): DeblayerError {
-  if (err instanceof DeblayerError) return err;
+  // Our own verdicts pass as they are; a decompressor's complaint gets the file and member.
+  if (err instanceof DeblayerError && !(err instanceof CommandError)) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new DebFormatError(file, `corrupt member '${member.name}' (${member.compression}): ${message}`, { cause: err });
 }
 
 export async function* readTarMember(file: string, member: TarMember): AsyncGenerator<TarItem> {
+  // dpkg-deb: "does not look like a tar archive".
+  if (member.size === 0) throw new DebFormatError(file, `member '${member.name}' is empty, not a tar archive`);
   const { output: source, finished, abort } = openDecompressed({ file, offset: member.offset, size: member.size }, member.compression);
   const extract = tar.extract();
   // The pipeline's outcome is collected here and re-thrown after iteration, so
