@@ -2,10 +2,13 @@
 // errors (exit 2), failures (exit 1, one line), --json output.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { deblayer } from './helpers/cli.js';
+import { useScratch } from './helpers/scratch.js';
 
 const fixtures = inject('fixtures');
+const tempDir = useScratch('cli');
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 describe('deblayer CLI', () => {
@@ -59,19 +62,19 @@ describe('deblayer CLI', () => {
     const r = await deblayer(['deb', 'contents', '--json', fixtures.minimal!.xz!]);
     expect(r.exitCode).toBe(0);
     const entries = JSON.parse(r.stdout) as { path: string; type: string; mode: string }[];
-    expect(entries.map((e) => e.path)).toEqual(['', 'usr', 'usr/share', 'usr/share/deblayer-fixture-minimal', 'usr/share/deblayer-fixture-minimal/readme']);
+    expect(entries.map((e) => e.path)).toEqual(['', 'usr', 'usr/share', 'usr/share/deblayer-fixture-minimal', 'usr/share/deblayer-fixture-minimal/readme', 'usr/share/deblayer-fixture-minimal/readme-link']);
     expect(entries[4]).toMatchObject({ type: 'file', mode: '0644', size: 8 });
+    expect(entries[5]).toMatchObject({ type: 'hardlink', linkTarget: 'usr/share/deblayer-fixture-minimal/readme' });
   });
 
   it('reports progress on stderr, and nothing with --quiet', async () => {
-    const dir = `/tmp/deblayer-cli-${process.pid}`;
+    const dir = join(tempDir(), 'out');
     const r = await deblayer(['deb', 'extract', fixtures.minimal!.xz!, dir]);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^Unpacked .* into .*: 5 entries, 8 B in [\d.]+s$/);
+    expect(r.stderr).toMatch(/^Unpacked .* into .*: 6 entries, 8 B in [\d.]+s$/);
     const q = await deblayer(['-q', 'deb', 'extract', fixtures.minimal!.xz!, dir]);
     expect(q.stderr).toBe('');
     expect(q.exitCode).toBe(0);
-    await import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true }));
   });
 
   it('ends quietly when its output pipe is closed early', async () => {

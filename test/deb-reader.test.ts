@@ -20,7 +20,7 @@ describe('control fields', () => {
   });
 
   it('reads multi-line descriptions and keeps every field as text', () => {
-    const f = parseControlFields('Package: p\nVersion: 1\nDescription: short\n long line one\n .\n second paragraph\nX-Custom: yes\n');
+    const f = parseControlFields('Package: pk\nVersion: 1\nDescription: short\n long line one\n .\n second paragraph\nX-Custom: yes\n');
     expect(f.summary).toBe('short');
     expect(f.description).toBe('short\nlong line one\n.\nsecond paragraph');
     expect(f.fields['X-Custom']).toBe('yes');
@@ -30,7 +30,8 @@ describe('control fields', () => {
 
   it('requires Package and Version', () => {
     expect(() => parseControlFields('Version: 1\n')).toThrow('control file has no Package field');
-    expect(() => parseControlFields('Package: p\n')).toThrow('control file of p has no Version field');
+    expect(() => parseControlFields('Package: pk\n')).toThrow('control file of pk has no Version field');
+    expect(() => parseControlFields('Package: ../x\nVersion: 1\n')).toThrow("invalid package name '../x'");
   });
 });
 

@@ -32,6 +32,9 @@ describe('deb extract matches dpkg-deb -x on fixtures', () => {
     expect(modes).toEqual(expect.arrayContaining(['4755', '2755', '6750', '1777', '2775', '1730', '0444', '0500']));
     expect(snap.hardlinkGroups.length).toBeGreaterThanOrEqual(4);
     expect([...snap.nodes.keys()].some((p) => p.length > 200)).toBe(true);
+    // A name that is not UTF-8 keeps its bytes, and so does a link to it.
+    expect(snap.nodes.get('usr/share/deblayer-fixture/caf\udce9')).toMatchObject({ type: 'file', size: 7 });
+    expect(snap.nodes.get('usr/share/deblayer-fixture/link-to-caf\udce9')).toMatchObject({ type: 'symlink', target: 'caf\udce9' });
     // Directory times as archived, even for directories holding symlinks and nodes.
     expect(snap.nodes.get('var/lib/deblayer-fixture')!.mtime).toBe(1400000000);
     expect(snap.nodes.get('usr/share/deblayer-fixture/sticky')!.mtime).toBe(1400000000);

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { decodeName } from '../src/deb/names.js';
 import { deblayer } from './helpers/cli.js';
 import { useScratch } from './helpers/scratch.js';
 
@@ -36,9 +37,11 @@ async function dpkgRecords(deb: string, pkg: string): Promise<{ list: string[]; 
   await execa('touch', [join(root, 'var/lib/dpkg/status')]);
   await execa('dpkg', [`--root=${root}`, '--force-depends', '--force-script-chrootless', '--unpack', deb], { env: { LC_ALL: 'C' } });
   const info = join(root, 'var/lib/dpkg/info');
-  const list = readFileSync(join(info, `${pkg}.list`), 'utf8').trim().split('\n');
+  // dpkg's files hold names as bytes; decode them as deblayer does (lossless).
+  const lines = (f: string) => decodeName(readFileSync(join(info, f))).trim().split('\n');
+  const list = lines(`${pkg}.list`);
   const md5sums: Record<string, string> = {};
-  for (const line of readFileSync(join(info, `${pkg}.md5sums`), 'utf8').trim().split('\n')) {
+  for (const line of lines(`${pkg}.md5sums`)) {
     const [sum, ...path] = line.split('  ');
     md5sums[`/${path.join('  ')}`] = sum!;
   }

@@ -20,7 +20,10 @@ export interface TmpfilesLine {
 function escapeField(value: string): string {
   let out = '';
   for (const ch of value) {
+    const code = ch.charCodeAt(0);
     if (ch === '%') out += '%%';
+    // A byte that is not UTF-8 (escaped by names.ts) is written back as that byte.
+    else if (ch.length === 1 && code >= 0xdc80 && code <= 0xdcff) out += '\\x' + (code - 0xdc00).toString(16);
     else if (ch === '\\' || ch === '"' || ch === "'" || /\s/.test(ch) || ch.charCodeAt(0) < 0x20) {
       out += ch
         .split('')

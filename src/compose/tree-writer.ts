@@ -24,6 +24,7 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
+  renameSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
@@ -34,9 +35,11 @@ import { dirname, join } from 'node:path';
 import type { DebEntry, EntryBody } from '../deb/index.js';
 import { DeblayerError, UnpackError, UnsafePathError } from '../errors.js';
 import { makeNode } from '../exec/mknod.js';
+import { fsPath } from '../deb/names.js';
 
 interface PendingDir {
-  path: string;
+  rel: string;
+  path: string | Buffer;
   mode: number;
   uid: number;
   gid: number;
@@ -76,8 +79,9 @@ export class TreeWriter {
     private readonly file: string,
   ) {}
 
-  private abs(rel: string): string {
-    return rel === '' ? this.root : join(this.root, rel);
+  /** The path for fs calls: bytes when the name is not UTF-8 (see names.ts). */
+  private abs(rel: string): string | Buffer {
+    return rel === '' ? this.root : fsPath(join(this.root, rel));
   }
 
   /** Make sure every ancestor of `rel` is a real directory, creating missing ones. */
@@ -147,11 +151,11 @@ export class TreeWriter {
         case 'symlink': {
           const abs = this.abs(rel);
           try {
-            symlinkSync(entry.linkTarget!, abs);
+            symlinkSync(fsPath(entry.linkTarget!), abs);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
             this.clear(rel, name);
-            symlinkSync(entry.linkTarget!, abs);
+            symlinkSync(fsPath(entry.linkTarget!), abs);
           }
           this.written.add(rel);
           this.chown(() => lchownSync(abs, entry.uid, entry.gid));
@@ -181,7 +185,14 @@ export class TreeWriter {
           const abs = this.abs(rel);
           this.clear(rel, name);
           const kind = entry.type === 'fifo' ? 'fifo' : entry.type === 'char-device' ? 'char' : 'block';
-          await makeNode(abs, kind, entry.mode, entry.devMajor, entry.devMinor);
+          if (typeof abs === 'string') await makeNode(abs, kind, entry.mode, entry.devMajor, entry.devMinor);
+          else {
+            // mknod(1) takes its path as an argument, which Node can only pass
+            // as UTF-8: make the node under a plain name, then rename it.
+            const plain = join(this.root, `.deblayer-node-${process.pid}-${this.written.size}`);
+            await makeNode(plain, kind, entry.mode, entry.devMajor, entry.devMinor);
+            renameSync(plain, abs);
+          }
           this.written.add(rel);
           this.chown(() => lchownSync(abs, entry.uid, entry.gid));
           chmodSync(abs, entry.mode);
@@ -214,7 +225,7 @@ export class TreeWriter {
       }
       this.dirs.add(rel);
     }
-    this.pendingDirs.set(rel, { path: this.abs(rel), mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
+    this.pendingDirs.set(rel, { rel, path: this.abs(rel), mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
   }
 
   private async writeFile(
@@ -257,14 +268,14 @@ export class TreeWriter {
 
   /** Apply directory metadata, deepest first. Call once, after the last entry. */
   finish(): void {
-    const dirs = [...this.pendingDirs.values()].sort((a, b) => b.path.length - a.path.length);
+    const dirs = [...this.pendingDirs.values()].sort((a, b) => b.rel.length - a.rel.length);
     for (const d of dirs) {
       try {
         this.chown(() => chownSync(d.path, d.uid, d.gid));
         chmodSync(d.path, d.mode);
         utimesSync(d.path, time(d.mtime), time(d.mtime));
       } catch (err) {
-        throw new UnpackError(this.file, d.path, err);
+        throw new UnpackError(this.file, d.rel || './', err);
       }
     }
   }

@@ -5,6 +5,7 @@
 
 import type { Header } from 'tar-stream';
 import { DebFormatError, UnsafePathError } from '../errors.js';
+import { decodeName } from './names.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
 
@@ -70,14 +71,25 @@ function headerMtime(header: Header): number {
   return seconds < 0 ? seconds - 1 : seconds;
 }
 
+/**
+ * Names from ustar and GNU headers arrive as latin1 (one char a byte, see
+ * tar.ts) and are decoded here; PAX names are UTF-8 by definition and arrive
+ * decoded.
+ */
+function headerName(raw: string, fromPax: boolean): string {
+  return fromPax ? raw : decodeName(Buffer.from(raw, 'latin1'));
+}
+
 export function entryFromHeader(file: string, header: Header): DebEntry {
   const rawType = header.type as string | null;
   const type = rawType ? TYPES[rawType as Header['type']] : undefined;
   if (type === undefined) {
-    throw new DebFormatError(file, `entry '${header.name}' has a tar type deblayer does not handle (${rawType ?? 'unknown'})`);
+    throw new DebFormatError(file, `entry '${headerName(header.name, false)}' has a tar type deblayer does not handle (${rawType ?? 'unknown'})`);
   }
   const pax = header.pax as Record<string, string> | null | undefined;
-  const path = normaliseEntryPath(file, header.name);
+  const name = headerName(header.name, pax?.path !== undefined);
+  const linkname = header.linkname ? headerName(header.linkname, pax?.linkpath !== undefined) : header.linkname;
+  const path = normaliseEntryPath(file, name);
   const entry: DebEntry = {
     path,
     type,
@@ -90,15 +102,15 @@ export function entryFromHeader(file: string, header: Header): DebEntry {
     mtime: paxNumber(pax, 'mtime') ?? headerMtime(header),
   };
   if (type === 'symlink') {
-    if (!header.linkname) throw new DebFormatError(file, `symlink '${header.name}' has no target`);
-    entry.linkTarget = header.linkname;
+    if (!linkname) throw new DebFormatError(file, `symlink '${name}' has no target`);
+    entry.linkTarget = linkname;
   } else if (type === 'hardlink') {
-    if (!header.linkname) throw new DebFormatError(file, `hardlink '${header.name}' has no target`);
-    entry.linkTarget = normaliseEntryPath(file, header.linkname);
+    if (!linkname) throw new DebFormatError(file, `hardlink '${name}' has no target`);
+    entry.linkTarget = normaliseEntryPath(file, linkname);
   } else if (type === 'char-device' || type === 'block-device') {
     entry.devMajor = header.devmajor ?? 0;
     entry.devMinor = header.devminor ?? 0;
   }
-  if (path === '' && type !== 'directory') throw new UnsafePathError(file, header.name, 'the package root must be a directory');
+  if (path === '' && type !== 'directory') throw new UnsafePathError(file, name, 'the package root must be a directory');
   return entry;
 }

@@ -45,7 +45,10 @@ export function tarQuote(name: string, utf8Locale: boolean): string {
   let out = '';
   for (const ch of name) {
     const esc = C_ESCAPES[ch];
+    const code = ch.charCodeAt(0);
     if (esc) out += `\\${esc}`;
+    // A byte that is not UTF-8 (escaped by names.ts): tar prints it in octal.
+    else if (ch.length === 1 && code >= 0xdc80 && code <= 0xdcff) out += `\\${(code - 0xdc00).toString(8)}`;
     else if (ch.charCodeAt(0) < 0x20 || ch === '\x7f') out += `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
     else if (ch.charCodeAt(0) > 0x7e && !utf8Locale) {
       for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(8).padStart(3, '0')}`;

@@ -45,7 +45,8 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   // dpkg-deb: "does not look like a tar archive".
   if (member.size === 0) throw new DebFormatError(file, `member '${member.name}' is empty, not a tar archive`);
   const { output: source, finished, abort } = openDecompressed({ file, offset: member.offset, size: member.size }, member.compression);
-  const extract = tar.extract();
+  // latin1 keeps every byte of ustar/GNU names; entry.ts decodes them (names.ts).
+  const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
   // The pipeline's outcome is collected here and re-thrown after iteration, so
   // a corrupt stream surfaces as a format error rather than an unhandled rejection.
   let pipelineError: unknown;

@@ -1,6 +1,7 @@
 // What the real dpkg tools say about a package, for comparison with deblayer.
 
 import { execa } from 'execa';
+import { decodeName } from '../../src/deb/names.js';
 
 export async function dpkgDebExtract(deb: string, dir: string): Promise<void> {
   await execa('dpkg-deb', ['-x', deb, dir], { env: { LC_ALL: 'C' } });
@@ -24,7 +25,7 @@ function unescapeTarName(s: string): string {
       i += 1;
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return decodeName(Buffer.from(bytes));
 }
 
 function normalise(name: string): string {

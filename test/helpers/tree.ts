@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { decodeName, fsPath } from '../../src/deb/names.js';
 
 export interface NodeInfo {
   type: 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'other';
@@ -34,11 +34,16 @@ function typeOf(st: Stats): NodeInfo['type'] {
   return 'other';
 }
 
+/**
+ * Names are read as bytes and keyed with deblayer's lossless decoding, so a
+ * name that is not UTF-8 is compared byte for byte rather than mangled alike
+ * on both sides.
+ */
 export function snapshotTree(root: string): TreeSnapshot {
   const nodes = new Map<string, NodeInfo>();
   const inodes = new Map<string, string[]>();
   const walk = (rel: string) => {
-    const abs = rel ? join(root, rel) : root;
+    const abs = rel ? fsPath(`${root}/${rel}`) : root;
     const st = lstatSync(abs);
     const type = typeOf(st);
     const info: NodeInfo = {
@@ -56,10 +61,12 @@ export function snapshotTree(root: string): TreeSnapshot {
         inodes.set(key, [...(inodes.get(key) ?? []), rel]);
       }
     }
-    if (type === 'symlink') info.target = readlinkSync(abs);
+    if (type === 'symlink') info.target = decodeName(readlinkSync(abs, { encoding: 'buffer' }));
     if (type === 'char' || type === 'block') info.rdev = `${Math.floor(st.rdev / 256)}:${st.rdev % 256}`;
     nodes.set(rel || '.', info);
-    if (type === 'dir') for (const name of readdirSync(abs).sort()) walk(rel ? `${rel}/${name}` : name);
+    if (type === 'dir') {
+      for (const name of readdirSync(abs, { encoding: 'buffer' }).map(decodeName).sort()) walk(rel ? `${rel}/${name}` : name);
+    }
   };
   walk('');
   const hardlinkGroups = [...inodes.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort();
