@@ -65,11 +65,10 @@ export async function main(argv: string[]): Promise<number> {
 
 // `deblayer deb contents x.deb | head`: a closed pipe ends the listing, quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') {
-    settled = true;
-    process.exit(0);
-  }
-  throw err;
+  settled = true;
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`deblayer: error: cannot write output: ${err.message}\n`);
+  process.exit(1);
 });
 
 // If the event loop ever drained with work unfinished (a stalled stream), Node
