@@ -66,10 +66,11 @@ export class UnpackError extends DeblayerError {
 export class CommandError extends DeblayerError {
   constructor(
     readonly command: string,
-    message: string,
+    /** What went wrong, without the command's name. */
+    readonly reason: string,
     options: { detail?: string; cause?: unknown; exitCode?: number } = {},
   ) {
-    super(`${command}: ${message}`, options);
+    super(`${command}: ${reason}`, options);
   }
 }
 

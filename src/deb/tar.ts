@@ -37,7 +37,7 @@ interface StreamxReadable {
 function describe(file: string, member: TarMember, err: unknown): DeblayerError {
   // Our own verdicts pass as they are; a decompressor's complaint gets the file and member.
   if (err instanceof DeblayerError && !(err instanceof CommandError)) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = err instanceof CommandError ? err.reason : err instanceof Error ? err.message : String(err);
   return new DebFormatError(file, `corrupt member '${member.name}' (${member.compression}): ${message}`, { cause: err });
 }
 
@@ -53,6 +53,22 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   const piped = (pipeline as (...s: unknown[]) => Promise<void>)(source, extract).catch((err: unknown) => {
     pipelineError = err;
   });
+  // When the tar stream breaks, a failed decompressor knows better why (xz:
+  // "Compressed data is corrupt" rather than tar's "Unexpected end of data").
+  const explain = async (err: unknown): Promise<DeblayerError> => {
+    if (err instanceof DeblayerError && !(err instanceof CommandError)) return err;
+    let wake = () => {};
+    const timer = setTimeout(() => wake(), 2000);
+    const settled = await Promise.race([
+      finished.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      new Promise<undefined>((resolve) => (wake = () => resolve(undefined))),
+    ]);
+    clearTimeout(timer);
+    return describe(file, member, settled ?? pipelineError ?? err);
+  };
   let sawEnd = false;
   try {
     for await (const item of extract as unknown as AsyncIterable<{ header: Header }>) {
@@ -82,8 +98,8 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
               ended = true;
               if (failure !== undefined) return reject(failure);
               // A stream cut short ends here: report it as the member's
-              // corruption, once the pipeline has said why.
-              setImmediate(() => reject(describe(file, member, pipelineError ?? err ?? new Error('unexpected end of data'))));
+              // corruption, once the pipeline and decompressor have said why.
+              setImmediate(() => void explain(err ?? new Error('unexpected end of data')).then(reject));
             };
             stream.on('error', cutShort);
             stream.on('close', () => cutShort());
@@ -95,7 +111,7 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
     }
     sawEnd = true;
   } catch (err) {
-    throw describe(file, member, pipelineError ?? err);
+    throw await explain(pipelineError ?? err);
   } finally {
     if (!sawEnd) {
       abort();
@@ -103,7 +119,7 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
     }
   }
   await piped;
-  if (pipelineError !== undefined) throw describe(file, member, pipelineError);
+  if (pipelineError !== undefined) throw await explain(pipelineError);
   try {
     await finished;
   } catch (err) {
