@@ -77,6 +77,15 @@ describe('deblayer CLI', () => {
     expect(q.exitCode).toBe(0);
   });
 
+  it('shows a progress meter on a terminal, cleared before the summary', async () => {
+    const { execa } = await import('execa');
+    const dir = join(tempDir(), 'out');
+    // script(1) gives the command a pseudo-terminal, as a user's shell would.
+    const r = await execa('script', ['-qec', `node ${new URL('../dist/cli/main.js', import.meta.url).pathname} deb extract ${fixtures.all!.xz!} ${dir}`, '/dev/null']);
+    expect(r.stdout).toContain('\r\x1b[KUnpacking deblayer-fixture-all.xz.deb: 1 entries');
+    expect(r.stdout).toMatch(/\r\x1b\[KUnpacked .* into .*: \d+ entries/);
+  });
+
   it('ends quietly when its output pipe is closed early', async () => {
     const { execa } = await import('execa');
     const r = await execa('sh', ['-c', `node ${new URL('../dist/cli/main.js', import.meta.url).pathname} deb contents "$1" | head -1`, 'sh', fixtures.all!.xz!], { reject: false });

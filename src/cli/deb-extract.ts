@@ -2,18 +2,14 @@
 // does, or the OSTree layer tree deblayer commits (with its tmpfiles lines).
 
 import { existsSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { archiveName } from '../deb/listing.js';
 import { unpackLayer, unpackRaw } from '../compose/unpack.js';
 import { formatTmpfilesLine } from '../compose/tmpfiles.js';
 import { contextOf } from './context.js';
-
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+import { formatSize as size, Progress } from './progress.js';
 
 export function register(deb: Command): void {
   deb
@@ -38,17 +34,21 @@ export function register(deb: Command): void {
 async function extract(file: string, dir: string, opts: { layer?: boolean }, cmd: Command): Promise<void> {
   const out = contextOf(cmd);
   const layout = openDeb(file);
-  const onEntry = out.options.verbose ? (e: Parameters<typeof archiveName>[0]) => out.verbose(archiveName(e)) : undefined;
+  const progress = new Progress(out, `Unpacking ${basename(file)}`);
+  const onEntry = (e: Parameters<typeof archiveName>[0]) => {
+    if (out.options.verbose) out.verbose(archiveName(e));
+    progress.tick(e.size);
+  };
   const started = performance.now();
   if (!opts.layer) {
-    const stats = await unpackRaw(layout, dir, onEntry ? { onEntry } : {});
+    const stats = await unpackRaw(layout, dir, { onEntry }).finally(() => progress.done());
     const secs = ((performance.now() - started) / 1000).toFixed(2);
     if (out.json) out.data({ file, target: dir, layer: false, ...stats });
     else out.info(`Unpacked ${file} into ${dir}: ${stats.entries} entries, ${size(stats.bytes)} in ${secs}s`);
     return;
   }
   const control = await readDebControl(layout);
-  const manifest = await unpackLayer(layout, control, dir, onEntry ? { onEntry } : {});
+  const manifest = await unpackLayer(layout, control, dir, { onEntry }).finally(() => progress.done());
   const secs = ((performance.now() - started) / 1000).toFixed(2);
   if (out.json) {
     out.data({ file, target: dir, layer: true, ...manifest, tmpfiles: manifest.tmpfiles.map(formatTmpfilesLine) });
