@@ -243,8 +243,7 @@ describe('hostile paths', () => {
       { name: './escape', type: 'symlink', linkname: outside },
       { name: './escape/victim', data: 'owned\n' },
     ]);
-    const line = await extractFails(deb, /refusing entry 'escape\/victim': it would be written through the symlink 'escape'/);
-    expect(line).toBeTruthy();
+    await extractFails(deb, /refusing entry 'escape\/victim': it would be written through the symlink 'escape'/);
     const root = await debWithData(join(sandbox, 'root.deb'), [
       { name: './rootlink', type: 'symlink', linkname: '/' },
       { name: `./rootlink${outside}/victim`, data: 'owned\n' },

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { openDeb, readDebControl, type DebControl, type DebLayout } from '../deb/index.js';
 import { contextOf } from './context.js';
 
+/** The real number of lines, for --json (the text output copies dpkg's count, below). */
 function lineCount(data: Buffer): number {
   let n = 0;
   for (const b of data) if (b === 0x0a) n++;

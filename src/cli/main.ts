@@ -63,14 +63,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `deblayer deb contents x.deb | head`: a closed pipe ends the listing, quietly.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  settled = true;
-  if (err.code === 'EPIPE') process.exit(0);
-  process.stderr.write(`deblayer: error: cannot write output: ${err.message}\n`);
-  process.exit(1);
-});
-
 // If the event loop ever drained with work unfinished (a stalled stream), Node
 // would exit 0 with a partial result: make that a loud internal error instead.
 let settled = false;
@@ -79,6 +71,14 @@ process.on('exit', () => {
     process.stderr.write('deblayer: internal error: stopped before finishing (stalled stream)\n');
     process.exitCode = 70;
   }
+});
+
+// `deblayer deb contents x.deb | head`: a closed pipe ends the listing, quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  settled = true;
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`deblayer: error: cannot write output: ${err.message}\n`);
+  process.exit(1);
 });
 
 main(process.argv).then(

@@ -1,6 +1,8 @@
 // systemd-tmpfiles lines (tmpfiles.d(5)): how content that an OSTree commit
 // cannot carry (everything under /var, and /run) is recreated on the host.
 
+import { escapedByte } from '../deb/names.js';
+
 export type TmpfilesType = 'd' | 'L' | 'C' | 'p' | 'c' | 'b';
 
 export interface TmpfilesLine {
@@ -20,10 +22,10 @@ export interface TmpfilesLine {
 function escapeField(value: string): string {
   let out = '';
   for (const ch of value) {
-    const code = ch.charCodeAt(0);
-    if (ch === '%') out += '%%';
     // A byte that is not UTF-8 (escaped by names.ts) is written back as that byte.
-    else if (ch.length === 1 && code >= 0xdc80 && code <= 0xdcff) out += '\\x' + (code - 0xdc00).toString(16);
+    const byte = escapedByte(ch);
+    if (ch === '%') out += '%%';
+    else if (byte !== undefined) out += '\\x' + byte.toString(16);
     else if (ch === '\\' || ch === '"' || ch === "'" || /\s/.test(ch) || ch.charCodeAt(0) < 0x20) {
       out += ch
         .split('')

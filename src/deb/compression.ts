@@ -11,7 +11,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { xzDecompress, type Decompression } from '../exec/xz.js';
-import zstdBinding from 'zstd-napi/binding.js';
+import { createRequire } from 'node:module';
+import type zstdBindingModule from 'zstd-napi/binding.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'lzma';
 
@@ -79,12 +80,18 @@ export function openDecompressed(range: ByteRange, kind: Compression): Decompres
   }
 }
 
-const { DCtx, dStreamOutSize } = zstdBinding;
-const ZSTD_OUT = dStreamOutSize();
+// Loaded on first use: Debian packages are xz, and every call pays for what
+// the module graph loads at start-up.
+let zstd: typeof zstdBindingModule | undefined;
+function zstdBinding(): typeof zstdBindingModule {
+  zstd ??= createRequire(import.meta.url)('zstd-napi/binding.js') as typeof zstdBindingModule;
+  return zstd;
+}
 
 /** zstd decoding pulled by the reader: one output buffer per _read. */
 class ZstdReadable extends Readable {
-  private readonly dctx = new DCtx();
+  private readonly dctx = new (zstdBinding().DCtx)();
+  private readonly outSize = zstdBinding().dStreamOutSize();
   private readonly input: AsyncIterator<Buffer>;
   private pending: Buffer = Buffer.alloc(0);
   private inFrame = false;
@@ -120,7 +127,7 @@ class ZstdReadable extends Readable {
   private async pull(): Promise<void> {
     for (;;) {
       if (this.pending.length > 0 || this.inFrame) {
-        const out = Buffer.allocUnsafe(ZSTD_OUT);
+        const out = Buffer.allocUnsafe(this.outSize);
         const [ret, produced, consumed] = this.dctx.decompressStream(out, this.pending);
         this.pending = this.pending.subarray(consumed);
         this.inFrame = ret !== 0;

@@ -2,6 +2,7 @@
 // deblayer's view of a package with dpkg's line by line.
 
 import type { DebEntry } from './entry.js';
+import { escapedByte } from './names.js';
 
 const TYPE_CHAR: Record<DebEntry['type'], string> = {
   file: '-',
@@ -46,11 +47,12 @@ export function tarQuote(name: string, utf8Locale: boolean): string {
   for (const ch of name) {
     const esc = C_ESCAPES[ch];
     const code = ch.charCodeAt(0);
-    if (esc) out += `\\${esc}`;
     // A byte that is not UTF-8 (escaped by names.ts): tar prints it in octal.
-    else if (ch.length === 1 && code >= 0xdc80 && code <= 0xdcff) out += `\\${(code - 0xdc00).toString(8)}`;
-    else if (ch.charCodeAt(0) < 0x20 || ch === '\x7f') out += `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
-    else if (ch.charCodeAt(0) > 0x7e && !utf8Locale) {
+    const byte = escapedByte(ch);
+    if (esc) out += `\\${esc}`;
+    else if (byte !== undefined) out += `\\${byte.toString(8)}`;
+    else if (code < 0x20 || code === 0x7f) out += `\\${code.toString(8).padStart(3, '0')}`;
+    else if (code > 0x7e && !utf8Locale) {
       for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(8).padStart(3, '0')}`;
     } else out += ch;
   }

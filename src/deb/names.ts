@@ -63,6 +63,12 @@ export function decodeName(bytes: Uint8Array): string {
   return out;
 }
 
+/** The byte a character stands for when it is an escaped one, else undefined. */
+export function escapedByte(ch: string): number | undefined {
+  const c = ch.charCodeAt(0);
+  return ch.length === 1 && c >= 0xdc80 && c <= 0xdcff ? c - 0xdc00 : undefined;
+}
+
 /** True when `name` holds escaped bytes, i.e. is not plain UTF-8. */
 export function hasEscapedBytes(name: string): boolean {
   return ESCAPED.test(name);
@@ -73,12 +79,14 @@ export function encodeName(name: string): Buffer {
   const parts: Buffer[] = [];
   let run = '';
   for (const ch of name) {
-    const c = ch.charCodeAt(0);
-    if (ch.length === 1 && c >= 0xdc80 && c <= 0xdcff) {
-      if (run) parts.push(Buffer.from(run, 'utf8'));
-      run = '';
-      parts.push(Buffer.from([c - 0xdc00]));
-    } else run += ch;
+    const byte = escapedByte(ch);
+    if (byte === undefined) {
+      run += ch;
+      continue;
+    }
+    if (run) parts.push(Buffer.from(run, 'utf8'));
+    run = '';
+    parts.push(Buffer.from([byte]));
   }
   if (run) parts.push(Buffer.from(run, 'utf8'));
   return Buffer.concat(parts);

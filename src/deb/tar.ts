@@ -3,6 +3,7 @@
 // body before asking for the next one; backpressure then keeps memory bounded.
 
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import tar, { type Header } from 'tar-stream';
 import type { TarMember } from './layout.js';
 import { entryFromHeader, type DebEntry } from './entry.js';
@@ -57,16 +58,13 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   // "Compressed data is corrupt" rather than tar's "Unexpected end of data").
   const explain = async (err: unknown): Promise<DeblayerError> => {
     if (err instanceof DeblayerError && !(err instanceof CommandError)) return err;
-    let wake = () => {};
-    const timer = setTimeout(() => wake(), 2000);
     const settled = await Promise.race([
       finished.then(
         () => undefined,
         (e: unknown) => e,
       ),
-      new Promise<undefined>((resolve) => (wake = () => resolve(undefined))),
+      delay(2000, undefined, { ref: false }),
     ]);
-    clearTimeout(timer);
     return describe(file, member, settled ?? pipelineError ?? err);
   };
   let sawEnd = false;
