@@ -2,6 +2,7 @@
 // talks to the user: results on stdout (text or --json), progress and notes on
 // stderr (silenced by --quiet), details with --verbose.
 
+import { join } from 'node:path';
 import type { Command } from 'commander';
 
 export interface GlobalOptions {
@@ -50,4 +51,9 @@ export function contextOf(command: Command): Output {
     verbose: o.verbose ?? false,
     quiet: o.quiet ?? false,
   });
+}
+
+/** The OSTree repository: --repo, or the sysroot's own. */
+export function repoPath(options: GlobalOptions): string {
+  return options.repo ?? join(options.sysroot, 'ostree/repo');
 }

@@ -8,6 +8,7 @@ import { DeblayerError } from '../errors.js';
 import { register as registerDebInfo } from './deb-info.js';
 import { register as registerDebContents } from './deb-contents.js';
 import { register as registerDebExtract } from './deb-extract.js';
+import { register as registerBaseImport } from './base-import.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,6 +34,10 @@ export function buildProgram(): Command {
   registerDebContents(deb);
   registerDebExtract(deb);
   for (const sub of deb.commands) sub.exitOverride();
+
+  const base = program.command('base').description('import OSTree base commits and inspect them').exitOverride();
+  registerBaseImport(base);
+  for (const sub of base.commands) sub.exitOverride();
   return program;
 }
 

@@ -1,0 +1,67 @@
+// dpkg's status file (deb822 paragraphs, dpkg(1) "status" database): read the
+// installed packages of a base, and write the copy apt resolves against.
+
+export interface StatusEntry {
+  package: string;
+  version: string;
+  architecture: string;
+  /** The three words of the Status field: want, flag, state ("install ok installed"). */
+  want: string;
+  flag: string;
+  state: string;
+  /** Provides, Depends, ... as written, for callers that need more. */
+  fields: Record<string, string>;
+}
+
+/** Splits deb822 text into paragraphs of fields (continuation lines joined with '\n'). */
+export function parseParagraphs(text: string): Record<string, string>[] {
+  const paragraphs: Record<string, string>[] = [];
+  let current: Record<string, string> | undefined;
+  let last: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      current = undefined;
+      last = undefined;
+      continue;
+    }
+    if ((line[0] === ' ' || line[0] === '\t') && current && last) {
+      current[last] += '\n' + line.slice(1);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    if (!current) {
+      current = {};
+      paragraphs.push(current);
+    }
+    last = line.slice(0, colon);
+    current[last] = line.slice(colon + 1).trim();
+  }
+  return paragraphs;
+}
+
+export function parseStatus(text: string): StatusEntry[] {
+  return parseParagraphs(text)
+    .filter((p) => p.Package !== undefined)
+    .map((p) => {
+      const [want = '', flag = '', state = ''] = (p.Status ?? '').split(/\s+/);
+      return {
+        package: p.Package!,
+        version: p.Version ?? '',
+        architecture: p.Architecture ?? '',
+        want,
+        flag,
+        state,
+        fields: p,
+      };
+    });
+}
+
+/**
+ * The base's status with every package on hold ("hold ok installed"), so that
+ * apt plans only additions: a plan that needs to change a base package fails
+ * with apt's own explanation naming it.
+ */
+export function holdAll(text: string): string {
+  return text.replace(/^Status: install (\S+ \S+)$/gm, 'Status: hold $1');
+}

@@ -1,0 +1,140 @@
+// `deblayer base import`: a Debian root filesystem (directory or tarball) in,
+// one OSTree commit on a branch out. The source is never changed: it is copied
+// (hardlinked when on the repository's filesystem, since the layout step only
+// renames and unlinks) into a staging directory inside the repository, the
+// staging copy is rearranged (ostree-layout.ts) and committed, and the staging
+// copy is removed whatever happens.
+
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import { copyTree } from '../exec/cp.js';
+import { extractTarball } from '../exec/tar.js';
+import { OstreeRepo } from '../exec/ostree.js';
+import { applyOstreeLayout, type LayoutOptions, type LayoutResult } from './ostree-layout.js';
+import { parseOsRelease, describeOs, type OsRelease } from './os-release.js';
+import { parseStatus } from './dpkg-status.js';
+
+export interface ImportOptions extends LayoutOptions {
+  source: string;
+  repo: string;
+  branch: string;
+  /** Seconds since the epoch for the commit (SOURCE_DATE_EPOCH); now otherwise. */
+  timestamp?: number;
+  onStep?: (step: ImportStep, seconds: number) => void;
+  onStart?: (step: ImportStep) => void;
+}
+
+export type ImportStep = 'copy' | 'layout' | 'commit';
+
+export interface ImportResult {
+  commit: string;
+  parent?: string;
+  branch: string;
+  repo: string;
+  createdRepo: boolean;
+  os: OsRelease;
+  version: string;
+  packages: number;
+  layout: LayoutResult;
+}
+
+export async function importBase(options: ImportOptions): Promise<ImportResult> {
+  const source = resolve(options.source);
+  const st = statOrFail(source);
+  if (!/^[\w.-]+(\/[\w.-]+)*$/.test(options.branch)) {
+    throw new DeblayerError(`invalid branch name '${options.branch}': use letters, digits, '.', '_', '-' and '/'`);
+  }
+  const createdRepo = !existsSync(join(options.repo, 'config'));
+  if (createdRepo && existsSync(options.repo) && statSync(options.repo).isDirectory() && !isEmptyDir(options.repo)) {
+    throw new DeblayerError(`${options.repo} is not an OSTree repository (it has no config file) and is not empty`);
+  }
+  const repo = createdRepo ? await OstreeRepo.init(options.repo, 'bare') : new OstreeRepo(options.repo);
+  let staging: string | undefined;
+  try {
+    const parent = await repo.resolve(options.branch);
+    mkdirSync(join(options.repo, 'tmp'), { recursive: true });
+    staging = mkdtempSync(join(options.repo, 'tmp', 'deblayer-import-'));
+    const root = join(staging, 'root');
+    mkdirSync(root, { mode: 0o755 });
+
+    await step(options, 'copy', async () => {
+      if (st.isDirectory()) {
+        await copyTree(source, root, { hardlinks: st.dev === statSync(staging!).dev });
+      } else {
+        await extractTarball(source, root);
+      }
+    });
+    const os = readOsRelease(root);
+    const layout = await step(options, 'layout', async () => applyOstreeLayout(root, source, options));
+    const status = readFileSync(join(root, layout.dpkgDatabase, 'status'), 'utf8');
+    const packages = parseStatus(status).filter((p) => p.state === 'installed').length;
+
+    const version = os.VERSION_ID ?? 'unknown';
+    const time = options.timestamp ?? Math.floor(Date.now() / 1000);
+    const commit = await step(options, 'commit', () =>
+      repo.commit({
+        branch: options.branch,
+        trees: [{ dir: root }],
+        subject: `Import ${describeOs(os)} from ${source}`,
+        body: `${packages} packages; dpkg database in /${layout.dpkgDatabase}${layout.kernelVersion ? `; kernel ${layout.kernelVersion}` : '; no kernel'}`,
+        metadata: {
+          version,
+          'ostree.version': version,
+          'deblayer.kind': 'base',
+          'deblayer.source': source,
+          'deblayer.import-time': new Date(time * 1000).toISOString(),
+          'deblayer.dpkg-database': layout.dpkgDatabase,
+        },
+        timestamp: time,
+      }),
+    );
+    return {
+      commit,
+      ...(parent ? { parent } : {}),
+      branch: options.branch,
+      repo: options.repo,
+      createdRepo,
+      os,
+      version,
+      packages,
+      layout,
+    };
+  } catch (err) {
+    if (createdRepo) rmSync(options.repo, { recursive: true, force: true });
+    throw err;
+  } finally {
+    if (staging) rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function step<T>(options: ImportOptions, name: ImportStep, fn: () => Promise<T>): Promise<T> {
+  options.onStart?.(name);
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  options.onStep?.(name, Number(process.hrtime.bigint() - start) / 1e9);
+  return value;
+}
+
+function statOrFail(source: string) {
+  try {
+    return statSync(source);
+  } catch (err) {
+    throw new DeblayerError(`${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+}
+
+function isEmptyDir(dir: string): boolean {
+  return readdirSync(dir).length === 0;
+}
+
+function readOsRelease(root: string): OsRelease {
+  for (const path of ['usr/lib/os-release', 'etc/os-release']) {
+    try {
+      return parseOsRelease(readFileSync(join(root, path), 'utf8'));
+    } catch {
+      // try the next
+    }
+  }
+  return {};
+}

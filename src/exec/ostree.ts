@@ -1,0 +1,243 @@
+// ostree(1): the only place that spawns it. Builds its command lines and turns
+// its failures into CommandErrors that say what deblayer was doing.
+//
+// The CLI rather than libostree through GObject introspection: Node has no
+// maintained GI binding, and the CLI of 2022.7 (Debian 12) has every operation
+// deblayer needs for reading commits, committing and deploying.
+
+import { run, type RunOptions } from './run.js';
+import { CommandError } from '../errors.js';
+
+export type RepoMode = 'bare' | 'bare-user' | 'bare-user-only' | 'archive';
+
+export interface CommitOptions {
+  branch: string;
+  /** Trees to combine, in order; later ones win (`--tree=dir=`, `--tree=ref=`). */
+  trees: ({ dir: string } | { ref: string })[];
+  subject: string;
+  body?: string;
+  /** Commit metadata as strings (`--add-metadata-string`). */
+  metadata?: Record<string, string>;
+  /** Seconds since the epoch; ostree uses the current time otherwise. */
+  timestamp?: number;
+  /** Parent commit; by default ostree uses the branch's current commit. */
+  parent?: string;
+}
+
+export interface LsEntry {
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  path: string;
+  target?: string;
+}
+
+const OSTREE = 'ostree';
+
+export class OstreeRepo {
+  constructor(readonly path: string) {}
+
+  private run(args: string[], what: string, options: RunOptions = {}) {
+    return run(OSTREE, [`--repo=${this.path}`, ...args], what, options);
+  }
+
+  static async init(path: string, mode: RepoMode): Promise<OstreeRepo> {
+    await run(OSTREE, [`--repo=${path}`, 'init', `--mode=${mode}`], `cannot create repository ${path}`);
+    return new OstreeRepo(path);
+  }
+
+  /** The commit a ref or checksum names, or undefined when there is none. */
+  async resolve(refOrChecksum: string): Promise<string | undefined> {
+    const r = await this.run(['rev-parse', refOrChecksum], `cannot resolve '${refOrChecksum}'`, { allowFailure: true });
+    if (r.exitCode === 0) return r.stdout.trim();
+    if (/not found|No such|invalid/i.test(r.stderr)) return undefined;
+    throw new CommandError(OSTREE, `cannot resolve '${refOrChecksum}' in ${this.path}: ${r.stderr.trim()}`);
+  }
+
+  /** Writes a commit and returns its checksum. */
+  async commit(options: CommitOptions): Promise<string> {
+    const args = ['commit', `--branch=${options.branch}`, `--subject=${options.subject}`];
+    if (options.body !== undefined) args.push(`--body=${options.body}`);
+    for (const tree of options.trees) args.push('dir' in tree ? `--tree=dir=${tree.dir}` : `--tree=ref=${tree.ref}`);
+    for (const [k, v] of Object.entries(options.metadata ?? {})) args.push(`--add-metadata-string=${k}=${v}`);
+    if (options.timestamp !== undefined) args.push(`--timestamp=${new Date(options.timestamp * 1000).toISOString()}`);
+    if (options.parent !== undefined) args.push(`--parent=${options.parent}`);
+    const r = await this.run(args, `cannot commit to ${options.branch}`);
+    return r.stdout.trim();
+  }
+
+  /** A file's bytes from a commit, or undefined when the path does not exist there. */
+  async cat(commit: string, path: string): Promise<Buffer | undefined> {
+    const r = await this.run(['cat', commit, absolute(path)], `cannot read ${path} from ${short(commit)}`, {
+      allowFailure: true,
+      binary: true,
+    });
+    if (r.exitCode === 0) return r.stdoutBytes;
+    if (/No such file|not found/i.test(r.stderr)) return undefined;
+    throw new CommandError(OSTREE, `cannot read ${absolute(path)} from commit ${short(commit)}: ${r.stderr.trim()}`);
+  }
+
+  /**
+   * One path's entry (or a directory's entries with `children`), undefined when
+   * the path does not exist in the commit. Symlinks are not followed.
+   */
+  async ls(commit: string, path: string, options: { children?: boolean; recursive?: boolean } = {}): Promise<LsEntry[] | undefined> {
+    const args = ['ls', commit];
+    if (!options.children && !options.recursive) args.push('--dironly');
+    if (options.recursive) args.push('-R');
+    args.push(absolute(path));
+    const r = await this.run(args, `cannot list ${path} in ${short(commit)}`, { allowFailure: true });
+    if (r.exitCode !== 0) {
+      if (/No such file|not found/i.test(r.stderr)) return undefined;
+      throw new CommandError(OSTREE, `cannot list ${absolute(path)} in commit ${short(commit)}: ${r.stderr.trim()}`);
+    }
+    const entries = r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(parseLsLine);
+    // Listing a directory prints the directory itself first.
+    return options.children || options.recursive ? entries.filter((e) => e.path !== absolute(path)) : entries;
+  }
+
+  /** Checks out one subtree as plain copies (never hardlinks into the repo), without chown. */
+  async checkoutCopy(commit: string, subpath: string, dest: string): Promise<void> {
+    await this.run(
+      ['checkout', '--user-mode', '--force-copy', `--subpath=${absolute(subpath)}`, commit, dest],
+      `cannot check out ${absolute(subpath)} of ${short(commit)}`,
+    );
+  }
+
+  /** Subject, time, parent and metadata of a commit, from one `ostree show --raw`. */
+  async commitInfo(commit: string): Promise<CommitInfo> {
+    const r = await this.run(['show', '--raw', commit], `cannot read commit ${short(commit)}`);
+    return parseRawCommit(commit, r.stdout);
+  }
+
+  async fsck(): Promise<void> {
+    await this.run(['fsck', '--quiet'], `repository ${this.path} failed its consistency check`);
+  }
+}
+
+export interface CommitInfo {
+  checksum: string;
+  parent?: string;
+  subject: string;
+  /** ISO 8601 time of the commit. */
+  date: string;
+  /** Commit metadata: strings, numbers and lists of them, as deblayer writes. */
+  metadata: Record<string, unknown>;
+}
+
+function absolute(path: string): string {
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+export function short(checksum: string): string {
+  return /^[0-9a-f]{64}$/.test(checksum) ? checksum.slice(0, 10) : checksum;
+}
+
+// `ostree ls` lines: "d00755 0 0      0 /usr" or "l00777 0 0 0 /bin -> usr/bin".
+export function parseLsLine(line: string): LsEntry {
+  const m = /^([-dl])([0-7]+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+  if (!m) throw new CommandError(OSTREE, `unexpected output of ostree ls: ${line}`);
+  const type = m[1] === 'd' ? 'directory' : m[1] === 'l' ? 'symlink' : 'file';
+  let path = m[6]!;
+  let target: string | undefined;
+  if (type === 'symlink') {
+    const i = path.indexOf(' -> ');
+    target = path.slice(i + 4);
+    path = path.slice(0, i);
+  }
+  return {
+    type,
+    mode: parseInt(m[2]!, 8) & 0o7777,
+    uid: Number(m[3]),
+    gid: Number(m[4]),
+    size: Number(m[5]),
+    path,
+    ...(target !== undefined ? { target } : {}),
+  };
+}
+
+// GVariant text format, as `ostree show --print-metadata-key` prints it: only
+// the shapes deblayer writes (strings, string arrays, integers).
+export function parseGVariantValue(text: string): unknown {
+  const t = text.trim();
+  if (t.startsWith("'") || t.startsWith('"')) return parseGString(t);
+  if (t.startsWith('<') && t.endsWith('>')) return parseGVariantValue(t.slice(1, -1));
+  if (t.startsWith('@as [')) return parseGVariantValue(t.slice(4));
+  if (t.startsWith('[')) {
+    const inner = t.slice(1, -1).trim();
+    if (inner === '') return [];
+    return splitTopLevel(inner).map(parseGVariantValue);
+  }
+  const n = /^(?:u?int\d+|byte|uint64|int64|uint32|int32)?\s*(-?\d+)$/.exec(t);
+  if (n) return Number(n[1]);
+  if (t === 'true' || t === 'false') return t === 'true';
+  return t;
+}
+
+function parseGString(t: string): string {
+  const q = t[0]!;
+  let out = '';
+  for (let i = 1; i < t.length; i++) {
+    const c = t[i]!;
+    if (c === '\\') {
+      const n = t[++i]!;
+      out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+    } else if (c === q) break;
+    else out += c;
+  }
+  return out;
+}
+
+function splitTopLevel(s: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '[' || c === '{' || c === '(' || c === '<') depth++;
+    else if (c === ']' || c === '}' || c === ')' || c === '>') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start).trim());
+  return parts;
+}
+
+function parseGVariantDict(text: string): Record<string, unknown> {
+  const t = text.trim().replace(/^@a\{sv\}\s*/, '').replace(/^\{/, '').replace(/\}$/, '');
+  const out: Record<string, unknown> = {};
+  if (t.trim() === '') return out;
+  for (const item of splitTopLevel(t)) {
+    const i = item.indexOf(':');
+    out[String(parseGVariantValue(item.slice(0, i)))] = parseGVariantValue(item.slice(i + 1));
+  }
+  return out;
+}
+
+// `ostree show --raw`: "({metadata}, @ay [parent bytes], [related], 'subject', 'body', uint64 T, [root], [meta])"
+export function parseRawCommit(commit: string, raw: string): CommitInfo {
+  const t = raw.slice(raw.indexOf('(')).trim().replace(/^\(/, '').replace(/\)$/, '');
+  const parts = splitTopLevel(t);
+  const hex = [...(parts[1] ?? '').matchAll(/0x([0-9a-f]{2})/g)].map((m) => m[1]).join('');
+  const subject = String(parseGVariantValue(parts[3] ?? "''"));
+  const ts = /(\d+)\s*$/.exec(parts[5] ?? '');
+  return {
+    checksum: commit,
+    ...(hex.length === 64 ? { parent: hex } : {}),
+    subject,
+    date: ts ? new Date(Number(ts[1]) * 1000).toISOString() : '',
+    metadata: parseGVariantDict(parts[0] ?? '{}'),
+  };
+}

@@ -1,0 +1,88 @@
+// The one helper the program wrappers in this folder use to run a command:
+// stdin closed unless input is given, output collected, and a failure turned
+// into a CommandError that names what was being done and ends with the tail of
+// the command's stderr (the whole command line and output go to --verbose).
+// Only the modules in src/exec call it; each builds its own program's argv.
+
+import { execa } from 'execa';
+import { CommandError } from '../errors.js';
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  input?: string | Buffer;
+  /** Called for each line of stdout/stderr as it arrives (progress). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Return the result instead of throwing when the command exits non-zero. */
+  allowFailure?: boolean;
+  /** Return stdout as bytes (file contents) instead of text. */
+  binary?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stdoutBytes: Buffer;
+  stderr: string;
+  command: string;
+}
+
+const TAIL_LINES = 3;
+
+/** The last meaningful lines of a command's error output, joined for a one-line message. */
+export function tail(text: string, lines = TAIL_LINES): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(-lines)
+    .join(' / ');
+}
+
+export async function run(program: string, args: string[], what: string, options: RunOptions = {}): Promise<RunResult> {
+  const child = execa(program, args, {
+    reject: false,
+    env: options.env,
+    extendEnv: true,
+    cwd: options.cwd,
+    stripFinalNewline: false,
+    encoding: options.binary ? 'buffer' : 'utf8',
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  if (options.onLine) {
+    const onLine = options.onLine;
+    for (const [stream, name] of [
+      [child.stdout, 'stdout'],
+      [child.stderr, 'stderr'],
+    ] as const) {
+      let pending = '';
+      stream?.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split(/\r?\n|\r/);
+        pending = lines.pop()!;
+        for (const l of lines) onLine(l, name);
+      });
+    }
+  }
+  const result = await child;
+  const stdoutBytes = Buffer.isBuffer(result.stdout) ? result.stdout : Buffer.from(String(result.stdout ?? ''));
+  const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8') : String(result.stderr ?? '');
+  const out: RunResult = {
+    exitCode: result.exitCode ?? -1,
+    stdout: options.binary ? '' : stdoutBytes.toString('utf8'),
+    stdoutBytes,
+    stderr,
+    command: result.command,
+  };
+  if (result.failed && !options.allowFailure) {
+    const why = result.exitCode === undefined ? result.shortMessage : tail(stderr) || tail(out.stdout) || `exit status ${result.exitCode}`;
+    throw new CommandError(program, `${what}: ${why}`, {
+      detail: `command: ${result.command}\n${stderr}`,
+    });
+  }
+  if (result.exitCode === undefined && !options.allowFailure) {
+    throw new CommandError(program, `${what}: ${result.shortMessage}`);
+  }
+  return out;
+}
