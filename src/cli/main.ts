@@ -9,6 +9,7 @@ import { register as registerDebInfo } from './deb-info.js';
 import { register as registerDebContents } from './deb-contents.js';
 import { register as registerDebExtract } from './deb-extract.js';
 import { register as registerBaseImport } from './base-import.js';
+import { register as registerBaseInfo } from './base-info.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
 
   const base = program.command('base').description('import OSTree base commits and inspect them').exitOverride();
   registerBaseImport(base);
+  registerBaseInfo(base);
   for (const sub of base.commands) sub.exitOverride();
   return program;
 }

@@ -241,3 +241,57 @@ export function parseRawCommit(commit: string, raw: string): CommitInfo {
     metadata: parseGVariantDict(parts[0] ?? '{}'),
   };
 }
+
+export interface Deployment {
+  /** Position in `ostree admin status` (0 = the default, or the staged one). */
+  index: number;
+  stateroot: string;
+  checksum: string;
+  serial: number;
+  booted: boolean;
+  staged: boolean;
+  pending: boolean;
+  rollback: boolean;
+  /** `origin refspec` as ostree shows it, when there is one. */
+  refspec?: string;
+}
+
+/** `ostree admin` on a sysroot (`/` for the running host). */
+export class OstreeSysroot {
+  constructor(readonly path: string) {}
+
+  get repo(): OstreeRepo {
+    return new OstreeRepo(`${this.path.replace(/\/+$/, '')}/ostree/repo`);
+  }
+
+  async deployments(): Promise<Deployment[]> {
+    const r = await run(OSTREE, ['admin', 'status', `--sysroot=${this.path}`], `cannot read the deployments of ${this.path}`);
+    return parseAdminStatus(r.stdout);
+  }
+}
+
+// `ostree admin status` (2022.7 has no --json):
+//   "* debian 4005...c0.1 (pending)" then indented "Version: 12", "origin refspec: debian/12".
+export function parseAdminStatus(text: string): Deployment[] {
+  const out: Deployment[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([* ]) (\S+) ([0-9a-f]{64})\.(\d+)(?: \(([^)]*)\))?\s*$/.exec(line);
+    if (m) {
+      const flags = (m[5] ?? '').split(/[ ,;]+/);
+      out.push({
+        index: out.length,
+        stateroot: m[2]!,
+        checksum: m[3]!,
+        serial: Number(m[4]),
+        booted: m[1] === '*',
+        staged: flags.includes('staged'),
+        pending: flags.includes('pending'),
+        rollback: flags.includes('rollback'),
+      });
+      continue;
+    }
+    const o = /^\s+origin refspec: (\S+)/.exec(line);
+    if (o && out.length > 0) out[out.length - 1]!.refspec = o[1]!;
+  }
+  return out;
+}

@@ -66,8 +66,9 @@ export async function run(program: string, args: string[], what: string, options
     }
   }
   const result = await child;
-  const stdoutBytes = Buffer.isBuffer(result.stdout) ? result.stdout : Buffer.from(String(result.stdout ?? ''));
-  const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8') : String(result.stderr ?? '');
+  const bytes = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v ?? '')));
+  const stdoutBytes = bytes(result.stdout);
+  const stderr = bytes(result.stderr).toString('utf8');
   const out: RunResult = {
     exitCode: result.exitCode ?? -1,
     stdout: options.binary ? '' : stdoutBytes.toString('utf8'),

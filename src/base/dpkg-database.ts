@@ -1,0 +1,50 @@
+// Where a base commit keeps its dpkg database. OSTree bases move it out of
+// /var (which a commit cannot carry) to different places depending on the tool
+// that built them; deblayer reads any of them without checking the commit out.
+
+import { posix } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import { short, type OstreeRepo } from '../exec/ostree.js';
+
+export interface DpkgDatabase {
+  /** Relative to the root of the commit, e.g. 'usr/lib/sysimage/dpkg'. */
+  path: string;
+  /** How it was found. */
+  foundBy: 'commit metadata' | 'known location' | 'tmpfiles.d link';
+}
+
+/** Seen in the field (NOTES.md): Debian bootc images, Endless/Collabora, StarlingX apt-ostree. */
+export const KNOWN_LOCATIONS = ['usr/lib/sysimage/dpkg', 'usr/share/dpkg/database', 'usr/rootdirs/var/lib/dpkg', 'var/lib/dpkg'];
+
+export class NoDpkgDatabaseError extends DeblayerError {}
+
+export async function locateDpkgDatabase(repo: OstreeRepo, commit: string, metadata: Record<string, unknown>): Promise<DpkgDatabase> {
+  const hasStatus = async (dir: string) => (await repo.ls(commit, `${dir}/status`))?.[0]?.type === 'file';
+  const recorded = metadata['deblayer.dpkg-database'];
+  if (typeof recorded === 'string' && (await hasStatus(recorded))) return { path: recorded, foundBy: 'commit metadata' };
+  for (const dir of KNOWN_LOCATIONS) {
+    if (await hasStatus(dir)) return { path: dir, foundBy: 'known location' };
+  }
+  const linked = await tmpfilesLinkTarget(repo, commit, '/var/lib/dpkg');
+  if (linked && (await hasStatus(linked))) return { path: linked, foundBy: 'tmpfiles.d link' };
+  throw new NoDpkgDatabaseError(
+    `commit ${short(commit)} has no dpkg database: no status file in ${KNOWN_LOCATIONS.map((l) => `/${l}`).join(', ')}${
+      linked ? `, /${linked}` : ''
+    } or where a tmpfiles.d link for /var/lib/dpkg points (was it deleted when the image was built?)`,
+  );
+}
+
+/** The target of an `L /var/lib/dpkg` line in the commit's tmpfiles.d, relative to the root. */
+async function tmpfilesLinkTarget(repo: OstreeRepo, commit: string, path: string): Promise<string | undefined> {
+  const entries = (await repo.ls(commit, 'usr/lib/tmpfiles.d', { children: true })) ?? [];
+  for (const entry of entries.filter((e) => e.path.endsWith('.conf') && e.type === 'file')) {
+    const text = (await repo.cat(commit, entry.path))?.toString('utf8') ?? '';
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (/^L\+?$/.test(f[0] ?? '') && f[1] === path && f[6]) {
+        return posix.resolve(posix.dirname(path), f[6]).replace(/^\/+/, '');
+      }
+    }
+  }
+  return undefined;
+}

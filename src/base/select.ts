@@ -1,0 +1,103 @@
+// Which commit is "the base": a ref or checksum named with --base (in --repo,
+// or the sysroot's repo), or else the sysroot's booted deployment, or its
+// default one when the sysroot is not booted (an offline sysroot). A layered
+// deployment's base is the commit recorded in its metadata.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import { OstreeRepo, OstreeSysroot, short, type CommitInfo, type Deployment } from '../exec/ostree.js';
+import { locateDpkgDatabase, type DpkgDatabase } from './dpkg-database.js';
+import { parseOsRelease, type OsRelease } from './os-release.js';
+import { parseStatus, type StatusEntry } from './dpkg-status.js';
+
+export interface BaseSelector {
+  sysroot: string;
+  repo?: string;
+  os?: string;
+  /** A ref or commit checksum in the repo. */
+  base?: string;
+}
+
+export interface Base {
+  repo: OstreeRepo;
+  commit: string;
+  /** How the user would name it: the ref, or "deployment debian 4005…c0.0". */
+  label: string;
+  deployment?: Deployment;
+  info: CommitInfo;
+}
+
+/** What apt and `base info` need to know about a base. */
+export interface BaseContents {
+  base: Base;
+  osRelease: OsRelease;
+  database: DpkgDatabase;
+  /** The status file as the base has it. */
+  statusText: string;
+  packages: StatusEntry[];
+  /** dpkg's native architecture, then the foreign ones. */
+  architectures: string[];
+}
+
+export async function selectBase(selector: BaseSelector): Promise<Base> {
+  const repoPath = selector.repo ?? join(selector.sysroot, 'ostree/repo');
+  if (selector.base !== undefined) {
+    if (!existsSync(join(repoPath, 'config'))) {
+      throw new DeblayerError(`${repoPath} is not an OSTree repository`);
+    }
+    const repo = new OstreeRepo(repoPath);
+    const commit = await repo.resolve(selector.base);
+    if (!commit) throw new DeblayerError(`no ref or commit '${selector.base}' in ${repoPath}`);
+    return { repo, commit, label: selector.base, info: await repo.commitInfo(commit) };
+  }
+  if (!existsSync(join(selector.sysroot, 'ostree/deploy'))) {
+    throw new DeblayerError(
+      `${selector.sysroot} is not an OSTree sysroot (no ostree/deploy): name a base commit with --base REF (and --repo)`,
+    );
+  }
+  const sysroot = new OstreeSysroot(selector.sysroot);
+  const all = (await sysroot.deployments()).filter((d) => selector.os === undefined || d.stateroot === selector.os);
+  const deployment = all.find((d) => d.booted) ?? all.find((d) => !d.staged) ?? all[0];
+  if (!deployment) {
+    throw new DeblayerError(`no deployments${selector.os ? ` of '${selector.os}'` : ''} in ${selector.sysroot}`);
+  }
+  const repo = selector.repo ? new OstreeRepo(selector.repo) : sysroot.repo;
+  const info = await repo.commitInfo(deployment.checksum);
+  const label = `deployment ${deployment.stateroot} ${short(deployment.checksum)}.${deployment.serial}${deployment.booted ? ' (booted)' : ''}`;
+  // A deployment deblayer layered: resolution starts again from its base.
+  const layeredOn = info.metadata['deblayer.base'];
+  if (typeof layeredOn === 'string' && /^[0-9a-f]{64}$/.test(layeredOn)) {
+    return { repo, commit: layeredOn, label: `base of ${label}`, deployment, info: await repo.commitInfo(layeredOn) };
+  }
+  return { repo, commit: deployment.checksum, label, deployment, info };
+}
+
+export async function readBaseContents(base: Base): Promise<BaseContents> {
+  const { repo, commit } = base;
+  const database = await locateDpkgDatabase(repo, commit, base.info.metadata);
+  const [statusBytes, archBytes, osBytes] = await Promise.all([
+    repo.cat(commit, `${database.path}/status`),
+    repo.cat(commit, `${database.path}/arch`),
+    repo.cat(commit, 'usr/lib/os-release'),
+  ]);
+  const statusText = statusBytes?.toString('utf8') ?? '';
+  const packages = parseStatus(statusText);
+  const native = packages.find((p) => p.package === 'dpkg')?.architecture;
+  const listed = (archBytes?.toString('utf8') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const architectures = [...new Set([...(native ? [native] : []), ...listed.filter((a) => a !== 'all')])];
+  if (architectures.length === 0) architectures.push(process.arch === 'x64' ? 'amd64' : process.arch);
+  return {
+    base,
+    osRelease: parseOsRelease(osBytes?.toString('utf8') ?? ''),
+    database,
+    statusText,
+    packages,
+    architectures,
+  };
+}
+
+/** Installed packages only (what apt treats as present). */
+export function installedPackages(contents: BaseContents): StatusEntry[] {
+  return contents.packages.filter((p) => p.state === 'installed');
+}
