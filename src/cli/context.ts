@@ -9,6 +9,10 @@ export interface GlobalOptions {
   sysroot: string;
   repo?: string;
   os?: string;
+  /** Where package lists and downloaded .deb files are kept. */
+  cacheDir: string;
+  /** Host configuration (sources that replace the base's). */
+  configDir: string;
   json: boolean;
   verbose: boolean;
   quiet: boolean;
@@ -47,6 +51,8 @@ export function contextOf(command: Command): Output {
     sysroot: o.sysroot ?? '/',
     ...(o.repo !== undefined ? { repo: o.repo } : {}),
     ...(o.os !== undefined ? { os: o.os } : {}),
+    cacheDir: o.cacheDir ?? '/var/cache/deblayer',
+    configDir: o.configDir ?? '/etc/deblayer',
     json: o.json ?? false,
     verbose: o.verbose ?? false,
     quiet: o.quiet ?? false,

@@ -10,6 +10,8 @@ import { register as registerDebContents } from './deb-contents.js';
 import { register as registerDebExtract } from './deb-extract.js';
 import { register as registerBaseImport } from './base-import.js';
 import { register as registerBaseInfo } from './base-info.js';
+import { register as registerRefreshMd } from './refresh-md.js';
+import { register as registerInstall } from './install.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--sysroot <dir>', 'operate on the OSTree sysroot at DIR').default('/'))
     .addOption(new Option('--repo <dir>', 'OSTree repository (default: SYSROOT/ostree/repo)'))
     .addOption(new Option('--os <name>', 'OSTree stateroot (OS name) to operate on'))
+    .addOption(new Option('--cache-dir <dir>', 'package lists and downloaded packages').default('/var/cache/deblayer'))
+    .addOption(new Option('--config-dir <dir>', 'deblayer configuration (sources.list.d that replaces the base\'s sources)').default('/etc/deblayer'))
     .option('--json', 'print results as JSON on stdout', false)
     .option('-v, --verbose', 'print details, and full context on errors', false)
     .option('-q, --quiet', 'print only errors', false)
@@ -40,6 +44,10 @@ export function buildProgram(): Command {
   registerBaseImport(base);
   registerBaseInfo(base);
   for (const sub of base.commands) sub.exitOverride();
+
+  registerRefreshMd(program);
+  registerInstall(program);
+  for (const sub of program.commands) sub.exitOverride();
   return program;
 }
 

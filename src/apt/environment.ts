@@ -1,0 +1,162 @@
+// deblayer's private apt configuration for one base commit, under the cache
+// directory (default /var/cache/deblayer):
+//
+//   sources/HASH/etc/        sources.list.d, trusted.gpg.d, keyrings: one source set,
+//                            keyed by the hash of its sources and keys
+//   sources/HASH/lists/      apt's package lists for that source set (refresh-md)
+//   bases/COMMIT/status      the base's dpkg status with every package on hold
+//   archives/                downloaded .deb files, shared by all bases (apt checks hashes)
+//
+// Lists are keyed by the sources, not the base, so a new base with the same
+// sources (an upgrade) reuses them.
+
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import type { AptInvocation } from '../exec/apt.js';
+import { holdAll } from '../base/dpkg-status.js';
+import type { BaseContents } from '../base/select.js';
+import { CommitReader, HostReader, readSourceDir, readSourceOptions, readTrusted, rewriteSignedBy, type SourceSet } from './sources.js';
+
+export const DEFAULT_CACHE_DIR = '/var/cache/deblayer';
+export const DEFAULT_CONFIG_DIR = '/etc/deblayer';
+const REFRESHED_STAMP = '.deblayer-refreshed';
+
+export interface AptSettings {
+  cacheDir: string;
+  /** Host configuration with sources that replace the base's (default /etc/deblayer). */
+  configDir: string;
+  /** --source values; they replace every other source. */
+  sources?: string[];
+  allowUnauthenticated?: boolean;
+  installRecommends?: boolean;
+}
+
+export interface AptEnvironment {
+  invocation: AptInvocation;
+  sources: SourceSet;
+  sourcesDir: string;
+  listsDir: string;
+  archivesDir: string;
+  baseDir: string;
+  /** True once refresh-md has fetched lists for this source set. */
+  hasLists(): boolean;
+  markRefreshed(): void;
+}
+
+export async function gatherSources(contents: BaseContents, settings: AptSettings): Promise<SourceSet> {
+  const { repo, commit } = contents.base;
+  const baseReader = new CommitReader(repo, commit);
+  if (settings.sources && settings.sources.length > 0) {
+    return readSourceOptions(settings.sources, await readTrusted(baseReader, '/etc/apt'));
+  }
+  const host = new HostReader();
+  const configured = await readSourceDir(host, settings.configDir, settings.configDir);
+  if (configured.files.length > 0) {
+    // Keys for sources without Signed-By: the base's, and any the config dir adds.
+    configured.trusted.unshift(...(await readTrusted(baseReader, '/etc/apt')));
+    return configured;
+  }
+  const set = await readSourceDir(baseReader, '/etc/apt', "the base's /usr/etc/apt");
+  if (set.files.length === 0) {
+    throw new DeblayerError(
+      `the base ${contents.base.label} has no apt sources (/usr/etc/apt/sources.list and sources.list.d are empty): give one with --source or in ${settings.configDir}/sources.list.d`,
+    );
+  }
+  return set;
+}
+
+function hashSources(set: SourceSet): string {
+  const h = createHash('sha256');
+  for (const f of set.files) h.update(`file ${f.name}\n${f.text}\n`);
+  for (const k of set.trusted) h.update(`trusted ${k.name}\n`).update(k.data);
+  for (const [path, k] of [...set.signedBy].sort()) h.update(`signed-by ${path} ${k.name}\n`).update(k.data);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Writes (or reuses) the private configuration for this base and these sources. */
+export async function prepareAptEnvironment(contents: BaseContents, settings: AptSettings): Promise<AptEnvironment> {
+  const sources = await gatherSources(contents, settings);
+  const cacheDir = settings.cacheDir;
+  const sourcesDir = join(cacheDir, 'sources', hashSources(sources));
+  const etc = join(sourcesDir, 'etc');
+  if (!existsSync(etc)) writeSourcesEtc(sourcesDir, etc, sources);
+  const listsDir = join(sourcesDir, 'lists');
+  mkdirSync(join(listsDir, 'partial'), { recursive: true });
+
+  const archivesDir = join(cacheDir, 'archives');
+  mkdirSync(join(archivesDir, 'partial'), { recursive: true });
+
+  const baseDir = join(cacheDir, 'bases', contents.base.commit);
+  for (const d of ['cache', 'log']) mkdirSync(join(baseDir, d), { recursive: true });
+  const status = join(baseDir, 'status');
+  if (!existsSync(status)) writeAtomically(status, holdAll(contents.statusText));
+  if (!existsSync(join(baseDir, 'extended_states'))) writeFileSync(join(baseDir, 'extended_states'), '');
+
+  const [native, ...foreign] = contents.architectures;
+  const options: [string, string][] = [
+    ['Dir::State', `${baseDir}/`],
+    ['Dir::State::status', status],
+    ['Dir::State::extended_states', join(baseDir, 'extended_states')],
+    ['Dir::State::Lists', `${listsDir}/`],
+    ['Dir::Cache', `${join(baseDir, 'cache')}/`],
+    ['Dir::Cache::archives', `${archivesDir}/`],
+    ['Dir::Log', `${join(baseDir, 'log')}/`],
+    ['APT::Architecture', native!],
+    ['APT::Architectures::', native!],
+    ...foreign.map((a): [string, string] => ['APT::Architectures::', a]),
+    // Translations are not needed to resolve, and would double what refresh-md fetches.
+    ['Acquire::Languages', 'none'],
+    ['APT::Install-Recommends', settings.installRecommends === false ? 'false' : 'true'],
+    ['APT::Install-Suggests', 'false'],
+  ];
+  if (settings.allowUnauthenticated) {
+    options.push(['Acquire::AllowInsecureRepositories', 'true'], ['APT::Get::AllowUnauthenticated', 'true']);
+  }
+  return {
+    invocation: { configFile: join(sourcesDir, 'apt.conf'), options },
+    sources,
+    sourcesDir,
+    listsDir,
+    archivesDir,
+    baseDir,
+    hasLists: () => existsSync(join(listsDir, REFRESHED_STAMP)),
+    markRefreshed: () => writeFileSync(join(listsDir, REFRESHED_STAMP), new Date().toISOString() + '\n'),
+  };
+}
+
+function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): void {
+  mkdirSync(sourcesDir, { recursive: true });
+  const tmp = mkdtempSync(join(sourcesDir, '.etc-'));
+  try {
+    // apt's gpgv method runs as the unprivileged _apt user: it must be able to read the keys.
+    chmodSync(tmp, 0o755);
+    for (const d of ['sources.list.d', 'trusted.gpg.d', 'keyrings', 'preferences.d', 'apt.conf.d']) mkdirSync(join(tmp, d));
+    writeFileSync(join(tmp, 'sources.list'), '');
+    const keyPath = (path: string) => join(etc, 'keyrings', sources.signedBy.get(path)!.name);
+    for (const f of sources.files) writeFileSync(join(tmp, 'sources.list.d', f.name), rewriteSignedBy(f.text, keyPath));
+    for (const k of sources.trusted) {
+      if (k.name === 'trusted.gpg') writeFileSync(join(tmp, 'trusted.gpg'), k.data);
+      else writeFileSync(join(tmp, 'trusted.gpg.d', k.name), k.data);
+    }
+    for (const k of sources.signedBy.values()) writeFileSync(join(tmp, 'keyrings', k.name), k.data);
+    // apt reads configuration files before -o options: this one only moves Dir::Etc.
+    writeFileSync(join(sourcesDir, 'apt.conf'), `Dir::Etc "${etc}/";\n`);
+    renameSync(tmp, etc);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(etc)) throw err; // lost a race with another deblayer: theirs is the same
+  }
+}
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** .deb files in the shared archive directory. */
+export function cachedArchives(env: AptEnvironment): Set<string> {
+  return new Set(readdirSync(env.archivesDir).filter((n) => n.endsWith('.deb')));
+}

@@ -1,0 +1,74 @@
+// Fetching a plan's .deb files: apt downloads them into the shared archive
+// directory and checks their hashes against the signed lists; files already
+// there are not fetched again. --cache-only never touches the network and says
+// exactly which files are missing.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import { aptGet, aptMessages } from '../exec/apt.js';
+import type { AptEnvironment } from './environment.js';
+import { archiveFileName, type Plan } from './plan.js';
+
+export class FetchError extends DeblayerError {}
+
+export interface FetchResult {
+  /** Path of each package's .deb (archive or local file), by package name. */
+  files: Map<string, string>;
+  downloaded: string[];
+  cached: string[];
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function fetchPlan(
+  env: AptEnvironment,
+  plan: Plan,
+  options: { cacheOnly?: boolean; onProgress?: (line: string) => void } = {},
+): Promise<FetchResult> {
+  const files = new Map<string, string>();
+  const wanted = plan.packages.filter((p) => p.source.kind === 'archive');
+  for (const p of plan.packages) {
+    if (p.source.kind === 'local') files.set(p.name, p.source.path);
+  }
+  const pathOf = (p: (typeof wanted)[number]) => join(env.archivesDir, archiveFileName(p));
+  const cached = wanted.filter((p) => existsSync(pathOf(p)));
+  const missing = wanted.filter((p) => !existsSync(pathOf(p)));
+
+  if (options.cacheOnly) {
+    if (missing.length > 0) {
+      throw new FetchError(
+        `--cache-only: ${missing.length} package file${missing.length > 1 ? 's are' : ' is'} not in ${env.archivesDir}: ${missing.map(archiveFileName).join(', ')}`,
+      );
+    }
+    for (const p of cached) {
+      const expected = p.source.kind === 'archive' ? p.source.sha256 : undefined;
+      if (expected && (await sha256(pathOf(p))) !== expected) {
+        throw new FetchError(`--cache-only: ${pathOf(p)} does not match the SHA256 in the package lists (a damaged or stale download)`);
+      }
+    }
+  } else if (missing.length > 0) {
+    const specs = wanted.map((p) => `${p.name}:${p.architecture}=${p.version}`);
+    const r = await aptGet(env.invocation, ['install', '--download-only', '--yes', ...specs], 'cannot download packages', {
+      allowFailure: true,
+      onLine: (line) => {
+        if (/^(Get|Err):/.test(line)) options.onProgress?.(line);
+      },
+    });
+    if (r.exitCode !== 0) {
+      const errors = aptMessages(r.stderr + r.stdout, 'E');
+      throw new FetchError(`download failed: ${errors[0] ?? `apt-get exited with status ${r.exitCode}`}`, {
+        detail: `command: ${r.command}\n${r.stdout}${r.stderr}`,
+      });
+    }
+    const still = missing.filter((p) => !existsSync(pathOf(p)));
+    if (still.length > 0) throw new FetchError(`apt did not download ${still.map(archiveFileName).join(', ')}`);
+  }
+  for (const p of wanted) files.set(p.name, pathOf(p));
+  return { files, downloaded: options.cacheOnly ? [] : missing.map((p) => p.name), cached: cached.map((p) => p.name) };
+}

@@ -1,0 +1,42 @@
+// refresh-md: `apt-get update` with a base's private configuration.
+
+import { DeblayerError } from '../errors.js';
+import { aptGet, aptMessages } from '../exec/apt.js';
+import type { AptEnvironment } from './environment.js';
+
+export class RepositoryError extends DeblayerError {}
+
+export interface RefreshResult {
+  /** apt's "Get:"/"Hit:"/"Ign:" lines. */
+  lines: string[];
+  warnings: string[];
+  fetched?: string;
+}
+
+export async function refreshMetadata(env: AptEnvironment, onProgress?: (line: string) => void): Promise<RefreshResult> {
+  const lines: string[] = [];
+  let fetched: string | undefined;
+  const r = await aptGet(env.invocation, ['update'], `cannot refresh the package lists of ${env.sources.origin}`, {
+    allowFailure: true,
+    onLine: (line) => {
+      if (/^(Get|Hit|Ign|Err):/.test(line)) {
+        lines.push(line);
+        onProgress?.(line);
+      } else if (line.startsWith('Fetched ')) fetched = line;
+    },
+  });
+  const errors = aptMessages(r.stderr + r.stdout, 'E');
+  const warnings = aptMessages(r.stderr + r.stdout, 'W');
+  if (r.exitCode !== 0 || errors.length > 0) {
+    const first = errors[0] ?? warnings[0] ?? `apt-get update exited with status ${r.exitCode}`;
+    const unsigned = errors.some((e) => /is not signed|NO_PUBKEY|BADSIG|EXPKEYSIG|signatures were invalid|Signed-By/i.test(e)) ||
+      warnings.some((w) => /NO_PUBKEY|BADSIG|signatures were invalid|not signed/i.test(w));
+    throw new RepositoryError(
+      `refresh-md failed: ${first}${unsigned ? ' (apt checks signatures; pass --allow-unauthenticated to use it anyway)' : ''}`,
+      { detail: `command: apt-get ${r.command}\n${r.stdout}${r.stderr}` },
+    );
+  }
+  env.markRefreshed();
+  return { lines, warnings, ...(fetched ? { fetched } : {}) };
+}
+

@@ -1,0 +1,288 @@
+// Resolution with apt itself: `apt-get --simulate install` against the base's
+// held status, with apt's AutoInstall debug output saying why each dependency
+// is there. deblayer has no resolver of its own; it reads apt's plan into a
+// Plan and turns apt's failures into one line that names the package at fault.
+
+import { statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { DeblayerError, UsageError } from '../errors.js';
+import { aptCache, aptGet, aptMessages } from '../exec/apt.js';
+import { openDeb, readDebControl } from '../deb/index.js';
+import { parseParagraphs, type StatusEntry } from '../base/dpkg-status.js';
+import type { BaseContents } from '../base/select.js';
+import type { AptEnvironment } from './environment.js';
+import type { Plan, PlannedPackage } from './plan.js';
+
+export interface Request {
+  /** Package names (optionally NAME=VERSION or NAME:ARCH) to add. */
+  install: string[];
+  /** Local .deb files to add. */
+  localFiles: string[];
+  /** Names already layered that stay requested (empty on a plain base). */
+  layered?: string[];
+  /** Names to drop from the layered set. */
+  drop?: string[];
+  /** Accept requests for packages the base already has (--allow-inactive). */
+  allowInactive?: boolean;
+}
+
+/** A request apt cannot satisfy without changing a package of the base. */
+export class BaseConflictError extends DeblayerError {
+  constructor(
+    readonly basePackage: string,
+    readonly neededBy: string,
+    message: string,
+    detail?: string,
+  ) {
+    super(message, detail === undefined ? {} : { detail });
+  }
+}
+
+export class ResolveError extends DeblayerError {}
+
+const NAME = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
+
+interface LocalDeb {
+  path: string;
+  name: string;
+  version: string;
+  architecture: string;
+  installedSize: number;
+  size: number;
+}
+
+export async function resolvePlan(contents: BaseContents, env: AptEnvironment, request: Request): Promise<Plan> {
+  const installed = new Map<string, StatusEntry>();
+  for (const p of contents.packages) if (p.state === 'installed') installed.set(p.package, p);
+
+  const layered = new Set(request.layered ?? []);
+  for (const name of request.drop ?? []) {
+    if (!layered.delete(name)) throw new ResolveError(`package ${name} is not layered: there is nothing to remove`);
+  }
+  for (const spec of request.install) {
+    if (!NAME.test(spec)) throw new UsageError(`'${spec}' is not a package name (NAME, NAME=VERSION or NAME:ARCH), nor a path to a .deb file`);
+  }
+  const locals = await Promise.all(request.localFiles.map(readLocalDeb));
+
+  // Requests the base already satisfies are inactive: nothing to add, apt is not asked.
+  const inactive: string[] = [];
+  const wanted: string[] = [];
+  for (const spec of [...layered, ...request.install]) {
+    const name = spec.replace(/[=:].*$/, '');
+    const inBase = installed.get(name);
+    if (inBase) {
+      if (!request.allowInactive) {
+        throw new ResolveError(
+          `package ${name} is already in the base (${inBase.version}): nothing to layer (--allow-inactive requests it anyway, for when a future base drops it)`,
+        );
+      }
+      inactive.push(name);
+    } else if (!wanted.includes(spec)) wanted.push(spec);
+  }
+  for (const local of locals) {
+    const inBase = installed.get(local.name);
+    if (inBase) {
+      throw new BaseConflictError(
+        local.name,
+        local.path,
+        `${local.path}: package ${local.name} ${local.version} would replace the base's ${local.name} ${inBase.version}: a layer cannot change base packages`,
+      );
+    }
+  }
+
+  const requestedNames = [...wanted.map((s) => s.replace(/[=:].*$/, '')), ...locals.map((l) => l.name)];
+  const plan: Plan = {
+    base: { label: contents.base.label, commit: contents.base.commit },
+    requested: requestedNames,
+    inactive,
+    packages: [],
+    downloadSize: 0,
+    installedSize: 0,
+  };
+  if (wanted.length === 0 && locals.length === 0) return plan;
+
+  const args = ['--simulate', '-o', 'Debug::pkgDepCache::AutoInstall=1', 'install', ...wanted, ...locals.map((l) => l.path)];
+  const r = await aptGet(env.invocation, args, 'cannot resolve the request', { allowFailure: true });
+  const detail = `command: ${r.command}\n${r.stdout}${r.stderr}`;
+  if (r.exitCode !== 0) throw explainFailure(r.stdout, r.stderr, installed, detail);
+
+  const reasons = parseAutoInstall(r.stderr, contents.architectures[0]!);
+  const steps = parseSimulation(r.stdout);
+  for (const s of steps) {
+    if (s.action === 'Remv' || s.oldVersion !== undefined) {
+      const by = requestedNames.join(', ');
+      throw new BaseConflictError(
+        s.name,
+        by,
+        `installing ${by} would ${s.action === 'Remv' ? 'remove' : 'upgrade'} the base package ${s.name} (${s.oldVersion ?? s.version}): a layer cannot change base packages; upgrade the base first`,
+        detail,
+      );
+    }
+  }
+  const localByName = new Map(locals.map((l) => [l.name, l]));
+  const archive = steps.filter((s) => !localByName.has(s.name));
+  const fields = await archiveFields(env, archive);
+  for (const s of steps) {
+    const local = localByName.get(s.name);
+    const why = reasons.get(s.name);
+    const requested = requestedNames.includes(s.name);
+    const f = fields.get(`${s.name}=${s.version}`);
+    const p: PlannedPackage = {
+      name: s.name,
+      version: s.version,
+      architecture: s.architecture,
+      origin: local ? 'local file' : s.origin,
+      downloadSize: local ? local.size : Number(f?.Size ?? 0),
+      installedSize: (local ? local.installedSize : Number(f?.['Installed-Size'] ?? 0)) * 1024,
+      reason: requested ? 'requested' : 'dependency',
+      ...(!requested && why ? { requiredBy: why.by, relation: why.relation } : {}),
+      source: local
+        ? { kind: 'local', path: local.path }
+        : { kind: 'archive', filename: f?.Filename ?? '', ...(f?.SHA256 ? { sha256: f.SHA256 } : {}) },
+    };
+    plan.packages.push(p);
+    plan.installedSize += p.installedSize;
+    if (!local) plan.downloadSize += p.downloadSize;
+  }
+  return plan;
+}
+
+async function readLocalDeb(file: string): Promise<LocalDeb> {
+  const path = resolvePath(file);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new ResolveError(`${file}: no such file`);
+  }
+  const deb = openDeb(path);
+  const control = await readDebControl(deb);
+  return {
+    path,
+    name: control.fields.package,
+    version: control.fields.version,
+    architecture: control.fields.architecture,
+    installedSize: control.fields.installedSize ?? 0,
+    size,
+  };
+}
+
+interface SimStep {
+  action: 'Inst' | 'Remv';
+  name: string;
+  oldVersion?: string;
+  version: string;
+  origin: string;
+  architecture: string;
+}
+
+// "Inst htop (3.2.2-2 Debian:12.12/oldstable [amd64])", "Inst libc6 [2.36-9] (2.38-1 ... [amd64])",
+// "Remv foo [1.0]".
+export function parseSimulation(stdout: string): SimStep[] {
+  const steps: SimStep[] = [];
+  for (const line of stdout.split('\n')) {
+    const inst = /^Inst (\S+)(?: \[([^\]]*)\])? \((\S+) (.*?)\s*\[([^\]]+)\]\)/.exec(line);
+    if (inst) {
+      const [, name, old, version, origin, arch] = inst;
+      steps.push({
+        action: 'Inst',
+        name: name!.replace(/:.*$/, ''),
+        ...(old !== undefined ? { oldVersion: old } : {}),
+        version: version!,
+        origin: origin!.trim(),
+        architecture: arch!,
+      });
+      continue;
+    }
+    const remv = /^Remv (\S+)(?: \[([^\]]*)\])?/.exec(line);
+    if (remv) steps.push({ action: 'Remv', name: remv[1]!.replace(/:.*$/, ''), version: remv[2] ?? '', origin: '', architecture: '' });
+  }
+  return steps;
+}
+
+// "  Installing libnl-3-200:amd64 as Depends of htop:amd64" (Debug::pkgDepCache::AutoInstall).
+export function parseAutoInstall(stderr: string, native: string): Map<string, { by: string; relation: string }> {
+  const strip = (n: string) => n.replace(new RegExp(`:(${native}|all)$`), '');
+  const reasons = new Map<string, { by: string; relation: string }>();
+  for (const m of stderr.matchAll(/^\s*Installing (\S+) as (\S+) of (\S+)/gm)) {
+    const name = strip(m[1]!).replace(/:.*$/, '');
+    if (!reasons.has(name)) reasons.set(name, { relation: m[2]!, by: strip(m[3]!).replace(/:.*$/, '') });
+  }
+  return reasons;
+}
+
+async function archiveFields(env: AptEnvironment, steps: SimStep[]): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  if (steps.length === 0) return out;
+  const r = await aptCache(env.invocation, ['show', ...steps.map((s) => `${s.name}:${s.architecture}=${s.version}`)], 'cannot read package sizes');
+  for (const p of parseParagraphs(r.stdout)) {
+    const key = `${p.Package}=${p.Version}`;
+    if (p.Package && !out.has(key)) out.set(key, p);
+  }
+  return out;
+}
+
+interface Unmet {
+  package: string;
+  relation: string;
+  target: string;
+  why: string;
+}
+
+// " curl : Depends: libcurl4 (= 7.88.1-10+deb12u15) but 7.88.1-10+deb12u14 is to be installed"
+export function parseUnmet(text: string): Unmet[] {
+  const out: Unmet[] = [];
+  const start = text.indexOf('The following packages have unmet dependencies:');
+  if (start < 0) return out;
+  let current = '';
+  for (const line of text.slice(start).split('\n').slice(1)) {
+    if (line.startsWith('E: ') || line.trim() === '') break;
+    const m = /^\s*(?:(\S+) : )?(Depends|PreDepends|Pre-Depends|Conflicts|Breaks|Recommends): (.+?)(?: but (.+?))?\s*$/.exec(line);
+    if (!m) continue;
+    if (m[1]) current = m[1];
+    out.push({ package: current, relation: m[2]!, target: m[3]!, why: m[4] ?? '' });
+  }
+  return out;
+}
+
+function explainFailure(stdout: string, stderr: string, installed: Map<string, StatusEntry>, detail: string): DeblayerError {
+  const all = `${stdout}\n${stderr}`;
+  const errors = aptMessages(stderr, 'E');
+  const unknown = errors.map((e) => /^Unable to locate package (.+)$/.exec(e)?.[1]).filter((n): n is string => !!n);
+  if (unknown.length > 0) {
+    return new ResolveError(
+      `unknown package${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: not in any source of this base (deblayer refresh-md updates the lists)`,
+      { detail },
+    );
+  }
+  const virtual = /Package (\S+) is a virtual package provided by:\n((?: {2}\S.*\n?)+)/.exec(all);
+  if (virtual) {
+    const providers = virtual[2]!
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter((n): n is string => !!n);
+    return new ResolveError(`${virtual[1]} is a virtual package provided by ${providers.join(', ')}: request one of them`, { detail });
+  }
+  const unavailable = /Package (\S+) is not available, but is referred to by another package/.exec(all);
+  if (unavailable) {
+    return new ResolveError(`package ${unavailable[1]} has no installable version in the sources of this base (it is only referred to by other packages)`, { detail });
+  }
+  const unmet = parseUnmet(stdout);
+  for (const u of unmet) {
+    const target = u.target.split(/[\s(]/)[0]!.replace(/:.*$/, '');
+    const base = installed.get(target);
+    const m = /^(\S+) is (?:to be )?installed$/.exec(u.why);
+    if (base && (m || u.relation === 'Conflicts' || u.relation === 'Breaks')) {
+      const what =
+        u.relation === 'Conflicts' || u.relation === 'Breaks'
+          ? `${u.package} ${u.relation === 'Conflicts' ? 'conflicts with' : 'breaks'} ${u.target}, and the base has ${target} ${base.version}`
+          : `${u.package} needs ${u.target}, but the base has ${target} ${base.version}`;
+      return new BaseConflictError(target, u.package, `${what}: a layer cannot change base packages; upgrade the base first`, detail);
+    }
+  }
+  if (unmet.length > 0) {
+    const u = unmet[0]!;
+    return new ResolveError(`cannot satisfy ${u.package}: ${u.relation} ${u.target}${u.why ? `, but ${u.why}` : ''}`, { detail });
+  }
+  return new ResolveError(`apt cannot resolve the request: ${errors[0] ?? 'no reason given'}`, { detail });
+}

@@ -1,0 +1,78 @@
+// deblayer install PKG|FILE.deb...: resolve against the base (and fetch).
+
+import type { Command } from 'commander';
+import { renderPlan } from '../apt/plan.js';
+import { UsageError } from '../errors.js';
+import { install } from '../transactions/install.js';
+import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
+import { contextOf } from './context.js';
+
+interface InstallCommandOptions extends AptCommandOptions {
+  dryRun?: boolean;
+  downloadOnly?: boolean;
+  cacheOnly?: boolean;
+  allowInactive?: boolean;
+}
+
+/** A local package file is named by a path: it has a '/' or ends in .deb (as with apt). */
+export function isLocalFile(arg: string): boolean {
+  return arg.includes('/') || arg.endsWith('.deb');
+}
+
+export function register(program: Command): void {
+  addAptOptions(
+    program
+      .command('install')
+      .description('layer packages (from the sources, or local .deb files) onto the base')
+      .argument('<packages...>', 'package names (NAME, NAME=VERSION) or paths to .deb files')
+      .option('-n, --dry-run', 'print the plan (what apt would add) and exit')
+      .option('--download-only', 'resolve and download the packages into the cache, and stop')
+      .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
+      .option('--allow-inactive', 'accept packages the base already has (kept as inactive requests)')
+      .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
+  ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
+    const out = contextOf(command);
+    if (!opts.dryRun && !opts.downloadOnly) {
+      throw new UsageError(
+        'deploying layered packages is not available yet in this version: use --dry-run to see the plan or --download-only to fetch it',
+      );
+    }
+    const result = await install({
+      selector: baseSelector(out.options, opts),
+      settings: aptSettings(out.options, opts),
+      request: {
+        install: packages.filter((p) => !isLocalFile(p)),
+        localFiles: packages.filter(isLocalFile),
+        ...(opts.allowInactive ? { allowInactive: true } : {}),
+      },
+      dryRun: !!opts.dryRun,
+      ...(opts.cacheOnly ? { cacheOnly: true } : {}),
+      onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
+      onProgress: (line) => out.info(line),
+      onResolved: (plan) => {
+        if (out.json) return;
+        out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
+        for (const line of renderPlan(plan)) out.result(line);
+      },
+    });
+    if (out.json) {
+      out.data({
+        dryRun: !!opts.dryRun,
+        ...result.plan,
+        ...(result.fetched
+          ? {
+              files: Object.fromEntries(result.fetched.files),
+              downloaded: result.fetched.downloaded,
+              cached: result.fetched.cached,
+            }
+          : {}),
+      });
+      return;
+    }
+    if (result.fetched) {
+      out.result(
+        `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
+      );
+    }
+  });
+}

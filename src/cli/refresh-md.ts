@@ -1,0 +1,30 @@
+// deblayer refresh-md: apt-get update for the base's sources, into deblayer's cache.
+
+import type { Command } from 'commander';
+import { openBaseApt } from '../transactions/base-apt.js';
+import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
+import { contextOf } from './context.js';
+
+export function register(program: Command): void {
+  addAptOptions(
+    program.command('refresh-md').description("download the package lists of the base's sources (apt-get update, with deblayer's private configuration)"),
+  ).action(async (opts: AptCommandOptions, command: Command) => {
+    const out = contextOf(command);
+    const start = Date.now();
+    const { contents, env } = await openBaseApt(baseSelector(out.options, opts), aptSettings(out.options, opts), {
+      refresh: true,
+      onRefreshStart: (e) => out.info(`Refreshing package lists for ${contents_label(e.baseDir)} from ${e.sources.origin}...`),
+      onProgress: (line) => out.info(line),
+    });
+    const seconds = (Date.now() - start) / 1000;
+    if (out.json) {
+      out.data({ base: contents.base.label, commit: contents.base.commit, sources: env.sources.origin, lists: env.listsDir, seconds });
+      return;
+    }
+    out.result(`Package lists for ${contents.base.label} are up to date (${env.sources.origin}, ${seconds.toFixed(1)} s).`);
+  });
+}
+
+function contents_label(baseDir: string): string {
+  return `base ${baseDir.split('/').pop()!.slice(0, 10)}`;
+}

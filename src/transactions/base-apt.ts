@@ -1,0 +1,39 @@
+// The first steps every transaction shares: pick the base, read what it has,
+// and prepare apt's private configuration for it, refreshing the package lists
+// when this source set has none yet (unless --cache-only forbids the network).
+
+import { DeblayerError } from '../errors.js';
+import { prepareAptEnvironment, type AptEnvironment, type AptSettings } from '../apt/environment.js';
+import { refreshMetadata } from '../apt/refresh.js';
+import { readBaseContents, selectBase, type BaseContents, type BaseSelector } from '../base/select.js';
+
+export interface BaseApt {
+  contents: BaseContents;
+  env: AptEnvironment;
+  refreshed: boolean;
+}
+
+export interface BaseAptOptions {
+  cacheOnly?: boolean;
+  /** Refresh even when lists exist (refresh-md). */
+  refresh?: boolean;
+  onRefreshStart?: (env: AptEnvironment) => void;
+  onProgress?: (line: string) => void;
+}
+
+export async function openBaseApt(selector: BaseSelector, settings: AptSettings, options: BaseAptOptions = {}): Promise<BaseApt> {
+  const contents = await readBaseContents(await selectBase(selector));
+  const env = await prepareAptEnvironment(contents, settings);
+  let refreshed = false;
+  if (options.refresh || !env.hasLists()) {
+    if (options.cacheOnly) {
+      throw new DeblayerError(
+        `--cache-only: no package lists are cached for the sources of ${contents.base.label} (${env.sources.origin}): run deblayer refresh-md first`,
+      );
+    }
+    options.onRefreshStart?.(env);
+    await refreshMetadata(env, options.onProgress);
+    refreshed = true;
+  }
+  return { contents, env, refreshed };
+}
