@@ -13,6 +13,8 @@ declare module 'vitest' {
     fixtures: FixtureSet;
     fixturesDir: string;
     realDebs: string[];
+    /** Tarball of a debootstrapped bookworm minbase with systemd-sysv (test/make-real-base.sh). */
+    realBase: string;
   }
 }
 
@@ -23,5 +25,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   // Real packages from the Debian archive, downloaded once into a reused cache.
   const fetch = await execa('sh', [new URL('./fetch-real-debs.sh', import.meta.url).pathname], { stderr: 'inherit' });
   project.provide('realDebs', fetch.stdout.trim().split('\n'));
+  // A real Debian base, debootstrapped once into a reused cache (CI builds it fresh).
+  const base = await execa('sh', [new URL('./make-real-base.sh', import.meta.url).pathname], { stderr: 'inherit' });
+  project.provide('realBase', base.stdout.trim());
   return () => rmSync(dir, { recursive: true, force: true });
 }

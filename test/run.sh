@@ -8,7 +8,10 @@ mkdir -p .cache
 rc=0
 # The tests and helpers are type-checked too (vitest itself only strips types).
 npx tsc -p tsconfig.test.json
-npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-results.json "$@" || rc=$?
+# In a private mount namespace: the sysroot tests mount tmpfs file systems for
+# their fake sysroots (ostree admin deploy freezes the file system it writes
+# to), and whatever they mount vanishes with the namespace, even on a crash.
+unshare --mount --propagation private npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-results.json "$@" || rc=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".cache/vitest-results.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;

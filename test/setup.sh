@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 # tar: building fixtures in every compression; mandoc, groff-base, man-db: the
 # man page test; time: peak memory in the streaming test; apt: real packages;
 # g++, make, python3: node-gyp builds better-sqlite3 and zstd-napi from source.
-PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3"
+# ostree: deblayer's repositories and sysroots; debootstrap: the real base;
+# apt-utils (apt-ftparchive), gpg, gpg-agent: the signed test repository;
+# util-linux: unshare, mount for the tmpfs sysroots.
+PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux"
 
 missing=""
 for p in $PACKAGES; do

@@ -53,8 +53,12 @@ export async function fetchPlan(
       }
     }
   } else if (missing.length > 0) {
-    const specs = wanted.map((p) => `${p.name}:${p.architecture}=${p.version}`);
-    const r = await aptGet(env.invocation, ['install', '--download-only', '--yes', ...specs], 'cannot download packages', {
+    // `apt-get download` rather than `install --download-only`: it fetches exactly
+    // these versions, and copies packages of file: sources too (install -d
+    // leaves those where they are). apt checks each file against the lists' hashes.
+    const specs = missing.map((p) => `${p.name}:${p.architecture}=${p.version}`);
+    const r = await aptGet(env.invocation, ['download', ...specs], 'cannot download packages', {
+      cwd: env.archivesDir,
       allowFailure: true,
       onLine: (line) => {
         if (/^(Get|Err):/.test(line)) options.onProgress?.(line);

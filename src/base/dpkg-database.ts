@@ -25,26 +25,31 @@ export async function locateDpkgDatabase(repo: OstreeRepo, commit: string, metad
   for (const dir of KNOWN_LOCATIONS) {
     if (await hasStatus(dir)) return { path: dir, foundBy: 'known location' };
   }
-  const linked = await tmpfilesLinkTarget(repo, commit, '/var/lib/dpkg');
-  if (linked && (await hasStatus(linked))) return { path: linked, foundBy: 'tmpfiles.d link' };
+  const linked = await tmpfilesLinkTargets(repo, commit, '/var/lib/dpkg');
+  for (const target of linked) {
+    if (await hasStatus(target)) return { path: target, foundBy: 'tmpfiles.d link' };
+  }
+  const looked = [...new Set([...KNOWN_LOCATIONS, ...linked])].map((l) => `/${l}`);
   throw new NoDpkgDatabaseError(
-    `commit ${short(commit)} has no dpkg database: no status file in ${KNOWN_LOCATIONS.map((l) => `/${l}`).join(', ')}${
-      linked ? `, /${linked}` : ''
-    } or where a tmpfiles.d link for /var/lib/dpkg points (was it deleted when the image was built?)`,
+    `commit ${short(commit)} has no dpkg database: no status file in ${looked.join(', ')}${
+      linked.length === 0 ? ', and no tmpfiles.d link for /var/lib/dpkg' : ''
+    } (was it deleted when the image was built?)`,
   );
 }
 
-/** The target of an `L /var/lib/dpkg` line in the commit's tmpfiles.d, relative to the root. */
-async function tmpfilesLinkTarget(repo: OstreeRepo, commit: string, path: string): Promise<string | undefined> {
+/** Targets of `L /var/lib/dpkg` lines in the commit's tmpfiles.d, relative to the root, in tmpfiles' order. */
+async function tmpfilesLinkTargets(repo: OstreeRepo, commit: string, path: string): Promise<string[]> {
+  const targets: string[] = [];
   const entries = (await repo.ls(commit, 'usr/lib/tmpfiles.d', { children: true })) ?? [];
-  for (const entry of entries.filter((e) => e.path.endsWith('.conf') && e.type === 'file')) {
+  const confs = entries.filter((e) => e.path.endsWith('.conf') && e.type === 'file').sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const entry of confs) {
     const text = (await repo.cat(commit, entry.path))?.toString('utf8') ?? '';
     for (const line of text.split('\n')) {
       const f = line.trim().split(/\s+/);
       if (/^L\+?$/.test(f[0] ?? '') && f[1] === path && f[6]) {
-        return posix.resolve(posix.dirname(path), f[6]).replace(/^\/+/, '');
+        targets.push(posix.resolve(posix.dirname(path), f[6]).replace(/^\/+/, ''));
       }
     }
   }
-  return undefined;
+  return targets;
 }

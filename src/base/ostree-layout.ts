@@ -15,7 +15,7 @@
 // this code only renames, unlinks and creates: it never writes into, chmods or
 // chowns an existing file.
 
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join, dirname, relative, posix } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { FACTORY } from '../compose/layer-rewrite.js';
@@ -132,12 +132,10 @@ export function applyOstreeLayout(root: string, source: string, options: LayoutO
   if (!lstat(join(root, 'sysroot'))) mkdirSync(join(root, 'sysroot'), { mode: 0o755 });
 
   for (const dir of EMPTIED) {
-    const st = lstat(join(root, dir));
-    if (st?.isDirectory()) emptyDir(join(root, dir));
-    else {
-      if (st) rmSync(join(root, dir));
-      mkdirSync(join(root, dir), { mode: dir === 'tmp' ? 0o1777 : 0o755 });
-    }
+    // Directories are never shared with the source (only files are hardlinked), so they can be remade.
+    rmSync(join(root, dir), { recursive: true, force: true });
+    mkdirSync(join(root, dir));
+    chmodSync(join(root, dir), dir === 'tmp' ? 0o1777 : 0o755);
   }
 
   mkdirSync(join(root, dirname(BASE_TMPFILES)), { recursive: true, mode: 0o755 });
