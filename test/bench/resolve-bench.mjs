@@ -142,7 +142,7 @@ try {
   rows.push(['node -e 0', '', median(startup).toFixed(2), '', '']);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   console.log(`resolve: deblayer install -n vs apt-get -s install in a chroot, medians of ${rounds} round${rounds > 1 ? 's' : ''}`);
-  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
 } finally {
   cleanup();
 }

@@ -105,8 +105,8 @@ async function publish(dir: string, debs: string[], signWith?: string): Promise<
 }
 
 /** deb822 sources for the fixture repository, keyed to a Signed-By path. */
-export function fixtureSources(repo: string, signedBy: string): string {
-  return `Types: deb\nURIs: file:${repo}\nSuites: ./\nSigned-By: ${signedBy}\n`;
+export function fixtureSources(uri: string, signedBy: string): string {
+  return `Types: deb\nURIs: ${uri}\nSuites: ./\nSigned-By: ${signedBy}\n`;
 }
 
 export async function buildFixtureWorld(dir: string, kernelDeb: string): Promise<FixtureWorld> {
@@ -134,6 +134,9 @@ export async function buildFixtureWorld(dir: string, kernelDeb: string): Promise
     await stopAgent(key.home);
     await stopAgent(other.home);
   }
+  // The signed repository must verify with the exported key, or every test below fails obscurely.
+  const check = await execa('gpgv', ['--keyring', key.keyring, join(dir, 'repo', 'InRelease')], { reject: false });
+  if (check.exitCode !== 0) throw new Error(`fixture repository does not verify with its key: ${check.stderr}`);
 
   const rootfs = join(dir, 'rootfs');
   await makeRootfs(rootfs, [...Object.values(base), kernelDeb]);
@@ -142,7 +145,7 @@ export async function buildFixtureWorld(dir: string, kernelDeb: string): Promise
   mkdirSync(join(rootfs, 'etc/apt/sources.list.d'), { recursive: true });
   writeFileSync(
     join(rootfs, 'etc/apt/sources.list.d/fixture.sources'),
-    fixtureSources(join(dir, 'repo'), '/usr/share/keyrings/deblayer-fixture.gpg'),
+    fixtureSources(`file:${join(dir, "repo")}`, '/usr/share/keyrings/deblayer-fixture.gpg'),
   );
   return {
     dir,

@@ -1,0 +1,248 @@
+// Resolution and fetching with apt against a fixture base, from a local
+// repository signed by a throwaway key: the plan, apt's refusals shortened to
+// one line, signatures, local files and the offline cache.
+
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { buildFixtureWorld, fixtureSources, type FixtureWorld } from './helpers/apt-repo.js';
+import { deblayer, type CliResult } from './helpers/cli.js';
+import { useScratch } from './helpers/scratch.js';
+import { serveDirectory } from './helpers/http-repo.js';
+
+let world: FixtureWorld;
+let dir: string;
+let repo: string;
+const scratch = useScratch('resolve');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'deblayer-resolve-world-'));
+  world = await buildFixtureWorld(dir, inject('fixtures').kernel!.xz!);
+  repo = join(dir, 'ostree-repo');
+  const r = await deblayer(['--repo', repo, 'base', 'import', world.rootfs, '-b', 'fx/base']);
+  expect(r.exitCode, r.stderr).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface PlanJson {
+  requested: string[];
+  inactive: string[];
+  packages: { name: string; version: string; reason: string; requiredBy?: string; relation?: string; origin: string; downloadSize: number; installedSize: number; source: { kind: string; path?: string; filename?: string } }[];
+  downloadSize: number;
+  files?: Record<string, string>;
+  downloaded?: string[];
+  cached?: string[];
+}
+
+function run(cache: string, args: string[], global: string[] = []): Promise<CliResult> {
+  return deblayer(['--repo', repo, '--cache-dir', cache, ...global, ...args]);
+}
+
+async function plan(cache: string, args: string[]): Promise<PlanJson> {
+  const r = await run(cache, ['install', '--base', 'fx/base', ...args], ['--json']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as PlanJson;
+}
+
+const names = (p: PlanJson) => p.packages.map((x) => `${x.name}=${x.version}`).sort();
+
+describe('resolving', () => {
+  test('picks dependencies and recommends, and says why each is there', async () => {
+    const cache = scratch();
+    const p = await plan(cache, ['-n', 'fx-app']);
+    expect(names(p)).toEqual(['fx-app=1.0', 'fx-extra=1.0', 'fx-lib=1.2']);
+    const by = Object.fromEntries(p.packages.map((x) => [x.name, x]));
+    expect(by['fx-app']).toMatchObject({ reason: 'requested' });
+    expect(by['fx-lib']).toMatchObject({ reason: 'dependency', requiredBy: 'fx-app', relation: 'Depends' });
+    expect(by['fx-extra']).toMatchObject({ reason: 'dependency', requiredBy: 'fx-app', relation: 'Recommends' });
+    for (const x of p.packages) {
+      expect(x.downloadSize).toBe(readFileSync(join(world.repo, x.source.filename!)).length);
+      expect(x.installedSize).toBeGreaterThan(0);
+    }
+    expect(p.downloadSize).toBe(p.packages.reduce((a, x) => a + x.downloadSize, 0));
+    // No network was needed for a plan, but the lists were fetched once for it.
+    expect(readdirSync(join(cache, 'archives')).filter((f) => f.endsWith('.deb'))).toEqual([]);
+
+    const without = await plan(cache, ['-n', '--no-install-recommends', 'fx-app']);
+    expect(names(without)).toEqual(['fx-app=1.0', 'fx-lib=1.2']);
+  });
+
+  test('prints the plan the way apt does', async () => {
+    const cache = scratch();
+    const r = await run(cache, ['install', '-n', '--base', 'fx/base', 'fx-app']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('The following additional packages will be installed:\n  fx-lib fx-extra\n');
+    expect(r.stdout).toContain('The following NEW packages will be installed:\n  fx-app fx-extra fx-lib\n');
+    expect(r.stdout).toContain('0 upgraded, 3 newly installed, 0 to remove and 0 not upgraded.\n');
+    expect(r.stdout).toMatch(/^Need to get \d+ B of archives\.$/m);
+    expect(r.stdout).toMatch(/^After this operation, [\d.]+ kB of additional disk space will be used\.$/m);
+    expect(r.stdout).toMatch(/^ {2}fx-lib +1\.2 +all .*\(Depends of fx-app\)$/m);
+    // The lists were missing, so they were refreshed first, with apt's progress on stderr.
+    expect(r.stderr).toMatch(/refreshing/);
+    expect(r.stderr).toMatch(/^Get:\d+ file:.* InRelease/m);
+  });
+
+  test('refuses plans that would change the base, naming the base package and who needs it', async () => {
+    const cache = scratch();
+    const cases: [string[], RegExp][] = [
+      [['fx-needs-new'], /^deblayer: error: fx-needs-new needs fx-basepkg \(>= 2\.0\), but the base has fx-basepkg 1\.0: .*upgrade the base first$/],
+      [['fx-conflicts'], /^deblayer: error: fx-conflicts conflicts with fx-basepkg, and the base has fx-basepkg 1\.0: /],
+      [['fx-basepkg'], /^deblayer: error: package fx-basepkg is already in the base \(1\.0\): nothing to layer/],
+      [[world.local['fx-basepkg_3.0']!], /fx-basepkg_3\.0_all\.deb: package fx-basepkg 3\.0 would replace the base's fx-basepkg 1\.0/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(cache, ['install', '-n', '--base', 'fx/base', ...args]);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('deblayer:'))).toHaveLength(1);
+      expect(r.stderr.split('\n').find((l) => l.startsWith('deblayer:')), args.join(' ')).toMatch(message);
+    }
+  });
+
+  test("unknown, virtual and unsatisfiable requests give apt's reason in one line", async () => {
+    const cache = scratch();
+    const cases: [string[], string][] = [
+      [['no-such-package'], 'deblayer: error: unknown package no-such-package: not in any source of this base (deblayer refresh-md updates the lists)'],
+      [['fx-broken'], 'deblayer: error: cannot satisfy fx-broken: Depends fx-missing, but it is not installable'],
+      [['not a name'], "deblayer: error: 'not a name' is not a package name (NAME, NAME=VERSION or NAME:ARCH), nor a path to a .deb file"],
+      [['./missing.deb'], 'deblayer: error: ./missing.deb: no such file'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(cache, ['install', '-n', '--base', 'fx/base', ...args]);
+      expect(r.exitCode, args.join(' ')).toBeGreaterThan(0);
+      expect(r.stderr.trim().split('\n').pop(), args.join(' ')).toBe(message);
+    }
+    const virtual = await run(cache, ['install', '-n', '--base', 'fx/base', 'fx-mta']);
+    expect(virtual.exitCode).toBe(1);
+    expect(virtual.stderr).toMatch(/^deblayer: error: fx-mta is a virtual package provided by (fx-mta-a, fx-mta-b|fx-mta-b, fx-mta-a): request one of them$/m);
+  });
+
+  test('--allow-inactive keeps a request the base already satisfies', async () => {
+    const p = await plan(scratch(), ['-n', '--allow-inactive', 'fx-basepkg', 'fx-lib']);
+    expect(p.inactive).toEqual(['fx-basepkg']);
+    expect(names(p)).toEqual(['fx-lib=1.2']);
+  });
+
+  test('local .deb files are planned with their dependencies from the repository', async () => {
+    const p = await plan(scratch(), ['-n', world.local['fx-local_3.0']!, 'fx-epoch']);
+    expect(names(p)).toEqual(['fx-epoch=1:2.0-1', 'fx-lib=1.2', 'fx-local=3.0']);
+    const local = p.packages.find((x) => x.name === 'fx-local')!;
+    expect(local).toMatchObject({ reason: 'requested', origin: 'local file', source: { kind: 'local', path: world.local['fx-local_3.0'] } });
+  });
+});
+
+describe('signatures', () => {
+  test('an unsigned repository, or one signed by an unknown key, is refused unless --allow-unauthenticated', async () => {
+    const keyring = world.keyring;
+    for (const [label, repoDir] of [
+      ['unsigned', world.unsignedRepo],
+      ['other key', world.otherKeyRepo],
+    ] as const) {
+      const cache = scratch();
+      const sources = join(cache, 'test.sources');
+      writeFileSync(sources, fixtureSources(`file:${repoDir}`, keyring));
+      const r = await run(cache, ['refresh-md', '--base', 'fx/base', '--source', sources]);
+      expect(r.exitCode, label).toBe(1);
+      expect(r.stderr.trim().split('\n').pop(), label).toMatch(/^deblayer: error: refresh-md failed: .*(not signed|NO_PUBKEY|signatures).*--allow-unauthenticated/);
+      const denied = await run(cache, ['install', '-n', '--base', 'fx/base', '--source', sources, 'fx-lib']);
+      expect(denied.exitCode, label).toBe(1);
+
+      const allowed = await run(cache, ['install', '-n', '--base', 'fx/base', '--source', sources, '--allow-unauthenticated', 'fx-lib'], ['--json']);
+      expect(allowed.exitCode, `${label}: ${allowed.stderr}`).toBe(0);
+      expect(names(JSON.parse(allowed.stdout))).toEqual(['fx-lib=1.2']);
+    }
+  });
+
+  test('refresh-md uses the base\'s sources and keys, and shows progress', async () => {
+    const cache = scratch();
+    const r = await run(cache, ['refresh-md', '--base', 'fx/base']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^Get:\d+ file:.*\/repo \.\/ InRelease/m);
+    expect(r.stdout).toMatch(/^Package lists for fx\/base are up to date \(the base's \/usr\/etc\/apt, /);
+    // The private configuration holds the base's key, with Signed-By rewritten to it.
+    const [sources] = readdirSync(join(cache, 'sources'));
+    const etc = join(cache, 'sources', sources!, 'etc');
+    expect(readFileSync(join(etc, 'sources.list.d', 'fixture.sources'), 'utf8')).toContain(`Signed-By: ${etc}/keyrings/0-deblayer-fixture.gpg`);
+    expect(readFileSync(join(etc, 'keyrings', '0-deblayer-fixture.gpg'))).toEqual(readFileSync(world.keyring));
+  });
+});
+
+describe('fetching', () => {
+  test('downloads into the cache once, then works offline with --cache-only', async () => {
+    const cache = scratch();
+    const http = await serveDirectory(world.repo);
+    let online = true;
+    try {
+      const sources = join(cache, 'http.sources');
+      writeFileSync(sources, fixtureSources(http.url.replace(/\/$/, ''), world.keyring));
+      const args = (...more: string[]) => ['--base', 'fx/base', '--source', sources, ...more];
+      const first = await plan(cache, ['--download-only', ...args('fx-app')]);
+      expect([...first.downloaded!].sort()).toEqual(['fx-app', 'fx-extra', 'fx-lib']);
+      for (const [name, file] of Object.entries(first.files!)) {
+        expect(readFileSync(file), name).toEqual(readFileSync(join(world.repo, first.packages.find((x) => x.name === name)!.source.filename!)));
+      }
+      expect(http.requests.filter((r) => r.endsWith('.deb')).sort()).toEqual([
+        '/fx-app_1.0_all.deb',
+        '/fx-extra_1.0_all.deb',
+        '/fx-lib_1.2_all.deb',
+      ]);
+      const again = await plan(cache, ['--download-only', ...args('fx-app')]);
+      expect(again.downloaded).toEqual([]);
+      expect([...again.cached!].sort()).toEqual(['fx-app', 'fx-extra', 'fx-lib']);
+      expect(http.requests.filter((r) => r.endsWith('.deb'))).toHaveLength(3);
+
+      // The mirror goes away: the cache is enough.
+      await http.close();
+      online = false;
+      const offline = await plan(cache, ['--download-only', '--cache-only', ...args('fx-app')]);
+      expect(names(offline)).toEqual(names(first));
+      expect(offline.downloaded).toEqual([]);
+      rmSync(join(cache, 'archives', 'fx-lib_1.2_all.deb'));
+      const missing = await run(cache, ['install', '--download-only', '--cache-only', ...args('fx-app')]);
+      expect(missing.exitCode).toBe(1);
+      expect(missing.stderr.trim().split('\n').pop()).toBe(
+        `deblayer: error: --cache-only: 1 package file is not in ${join(cache, 'archives')}: fx-lib_1.2_all.deb`,
+      );
+      // Without --cache-only the mirror is tried, and its failure named.
+      const broken = await run(cache, ['install', '--download-only', ...args('fx-app')]);
+      expect(broken.exitCode).toBe(1);
+      expect(broken.stderr.trim().split('\n').pop()).toMatch(/^deblayer: error: download failed: .*fx-lib/);
+    } finally {
+      if (online) await http.close();
+    }
+  });
+
+  test('--cache-only with no cached lists says to refresh', async () => {
+    const cache = scratch();
+    const r = await run(cache, ['install', '-n', '--cache-only', '--base', 'fx/base', 'fx-lib']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^deblayer: error: --cache-only: no package lists are cached for the sources of fx\/base .*run deblayer refresh-md first$/m);
+    expect(existsSync(join(cache, 'archives'))).toBe(true);
+  });
+
+  test('a cached file that does not match the lists is reported', async () => {
+    const cache = scratch();
+    await plan(cache, ['--download-only', 'fx-lib']);
+    // Same size (apt itself drops cached files of the wrong size), other bytes.
+    const file = join(cache, 'archives', 'fx-lib_1.2_all.deb');
+    writeFileSync(file, Buffer.alloc(readFileSync(file).length, 'x'));
+    const r = await run(cache, ['install', '--download-only', '--cache-only', '--base', 'fx/base', 'fx-lib']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/fx-lib_1\.2_all\.deb does not match the SHA256 in the package lists/);
+  });
+
+  test('an epoch is escaped in the cached file name as apt does', async () => {
+    const cache = scratch();
+    const p = await plan(cache, ['--download-only', 'fx-epoch']);
+    expect(p.files!['fx-epoch']).toBe(join(cache, 'archives', 'fx-epoch_1%3a2.0-1_all.deb'));
+    cpSync(p.files!['fx-epoch']!, join(cache, 'copy.deb'));
+    const info = await deblayer(['--json', 'deb', 'info', join(cache, 'copy.deb')]);
+    expect(JSON.parse(info.stdout).control.Version ?? JSON.parse(info.stdout).fields?.Version ?? info.stdout).toBeDefined();
+  });
+});
+
+test('install without --dry-run or --download-only says what is available now', async () => {
+  const r = await run(scratch(), ['install', '--base', 'fx/base', 'fx-lib']);
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toMatch(/deploying layered packages is not available yet/);
+});
