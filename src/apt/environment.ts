@@ -46,19 +46,20 @@ export interface AptEnvironment {
 }
 
 export async function gatherSources(contents: BaseContents, settings: AptSettings): Promise<SourceSet> {
-  const { repo, commit } = contents.base;
+  const { repo, commit, cache } = contents.base;
   const baseReader = new CommitReader(repo, commit);
+  const baseTrusted = () => cache.json(commit, 'apt-trusted', () => readTrusted(baseReader, '/etc/apt'));
   if (settings.sources && settings.sources.length > 0) {
-    return readSourceOptions(settings.sources, await readTrusted(baseReader, '/etc/apt'));
+    return readSourceOptions(settings.sources, await baseTrusted());
   }
   const host = new HostReader();
   const configured = await readSourceDir(host, settings.configDir, settings.configDir);
   if (configured.files.length > 0) {
     // Keys for sources without Signed-By: the base's, and any the config dir adds.
-    configured.trusted.unshift(...(await readTrusted(baseReader, '/etc/apt')));
+    configured.trusted.unshift(...(await baseTrusted()));
     return configured;
   }
-  const set = await readSourceDir(baseReader, '/etc/apt', "the base's /usr/etc/apt");
+  const set = await cache.json(commit, 'apt-sources', () => readSourceDir(baseReader, '/etc/apt', "the base's /usr/etc/apt"));
   if (set.files.length === 0) {
     throw new DeblayerError(
       `the base ${contents.base.label} has no apt sources (/usr/etc/apt/sources.list and sources.list.d are empty): give one with --source or in ${settings.configDir}/sources.list.d`,

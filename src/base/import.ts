@@ -6,7 +6,7 @@
 // copy is removed whatever happens.
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { copyTree } from '../exec/cp.js';
 import { extractTarball } from '../exec/tar.js';
@@ -49,7 +49,20 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
   if (createdRepo && existsSync(options.repo) && statSync(options.repo).isDirectory() && !isEmptyDir(options.repo)) {
     throw new DeblayerError(`${options.repo} is not an OSTree repository (it has no config file) and is not empty`);
   }
-  const repo = createdRepo ? await OstreeRepo.init(options.repo, 'bare') : new OstreeRepo(options.repo);
+  // On failure, a repository this import created goes again, with any parent directories it made.
+  const createdTop = createdRepo && !existsSync(options.repo) ? topMissing(options.repo) : undefined;
+  const undo = () => {
+    if (createdTop) rmSync(createdTop, { recursive: true, force: true });
+    else if (createdRepo) for (const name of readdirSync(options.repo)) rmSync(join(options.repo, name), { recursive: true, force: true });
+  };
+  if (createdRepo) mkdirSync(options.repo, { recursive: true });
+  let repo: OstreeRepo;
+  try {
+    repo = createdRepo ? await OstreeRepo.init(options.repo, 'bare') : new OstreeRepo(options.repo);
+  } catch (err) {
+    undo();
+    throw err;
+  }
   let staging: string | undefined;
   try {
     const parent = await repo.resolve(options.branch);
@@ -101,7 +114,7 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
       layout,
     };
   } catch (err) {
-    if (createdRepo) rmSync(options.repo, { recursive: true, force: true });
+    undo();
     throw err;
   } finally {
     if (staging) rmSync(staging, { recursive: true, force: true });
@@ -137,4 +150,11 @@ function readOsRelease(root: string): OsRelease {
     }
   }
   return {};
+}
+
+/** The highest directory of PATH that does not exist yet (what mkdir -p will create). */
+function topMissing(path: string): string {
+  let top = resolve(path);
+  while (!existsSync(dirname(top))) top = dirname(top);
+  return top;
 }

@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { OstreeRepo, OstreeSysroot, short, type CommitInfo, type Deployment } from '../exec/ostree.js';
 import { locateDpkgDatabase, type DpkgDatabase } from './dpkg-database.js';
+import { CommitCache } from './commit-cache.js';
 import { parseOsRelease, type OsRelease } from './os-release.js';
 import { parseStatus, type StatusEntry } from './dpkg-status.js';
 
 export interface BaseSelector {
   sysroot: string;
+  /** What was read from commits before (CACHE/bases); none when undefined. */
+  cache?: CommitCache;
   repo?: string;
   os?: string;
   /** A ref or commit checksum in the repo. */
@@ -26,6 +29,7 @@ export interface Base {
   label: string;
   deployment?: Deployment;
   info: CommitInfo;
+  cache: CommitCache;
 }
 
 /** What apt and `base info` need to know about a base. */
@@ -41,6 +45,8 @@ export interface BaseContents {
 }
 
 export async function selectBase(selector: BaseSelector): Promise<Base> {
+  const cache = selector.cache ?? new CommitCache(undefined);
+  const infoOf = (repo: OstreeRepo, commit: string) => cache.json(commit, 'commit', () => repo.commitInfo(commit));
   const repoPath = selector.repo ?? join(selector.sysroot, 'ostree/repo');
   if (selector.base !== undefined) {
     if (!existsSync(join(repoPath, 'config'))) {
@@ -49,7 +55,7 @@ export async function selectBase(selector: BaseSelector): Promise<Base> {
     const repo = new OstreeRepo(repoPath);
     const commit = await repo.resolve(selector.base);
     if (!commit) throw new DeblayerError(`no ref or commit '${selector.base}' in ${repoPath}`);
-    return { repo, commit, label: selector.base, info: await repo.commitInfo(commit) };
+    return { repo, commit, label: selector.base, info: await infoOf(repo, commit), cache };
   }
   if (!existsSync(join(selector.sysroot, 'ostree/deploy'))) {
     throw new DeblayerError(
@@ -63,34 +69,33 @@ export async function selectBase(selector: BaseSelector): Promise<Base> {
     throw new DeblayerError(`no deployments${selector.os ? ` of '${selector.os}'` : ''} in ${selector.sysroot}`);
   }
   const repo = selector.repo ? new OstreeRepo(selector.repo) : sysroot.repo;
-  const info = await repo.commitInfo(deployment.checksum);
+  const info = await infoOf(repo, deployment.checksum);
   const label = `deployment ${deployment.stateroot} ${short(deployment.checksum)}.${deployment.serial}${deployment.booted ? ' (booted)' : ''}`;
   // A deployment deblayer layered: resolution starts again from its base.
   const layeredOn = info.metadata['deblayer.base'];
   if (typeof layeredOn === 'string' && /^[0-9a-f]{64}$/.test(layeredOn)) {
-    return { repo, commit: layeredOn, label: `base of ${label}`, deployment, info: await repo.commitInfo(layeredOn) };
+    return { repo, commit: layeredOn, label: `base of ${label}`, deployment, info: await infoOf(repo, layeredOn), cache };
   }
-  return { repo, commit: deployment.checksum, label, deployment, info };
+  return { repo, commit: deployment.checksum, label, deployment, info, cache };
 }
 
 export async function readBaseContents(base: Base): Promise<BaseContents> {
-  const { repo, commit } = base;
-  const database = await locateDpkgDatabase(repo, commit, base.info.metadata);
-  const [statusBytes, archBytes, osBytes] = await Promise.all([
-    repo.cat(commit, `${database.path}/status`),
-    repo.cat(commit, `${database.path}/arch`),
-    repo.cat(commit, 'usr/lib/os-release'),
-  ]);
-  const statusText = statusBytes?.toString('utf8') ?? '';
+  const { repo, commit, cache } = base;
+  const read = await cache.json(commit, 'contents', async () => {
+    const database = await locateDpkgDatabase(repo, commit, base.info.metadata);
+    const [archBytes, osBytes] = await Promise.all([repo.cat(commit, `${database.path}/arch`), repo.cat(commit, 'usr/lib/os-release')]);
+    return { database, arch: archBytes?.toString('utf8') ?? '', osRelease: osBytes?.toString('utf8') ?? '' };
+  });
+  const statusText = await cache.text(commit, 'dpkg-status', async () => (await repo.cat(commit, `${read.database.path}/status`))?.toString('utf8') ?? '');
   const packages = parseStatus(statusText);
   const native = packages.find((p) => p.package === 'dpkg')?.architecture;
-  const listed = (archBytes?.toString('utf8') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const listed = read.arch.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const architectures = [...new Set([...(native ? [native] : []), ...listed.filter((a) => a !== 'all')])];
   if (architectures.length === 0) architectures.push(process.arch === 'x64' ? 'amd64' : process.arch);
   return {
     base,
-    osRelease: parseOsRelease(osBytes?.toString('utf8') ?? ''),
-    database,
+    osRelease: parseOsRelease(read.osRelease),
+    database: read.database,
     statusText,
     packages,
     architectures,

@@ -1,6 +1,8 @@
 // deblayer base info [REF]: what a base commit is and what it has installed.
 
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { CommitCache } from '../base/commit-cache.js';
 import { describeOs } from '../base/os-release.js';
 import { installedPackages, readBaseContents, selectBase } from '../base/select.js';
 import { contextOf } from './context.js';
@@ -13,7 +15,8 @@ export function register(base: Command): void {
     .option('--packages', 'also list the installed packages')
     .action(async (ref: string | undefined, opts: { packages?: boolean }, command: Command) => {
       const out = contextOf(command);
-      const selected = await selectBase({ ...out.options, ...(ref !== undefined ? { base: ref } : {}) });
+      const cache = new CommitCache(join(out.options.cacheDir, 'bases'));
+      const selected = await selectBase({ ...out.options, cache, ...(ref !== undefined ? { base: ref } : {}) });
       const contents = await readBaseContents(selected);
       const installed = installedPackages(contents);
       if (out.json) {

@@ -2,7 +2,9 @@
 // and prepare apt's private configuration for it, refreshing the package lists
 // when this source set has none yet (unless --cache-only forbids the network).
 
+import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
+import { CommitCache } from '../base/commit-cache.js';
 import { prepareAptEnvironment, type AptEnvironment, type AptSettings } from '../apt/environment.js';
 import { refreshMetadata } from '../apt/refresh.js';
 import { readBaseContents, selectBase, type BaseContents, type BaseSelector } from '../base/select.js';
@@ -22,7 +24,8 @@ export interface BaseAptOptions {
 }
 
 export async function openBaseApt(selector: BaseSelector, settings: AptSettings, options: BaseAptOptions = {}): Promise<BaseApt> {
-  const contents = await readBaseContents(await selectBase(selector));
+  const cache = new CommitCache(join(settings.cacheDir, 'bases'));
+  const contents = await readBaseContents(await selectBase({ ...selector, cache }));
   const env = await prepareAptEnvironment(contents, settings);
   let refreshed = false;
   if (options.refresh || !env.hasLists()) {

@@ -111,6 +111,7 @@ export function fixtureSources(uri: string, signedBy: string): string {
 
 export async function buildFixtureWorld(dir: string, kernelDeb: string): Promise<FixtureWorld> {
   // apt's methods run as the _apt user: the repository must be readable by it.
+  mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const debs = join(dir, 'debs');
   mkdirSync(debs);

@@ -1,0 +1,77 @@
+// Commands that find their base in a sysroot: the booted deployment, or the
+// default one of an offline sysroot, made with the real `ostree admin deploy`.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { buildFixtureWorld, type FixtureWorld } from './helpers/apt-repo.js';
+import { deblayer } from './helpers/cli.js';
+import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+
+let dir: string;
+let world: FixtureWorld;
+let repo: string;
+let sysroot: TestSysroot;
+const commits: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'deblayer-sysroot-'));
+  world = await buildFixtureWorld(join(dir, 'world'), inject('fixtures').kernel!.xz!);
+  repo = join(dir, 'repo');
+  for (const [ref, db] of [
+    ['fx/one', 'usr/lib/sysimage/dpkg'],
+    ['fx/two', 'usr/share/dpkg/database'],
+  ] as const) {
+    const r = await deblayer(['--repo', repo, '--json', 'base', 'import', world.rootfs, '-b', ref, '--dpkg-database', db]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    commits[ref] = JSON.parse(r.stdout).commit;
+  }
+  sysroot = await makeSysroot(join(dir, 'sysroot'), repo);
+});
+afterAll(async () => {
+  await sysroot?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function inSysroot(args: string[], global: string[] = []) {
+  return deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), ...global, ...args]);
+}
+
+test('an empty sysroot, and a directory that is no sysroot, are named as such', async () => {
+  const none = await inSysroot(['base', 'info']);
+  expect(none.exitCode).toBe(1);
+  expect(none.stderr).toBe(`deblayer: error: no deployments in ${sysroot.path}`);
+  const plain = join(dir, 'plain');
+  mkdirSync(plain);
+  const r = await deblayer(['--sysroot', plain, 'install', '-n', 'fx-lib']);
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toBe(`deblayer: error: ${plain} is not an OSTree sysroot (no ostree/deploy): name a base commit with --base REF (and --repo)`);
+});
+
+test("install --dry-run and base info use the offline sysroot's default deployment", async () => {
+  await sysroot.deploy('fx/one');
+  const info = JSON.parse((await inSysroot(['base', 'info'], ['--json'])).stdout);
+  expect(info.commit).toBe(commits['fx/one']);
+  expect(info.base).toBe(`deployment fx ${commits['fx/one']!.slice(0, 10)}.0`);
+  expect(info.dpkgDatabase.path).toBe('/usr/lib/sysimage/dpkg');
+
+  const r = await inSysroot(['install', '-n', 'fx-app'], ['--json']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  const plan = JSON.parse(r.stdout);
+  expect(plan.base.commit).toBe(commits['fx/one']);
+  expect(plan.packages.map((p: { name: string }) => p.name).sort()).toEqual(['fx-app', 'fx-extra', 'fx-lib']);
+
+  // A newer deployment becomes the default; the older one stays as rollback.
+  await sysroot.deploy('fx/two');
+  const again = JSON.parse((await inSysroot(['base', 'info'], ['--json'])).stdout);
+  expect(again.commit).toBe(commits['fx/two']);
+  expect(again.dpkgDatabase.path).toBe('/usr/share/dpkg/database');
+  const human = await inSysroot(['install', '-n', 'fx-lib']);
+  expect(human.exitCode, human.stderr).toBe(0);
+  expect(human.stdout).toContain(`Resolving against deployment fx ${commits['fx/two']!.slice(0, 10)}.0 (commit ${commits['fx/two']!.slice(0, 10)})`);
+  // --os names a stateroot that has no deployments.
+  const other = await inSysroot(['base', 'info'], ['--os', 'other']);
+  expect(other.exitCode).toBe(1);
+  expect(other.stderr).toBe(`deblayer: error: no deployments of 'other' in ${sysroot.path}`);
+});
