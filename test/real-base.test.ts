@@ -6,10 +6,13 @@
 
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deblayer } from './helpers/cli.js';
+import { ostree } from './helpers/ostree.js';
+import { inPrivateMountNamespace } from './helpers/sysroot.js';
+import { snapshotTree, type NodeInfo } from './helpers/tree.js';
 
 const realBase = inject('realBase');
 const BRANCH = 'debian/12';
@@ -159,3 +162,78 @@ describe('a real debootstrapped bookworm base', () => {
     );
   });
 });
+
+describe('the imported real base boots with what the tree had', () => {
+  it("keeps the dpkg database dpkg itself reads, and the debconf cache, in /usr", async () => {
+    const db = join(work, 'db');
+    await ostree(repo, ['checkout', '--user-mode', '--force-copy', '--subpath=/usr/lib/sysimage/dpkg', BRANCH, db]);
+    const query = (admindir: string) =>
+      execa('dpkg-query', [`--admindir=${admindir}`, '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\n'], { env: { LC_ALL: 'C' } });
+    expect((await query(db)).stdout).toBe((await query(join(chroot, 'var/lib/dpkg'))).stdout);
+    expect(await ostree(repo, ['ls', BRANCH, '/usr/lib/sysimage/debconf/config.dat'])).toMatch(/config\.dat$/);
+    const conf = await ostree(repo, ['cat', BRANCH, '/usr/lib/tmpfiles.d/deblayer-base.conf']);
+    expect(conf.split('\n')).toContain('L /var/cache/debconf - - - - ../../usr/lib/sysimage/debconf');
+    // The host identity is made at first boot, not shipped.
+    expect(await ostree(repo, ['cat', BRANCH, '/usr/etc/machine-id'])).toBe('');
+  });
+
+  it("systemd-tmpfiles of the base recreates the tree's /var, /root and /usr/local from the commit", async () => {
+    if (!inPrivateMountNamespace()) throw new Error('run with npm test: this test mounts /proc in a chroot');
+    const root = join(work, 'deployed');
+    await ostree(repo, ['checkout', '--force-copy', BRANCH, root]);
+    // What ostree admin deploy does with /etc, then what systemd does at boot.
+    await execa('cp', ['-a', join(root, 'usr/etc'), join(root, 'etc')]);
+    await execa('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);
+    try {
+      await execa('chroot', [root, 'systemd-tmpfiles', '--create', '--prefix=/var'], { env: { LC_ALL: 'C' }, reject: false });
+    } finally {
+      await execa('umount', [join(root, 'proc')]);
+    }
+    const original = snapshotTree(chroot);
+    const recreated = snapshotTree(root);
+    // Left out on purpose: caches, logs, apt's lists (refetched), and the
+    // databases that moved to /usr (checked above).
+    const dropped = (p: string) =>
+      /^var\/(cache|log|tmp|lib\/apt\/lists)\/./.test(p) || /^var\/(lib\/dpkg|cache\/debconf)(\/|$)/.test(p);
+    const homes: [RegExp, string][] = [
+      [/^var\//, 'var/'],
+      [/^root(\/|$)/, 'var/roothome$1'],
+      [/^home(\/|$)/, 'var/home$1'],
+      [/^srv(\/|$)/, 'var/srv$1'],
+      [/^mnt(\/|$)/, 'var/mnt$1'],
+      [/^opt(\/|$)/, 'var/opt$1'],
+      [/^usr\/local(\/|$)/, 'var/usrlocal$1'],
+    ];
+    // Links are compared by where they lead: systemd's own tmpfiles.d may write /run/lock as ../run/lock.
+    const strip = (n: NodeInfo, path: string) => ({
+      type: n.type,
+      mode: n.mode,
+      uid: n.uid,
+      gid: n.gid,
+      sha256: n.sha256,
+      target: n.target === undefined ? undefined : unmove(posix.resolve(posix.dirname(`/${path}`), n.target)),
+    });
+    // /root, /usr/local, ... are links into /var on the host: the same place by either name.
+    const unmove = (target: string) =>
+      target.replace(/^\/var\/(roothome|home|srv|mnt|opt|usrlocal)(?=\/|$)/, (_m, d: string) =>
+        d === 'roothome' ? '/root' : d === 'usrlocal' ? '/usr/local' : `/${d}`,
+      );
+    let compared = 0;
+    const missing: string[] = [];
+    for (const [path, node] of original.nodes) {
+      const home = homes.find(([re]) => re.test(path));
+      if (!home || dropped(path) || (node.type !== 'file' && node.type !== 'dir' && node.type !== 'symlink')) continue;
+      const moved = path.replace(home[0], home[1]);
+      const there = recreated.nodes.get(moved);
+      if (!there) {
+        missing.push(path);
+        continue;
+      }
+      expect(strip(there, moved), path).toEqual(strip(node, path));
+      compared++;
+    }
+    expect(missing).toEqual([]);
+    expect(compared).toBeGreaterThan(40);
+  });
+});
+
