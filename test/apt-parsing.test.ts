@@ -1,0 +1,167 @@
+// Small unit tests on the text deblayer reads from ostree and apt, and the
+// files it writes for apt, with outputs captured from the real tools.
+
+import { describe, expect, test } from 'vitest';
+import { parseAutoInstall, parseSimulation, parseUnmet } from '../src/apt/resolve.js';
+import { aptSize, archiveFileName } from '../src/apt/plan.js';
+import { rewriteSignedBy, signedByPaths } from '../src/apt/sources.js';
+import { holdAll, parseStatus } from '../src/base/dpkg-status.js';
+import { parseOsRelease } from '../src/base/os-release.js';
+import { parseAdminStatus, parseLsLine, parseRawCommit } from '../src/exec/ostree.js';
+
+describe('apt output', () => {
+  test('simulation lines: new packages, upgrades and removals', () => {
+    const out = [
+      'NOTE: This is only a simulation!',
+      'Inst libnl-3-200 (3.7.0-0.2+b1 Debian:12.15/oldstable [amd64])',
+      'Inst libc6 [2.36-9] (2.36-9+deb12u14 Debian:12.15/oldstable, Debian-Security:12/oldstable-security [amd64])',
+      'Inst libfoo:i386 (1.0 localhost [i386])',
+      'Remv oldpkg [1.2]',
+      'Conf libnl-3-200 (3.7.0-0.2+b1 Debian:12.15/oldstable [amd64])',
+    ].join('\n');
+    expect(parseSimulation(out)).toEqual([
+      { action: 'Inst', name: 'libnl-3-200', version: '3.7.0-0.2+b1', origin: 'Debian:12.15/oldstable', architecture: 'amd64' },
+      {
+        action: 'Inst',
+        name: 'libc6',
+        oldVersion: '2.36-9',
+        version: '2.36-9+deb12u14',
+        origin: 'Debian:12.15/oldstable, Debian-Security:12/oldstable-security',
+        architecture: 'amd64',
+      },
+      { action: 'Inst', name: 'libfoo', version: '1.0', origin: 'localhost', architecture: 'i386' },
+      { action: 'Remv', name: 'oldpkg', version: '1.2', origin: '', architecture: '' },
+    ]);
+  });
+
+  test('AutoInstall debug lines say which package pulled each dependency in', () => {
+    const err = [
+      '  Installing libnl-3-200:amd64 as Depends of htop:amd64',
+      '  Installing libgpm2:amd64 as Recommends of libncursesw6:amd64',
+      '  Installing tzdata:all as PreDepends of foo:amd64',
+      '  Installing libnl-3-200:amd64 as Depends of other:amd64',
+    ].join('\n');
+    const r = parseAutoInstall(err, 'amd64');
+    expect(Object.fromEntries(r)).toEqual({
+      'libnl-3-200': { by: 'htop', relation: 'Depends' },
+      libgpm2: { by: 'libncursesw6', relation: 'Recommends' },
+      tzdata: { by: 'foo', relation: 'PreDepends' },
+    });
+  });
+
+  test('unmet dependencies, with continuation lines', () => {
+    const out = [
+      'The following packages have unmet dependencies:',
+      ' curl : Depends: libcurl4 (= 7.88.1-10+deb12u15) but 7.88.1-10+deb12u14 is to be installed',
+      '        Depends: libssl3 (>= 3.1) but 3.0.15-1~deb12u1 is installed',
+      ' foo : Breaks: bar (< 2)',
+      'E: Unable to correct problems, you have held broken packages.',
+    ].join('\n');
+    expect(parseUnmet(out)).toEqual([
+      { package: 'curl', relation: 'Depends', target: 'libcurl4 (= 7.88.1-10+deb12u15)', why: '7.88.1-10+deb12u14 is to be installed' },
+      { package: 'curl', relation: 'Depends', target: 'libssl3 (>= 3.1)', why: '3.0.15-1~deb12u1 is installed' },
+      { package: 'foo', relation: 'Breaks', target: 'bar (< 2)', why: '' },
+    ]);
+  });
+
+  test("sizes as apt's SizeToStr prints them, and cache file names with epochs", () => {
+    expect([0, 999, 9999, 10_000, 63_100, 152_000, 1_101_000, 41_500_000].map(aptSize)).toEqual([
+      '0 B',
+      '999 B',
+      '9999 B',
+      '10.0 kB',
+      '63.1 kB',
+      '152 kB',
+      '1101 kB',
+      '41.5 MB',
+    ]);
+    expect(archiveFileName({ name: 'fx-epoch', version: '1:2.0-1', architecture: 'all' })).toBe('fx-epoch_1%3a2.0-1_all.deb');
+  });
+});
+
+describe('sources', () => {
+  test('Signed-By paths in one-line and deb822 sources are found and rewritten', () => {
+    const oneLine = 'deb [arch=amd64 signed-by=/usr/share/keyrings/a.gpg] http://x/debian bookworm main\n# deb [signed-by=/no] http://y ./\ndeb http://z bookworm main\n';
+    const deb822 = 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n';
+    const inline = 'Types: deb\nURIs: http://x\nSuites: ./\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n';
+    expect(signedByPaths(oneLine)).toEqual(['/usr/share/keyrings/a.gpg']);
+    expect(signedByPaths(deb822)).toEqual(['/usr/share/keyrings/debian-archive-keyring.gpg']);
+    expect(signedByPaths(inline)).toEqual([]);
+    const rename = (p: string) => `/cache/keyrings/${p.split('/').pop()}`;
+    expect(rewriteSignedBy(oneLine, rename)).toBe(oneLine.replace('/usr/share/keyrings/a.gpg', '/cache/keyrings/a.gpg'));
+    expect(rewriteSignedBy(deb822, rename)).toBe(deb822.replace('/usr/share/keyrings/', '/cache/keyrings/'));
+    expect(rewriteSignedBy(inline, rename)).toBe(inline);
+  });
+});
+
+describe('dpkg status', () => {
+  const status = [
+    'Package: libc6',
+    'Status: install ok installed',
+    'Architecture: amd64',
+    'Version: 2.36-9+deb12u14',
+    'Description: GNU C Library',
+    ' Contains the standard libraries.',
+    '',
+    'Package: oldconf',
+    'Status: deinstall ok config-files',
+    'Version: 1.0',
+    '',
+  ].join('\n');
+
+  test('parses paragraphs and the three words of Status', () => {
+    const p = parseStatus(status);
+    expect(p.map((x) => [x.package, x.version, x.want, x.flag, x.state])).toEqual([
+      ['libc6', '2.36-9+deb12u14', 'install', 'ok', 'installed'],
+      ['oldconf', '1.0', 'deinstall', 'ok', 'config-files'],
+    ]);
+    expect(p[0]!.fields.Description).toBe('GNU C Library\nContains the standard libraries.');
+  });
+
+  test('holds every installed package and changes nothing else', () => {
+    const held = holdAll(status);
+    expect(held).toBe(status.replace('Status: install ok installed', 'Status: hold ok installed'));
+    expect(parseStatus(held)[0]!.want).toBe('hold');
+  });
+
+  test('os-release quoting', () => {
+    expect(parseOsRelease('NAME="Debian GNU/Linux"\nID=debian\n# c\nVERSION=\'12 (bookworm)\'\nX="a \\"b\\""\n')).toEqual({
+      NAME: 'Debian GNU/Linux',
+      ID: 'debian',
+      VERSION: '12 (bookworm)',
+      X: 'a "b"',
+    });
+  });
+});
+
+describe('ostree output', () => {
+  test('admin status: booted, pending, rollback and origins', () => {
+    const text = [
+      '  debian 40059384470a75fa13f4b3ff53459be48f7b6d32ba36e9d4c966d636a7e964c0.1 (pending)',
+      '    Version: 12',
+      '    origin refspec: debian/12',
+      '* debian 9069c2d201cab32e4fc813b623d972e7a9ca3b6fab12ede4bebeb095d8fce995.0',
+      '    origin refspec: debian/12',
+      '  other 182b6268893994f4cc4258519ba1d6e7a8cfb54dfab36647e437143a6e58ade9.0 (rollback)',
+    ].join('\n');
+    const d = parseAdminStatus(text);
+    expect(d.map((x) => [x.index, x.stateroot, x.serial, x.booted, x.pending, x.rollback, x.refspec])).toEqual([
+      [0, 'debian', 1, false, true, false, 'debian/12'],
+      [1, 'debian', 0, true, false, false, 'debian/12'],
+      [2, 'other', 0, false, false, true, undefined],
+    ]);
+  });
+
+  test('ls lines and raw commits', () => {
+    expect(parseLsLine('l00777 0 0      0 /bin -> usr/bin')).toEqual({ type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 0, path: '/bin', target: 'usr/bin' });
+    expect(parseLsLine('-00644 0 0    251 /usr/etc/passwd')).toMatchObject({ type: 'file', mode: 0o644, size: 251 });
+    const raw =
+      "commit 9069c2d2\n({'version': <'12'>, 'deblayer.base': <'ab'>, 'ostree.ref-binding': <['a']>}, @ay [byte 0x87, 0x3d], @a(say) [], 's, with comma', '', uint64 1577836800, [byte 0x87], [byte 0x44])";
+    expect(parseRawCommit('9069c2d2', raw)).toEqual({
+      checksum: '9069c2d2',
+      subject: 's, with comma',
+      date: '2020-01-01T00:00:00.000Z',
+      metadata: { version: '12', 'deblayer.base': 'ab', 'ostree.ref-binding': ['a'] },
+    });
+  });
+});
