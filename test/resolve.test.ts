@@ -10,6 +10,9 @@ import { buildFixtureWorld, fixtureSources, type FixtureWorld } from './helpers/
 import { deblayer, type CliResult } from './helpers/cli.js';
 import { useScratch } from './helpers/scratch.js';
 import { serveDirectory } from './helpers/http-repo.js';
+import { mkdirSync } from 'node:fs';
+import { openBaseApt } from '../src/transactions/base-apt.js';
+import { resolvePlan } from '../src/apt/resolve.js';
 
 let world: FixtureWorld;
 let dir: string;
@@ -238,6 +241,53 @@ describe('fetching', () => {
     cpSync(p.files!['fx-epoch']!, join(cache, 'copy.deb'));
     const info = await deblayer(['--json', 'deb', 'info', join(cache, 'copy.deb')]);
     expect(JSON.parse(info.stdout).control.Version ?? JSON.parse(info.stdout).fields?.Version ?? info.stdout).toBeDefined();
+  });
+});
+
+describe('the layered set', () => {
+  test('dropping a package re-resolves what stays layered, from the base', async () => {
+    const cache = scratch();
+    const { contents, env } = await openBaseApt(
+      { sysroot: '/nonexistent', repo, base: 'fx/base' },
+      { cacheDir: cache, configDir: join(cache, 'no-config') },
+    );
+    const request = { install: [], localFiles: [], layered: ['fx-app', 'fx-epoch'] };
+    const all = await resolvePlan(contents, env, request);
+    expect(all.packages.map((p) => p.name).sort()).toEqual(['fx-app', 'fx-epoch', 'fx-extra', 'fx-lib']);
+    const dropped = await resolvePlan(contents, env, { ...request, drop: ['fx-app'] });
+    expect(dropped.requested).toEqual(['fx-epoch']);
+    // fx-extra came only with fx-app; fx-lib stays as fx-epoch's dependency.
+    expect(dropped.packages.map((p) => `${p.name}:${p.reason}:${p.requiredBy ?? ''}`).sort()).toEqual([
+      'fx-epoch:requested:',
+      'fx-lib:dependency:fx-epoch',
+    ]);
+    await expect(resolvePlan(contents, env, { ...request, drop: ['fx-lib'] })).rejects.toThrow(
+      'package fx-lib is not layered: there is nothing to remove',
+    );
+  });
+});
+
+describe('where sources come from', () => {
+  test('sources in the config directory replace the base\'s; --source replaces both', async () => {
+    const cache = scratch();
+    const config = join(cache, 'etc-deblayer');
+    mkdirSync(join(config, 'sources.list.d'), { recursive: true });
+    // One-line format with [signed-by=...] naming a key on the host.
+    writeFileSync(join(config, 'sources.list.d', 'mirror.list'), `deb [signed-by=${world.keyring}] file:${world.otherKeyRepo} ./\n`);
+    const viaConfig = await run(cache, ['refresh-md', '--base', 'fx/base'], ['--config-dir', config]);
+    // That mirror is signed by another key: the error proves the config directory's source was used.
+    expect(viaConfig.exitCode).toBe(1);
+    expect(viaConfig.stderr).toContain(`file:${world.otherKeyRepo} ./ InRelease`);
+
+    writeFileSync(join(config, 'sources.list.d', 'mirror.list'), `deb [signed-by=${world.keyring}] file:${world.repo} ./\n`);
+    const ok = await run(cache, ['refresh-md', '--base', 'fx/base'], ['--config-dir', config]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`(${config}, `);
+
+    const line = `deb [signed-by=${world.keyring}] file:${world.repo} ./`;
+    const viaOption = await run(cache, ['install', '-n', '--base', 'fx/base', '--source', line, 'fx-lib'], ['--config-dir', config, '--json']);
+    expect(viaOption.exitCode, viaOption.stderr).toBe(0);
+    expect(names(JSON.parse(viaOption.stdout))).toEqual(['fx-lib=1.2']);
   });
 });
 
