@@ -92,6 +92,7 @@ describe('resolving', () => {
       [['fx-needs-new'], /^deblayer: error: fx-needs-new needs fx-basepkg \(>= 2\.0\), but the base has fx-basepkg 1\.0: .*upgrade the base first$/],
       [['fx-conflicts'], /^deblayer: error: fx-conflicts conflicts with fx-basepkg, and the base has fx-basepkg 1\.0: /],
       [['fx-basepkg'], /^deblayer: error: package fx-basepkg is already in the base \(1\.0\): nothing to layer/],
+      [['fx-basepkg=2.0'], /^deblayer: error: fx-basepkg=2\.0 would replace the base's fx-basepkg 1\.0: a layer cannot upgrade or downgrade base packages$/],
       [[world.local['fx-basepkg_3.0']!], /fx-basepkg_3\.0_all\.deb: package fx-basepkg 3\.0 would replace the base's fx-basepkg 1\.0/],
     ];
     for (const [args, message] of cases) {

@@ -70,6 +70,14 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   for (const spec of [...layered, ...request.install]) {
     const name = spec.replace(/[=:].*$/, '');
     const inBase = installed.get(name);
+    const version = /=(.+)$/.exec(spec)?.[1];
+    if (inBase && version !== undefined && version !== inBase.version) {
+      throw new BaseConflictError(
+        name,
+        spec,
+        `${spec} would replace the base's ${name} ${inBase.version}: a layer cannot upgrade or downgrade base packages`,
+      );
+    }
     if (inBase) {
       if (!request.allowInactive) {
         throw new ResolveError(

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     const start = Date.now();
     const { contents, env } = await openBaseApt(baseSelector(out.options, opts), aptSettings(out.options, opts), {
       refresh: true,
-      onRefreshStart: (e) => out.info(`Refreshing package lists for ${contents_label(e.baseDir)} from ${e.sources.origin}...`),
+      onRefreshStart: (e) => out.info(`Refreshing package lists from ${e.sources.origin}...`),
       onProgress: (line) => out.info(line),
     });
     const seconds = (Date.now() - start) / 1000;
@@ -23,8 +23,4 @@ export function register(program: Command): void {
     }
     out.result(`Package lists for ${contents.base.label} are up to date (${env.sources.origin}, ${seconds.toFixed(1)} s).`);
   });
-}
-
-function contents_label(baseDir: string): string {
-  return `base ${baseDir.split('/').pop()!.slice(0, 10)}`;
 }

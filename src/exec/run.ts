@@ -4,7 +4,6 @@
 // the command's stderr (the whole command line and output go to --verbose).
 // Only the modules in src/exec call it; each builds its own program's argv.
 
-import { execa } from 'execa';
 import { CommandError } from '../errors.js';
 
 export interface RunOptions {
@@ -40,6 +39,9 @@ export function tail(text: string, lines = TAIL_LINES): string {
 }
 
 export async function run(program: string, args: string[], what: string, options: RunOptions = {}): Promise<RunResult> {
+  // Loaded on first use: execa's module graph costs ~0.2 s of start-up, which
+  // the deb commands (they run no program but xz) should not pay.
+  const { execa } = await import('execa');
   const child = execa(program, args, {
     reject: false,
     env: options.env,
