@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Plan } from '../src/apt/plan.js';
 import { deblayer } from './helpers/cli.js';
 import { ostree } from './helpers/ostree.js';
 import { inPrivateMountNamespace } from './helpers/sysroot.js';
@@ -16,27 +17,6 @@ import { snapshotTree, type NodeInfo } from './helpers/tree.js';
 
 const realBase = inject('realBase');
 const BRANCH = 'debian/12';
-
-interface PlanPackage {
-  name: string;
-  version: string;
-  architecture: string;
-  origin: string;
-  downloadSize: number;
-  installedSize: number;
-  reason: 'requested' | 'dependency';
-  requiredBy?: string;
-  relation?: string;
-}
-
-interface Plan {
-  base: { label: string; commit: string };
-  requested: string[];
-  inactive: string[];
-  packages: PlanPackage[];
-  downloadSize: number;
-  installedSize: number;
-}
 
 interface BaseInfo {
   commit: string;
