@@ -81,8 +81,9 @@ async function gpgKey(home: string, name: string): Promise<{ home: string; keyri
   const gpg = (args: string[]) => execa('gpg', ['--homedir', home, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
   await gpg(['--quick-gen-key', `${name} <tests@deblayer.invalid>`, 'ed25519', 'sign', 'never']);
   const keyring = join(home, 'public.gpg');
-  const { stdout } = await execa('gpg', ['--homedir', home, '--batch', '--export'], { encoding: 'buffer' });
-  writeFileSync(keyring, stdout);
+  // Straight to the file: captured output would lose a final 0x0a byte (execa strips
+  // a final newline), which corrupted one key in a few hundred.
+  await execa('gpg', ['--homedir', home, '--batch', '--yes', '--output', keyring, '--export']);
   return { home, keyring };
 }
 
