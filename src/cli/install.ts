@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
-import { install } from '../transactions/install.js';
+import { install, type InstallStep } from '../transactions/install.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf } from './context.js';
 
@@ -19,6 +19,14 @@ export function isLocalFile(arg: string): boolean {
   return arg.includes('/') || arg.endsWith('.deb');
 }
 
+const STEP_TEXT: Record<InstallStep, string> = {
+  resolve: 'Resolving',
+  download: 'Downloading packages',
+  import: 'Importing packages into the package cache',
+  compose: 'Composing the layered commit',
+  deploy: 'Deploying',
+};
+
 export function register(program: Command): void {
   addAptOptions(
     program
@@ -32,11 +40,8 @@ export function register(program: Command): void {
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
   ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
     const out = contextOf(command);
-    if (!opts.dryRun && !opts.downloadOnly) {
-      throw new UsageError(
-        'deploying layered packages is not available yet in this version: use --dry-run to see the plan or --download-only to fetch it',
-      );
-    }
+    if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
+    const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
     const result = await install({
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),
@@ -45,12 +50,14 @@ export function register(program: Command): void {
         localFiles: packages.filter(isLocalFile),
         ...(opts.allowInactive ? { allowInactive: true } : {}),
       },
-      dryRun: !!opts.dryRun,
+      mode,
+      onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+      onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       ...(opts.cacheOnly ? { cacheOnly: true } : {}),
       onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
       onProgress: (line) => out.info(line),
       onResolved: (plan) => {
-        if (out.json) return;
+        if (out.json || mode === 'deploy') return;
         out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
         for (const line of renderPlan(plan)) out.result(line);
       },
@@ -58,6 +65,8 @@ export function register(program: Command): void {
     if (out.json) {
       out.data({
         dryRun: !!opts.dryRun,
+        ...(result.alreadyLayered ? { alreadyLayered: result.alreadyLayered } : {}),
+        ...(result.deployed ? { deployed: result.deployed } : {}),
         ...result.plan,
         ...(result.fetched
           ? {
@@ -67,6 +76,19 @@ export function register(program: Command): void {
             }
           : {}),
       });
+      return;
+    }
+    if (result.alreadyLayered) {
+      out.result(`Already layered: ${result.alreadyLayered.join(', ')}. Nothing to do.`);
+      return;
+    }
+    if (result.deployed) {
+      const d = result.deployed;
+      const added = result.plan.packages.map((p) => `${p.name} ${p.version}`);
+      out.result(`Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`);
+      out.result(`  commit:     ${d.commit} (${d.ref})`);
+      out.result(`  deployment: ${d.path}`);
+      out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
       return;
     }
     if (result.fetched) {

@@ -12,6 +12,7 @@ import { register as registerBaseImport } from './base-import.js';
 import { register as registerBaseInfo } from './base-info.js';
 import { register as registerRefreshMd } from './refresh-md.js';
 import { register as registerInstall } from './install.js';
+import { register as registerStatus } from './status.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
 
   registerRefreshMd(program);
   registerInstall(program);
+  registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

@@ -101,6 +101,21 @@ export class OstreeRepo {
     return options.children || options.recursive ? entries.filter((e) => e.path !== absolute(path)) : entries;
   }
 
+  /** Refs under PREFIX, as full names (`ostree refs PREFIX` prints them relative to it). */
+  async refs(prefix: string): Promise<string[]> {
+    const r = await this.run(['refs', prefix], `cannot list refs under ${prefix}`);
+    return r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => `${prefix.replace(/\/+$/, '')}/${l}`);
+  }
+
+  /** `ls -R -C` of the whole commit: every path with its checksum. */
+  async listTree(commit: string): Promise<string> {
+    const r = await this.run(['ls', '-R', '-C', commit, '/'], `cannot list commit ${short(commit)}`);
+    return r.stdout;
+  }
+
   /** Checks out one subtree as plain copies (never hardlinks into the repo), without chown. */
   async checkoutCopy(commit: string, subpath: string, dest: string): Promise<void> {
     await this.run(
@@ -262,6 +277,23 @@ export class OstreeSysroot {
 
   get repo(): OstreeRepo {
     return new OstreeRepo(`${this.path.replace(/\/+$/, '')}/ostree/repo`);
+  }
+
+  /**
+   * Deploys COMMIT as the new default deployment. On the booted host the
+   * deployment is staged (finished at shutdown, as rpm-ostree does); an
+   * offline sysroot is deployed directly.
+   */
+  async deploy(commit: string, options: { os: string; originFile: string; stage: boolean }): Promise<void> {
+    const args = ['admin', 'deploy', `--sysroot=${this.path}`, `--os=${options.os}`, `--origin-file=${options.originFile}`];
+    if (options.stage) args.push('--stage');
+    args.push(commit);
+    await run(OSTREE, args, `cannot deploy ${short(commit)}`);
+  }
+
+  /** The path of a deployment's checkout and its origin file. */
+  deploymentPath(d: Deployment): string {
+    return `${this.path.replace(/\/+$/, '')}/ostree/deploy/${d.stateroot}/deploy/${d.checksum}.${d.serial}`;
   }
 
   async deployments(): Promise<Deployment[]> {

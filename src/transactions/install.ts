@@ -1,36 +1,169 @@
-// install, as far as the plan: resolve the request against the base with apt,
-// then (unless --dry-run) fetch the .deb files. Layering them onto the base and
-// deploying is the layering engine's part.
+// install: resolve the request against the base with apt (--dry-run stops
+// here), fetch the .deb files (--download-only stops here), import each into
+// the package cache, compose base + packages + dpkg database into a new
+// commit, and deploy it with an origin that records the requests.
+//
+// Every deployment is derived, never patched: the layered set of the current
+// deployment plus the new requests is resolved again from the base.
 
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AptSettings } from '../apt/environment.js';
 import { fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
 import type { BaseSelector } from '../base/select.js';
+import { composeCommit, ownersFromInfo, treeIndex, type TreeIndex } from '../compose/compose.js';
+import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
+import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
+import { DeblayerError, UsageError } from '../errors.js';
+import { OstreeSysroot, short } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
+
+export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'deploy';
 
 export interface InstallOptions extends BaseAptOptions {
   selector: BaseSelector;
   settings: AptSettings;
   request: Request;
-  /** Resolve only. */
-  dryRun?: boolean;
+  mode: 'dry-run' | 'download-only' | 'deploy';
   onResolved?: (plan: Plan) => void;
+  onStart?: (step: InstallStep, detail?: string) => void;
+  onStep?: (step: InstallStep, seconds: number) => void;
+}
+
+export interface Deployed {
+  commit: string;
+  ref: string;
+  /** The new deployment's directory. */
+  path: string;
+  staged: boolean;
+  imported: string[];
 }
 
 export interface InstallResult {
   plan: Plan;
   fetched?: FetchResult;
+  deployed?: Deployed;
+  /** Everything requested is layered already: nothing was changed. */
+  alreadyLayered?: string[];
+}
+
+async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Promise<T>, detail?: string): Promise<T> {
+  options.onStart?.(step, detail);
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  options.onStep?.(step, Number(process.hrtime.bigint() - start) / 1e9);
+  return value;
 }
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
   const { contents, env } = await openBaseApt(options.selector, options.settings, options);
-  const plan = await resolvePlan(contents, env, options.request);
+  const deployment = contents.base.deployment;
+  if (options.mode === 'deploy' && !deployment) {
+    throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
+  }
+  const sysroot = new OstreeSysroot(options.selector.sysroot);
+  const originPath = deployment ? `${sysroot.deploymentPath(deployment)}.origin` : undefined;
+  const origin: Origin =
+    originPath && existsSync(originPath) ? parseOrigin(readFileSync(originPath, 'utf8')) : { requested: [], requestedLocal: [], other: {} };
+
+  const layered = origin.requested;
+  const names = options.request.install.map((s) => s.replace(/[=:].*$/, ''));
+  const already = names.filter((n) => layered.includes(n));
+  if (already.length === names.length && options.request.localFiles.length === 0 && options.mode === 'deploy') {
+    const plan = await resolvePlan(contents, env, { install: [], localFiles: [], layered });
+    return { plan, alreadyLayered: already };
+  }
+  const request: Request = {
+    ...options.request,
+    install: options.request.install.filter((s) => !layered.includes(s.replace(/[=:].*$/, ''))),
+    layered,
+  };
+  const plan = await timed(options, 'resolve', () => resolvePlan(contents, env, request));
   options.onResolved?.(plan);
-  if (options.dryRun) return { plan };
-  const fetched = await fetchPlan(env, plan, {
-    ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  if (options.mode === 'dry-run') return { plan };
+  const fetched = await timed(options, 'download', () =>
+    fetchPlan(env, plan, {
+      ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    }),
+  );
+  if (options.mode === 'download-only') return { plan, fetched };
+
+  const repo = contents.base.repo;
+  const packages: CachedPackage[] = [];
+  const imported: string[] = [];
+  await timed(
+    options,
+    'import',
+    async () => {
+      for (const p of plan.packages) {
+        const cached = await cachePackage(repo, fetched.files.get(p.name)!);
+        if (cached.imported) imported.push(p.name);
+        packages.push(cached);
+      }
+    },
+    `${plan.packages.length} packages`,
+  );
+
+  const cache = contents.base.cache;
+  const commit = await timed(options, 'compose', async () => {
+    const baseIndex = await cache.json<TreeIndex>(contents.base.commit, 'tree-index', () => treeIndex(repo, contents.base.commit));
+    const states = await repo.refs('deblayer/state');
+    const next = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
+    const ref = `deblayer/state/${next}`;
+    const checksum = await composeCommit({
+      repo,
+      contents,
+      packages,
+      baseIndex,
+      baseOwners: () => baseOwners(repo, contents.base.commit, contents.database.path),
+      branch: ref,
+      subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,
+      metadata: {
+        'deblayer.base': contents.base.commit,
+        'deblayer.requested': plan.requested.join(' '),
+        'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+        ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
+      },
+    });
+    return { checksum, ref };
   });
-  return { plan, fetched };
+
+  const newOrigin: Origin = {
+    ...origin,
+    ...(origin.baseRefspec !== undefined ? { baseRefspec: origin.baseRefspec } : deployment?.refspec ? { baseRefspec: deployment.refspec } : {}),
+    requested: [...new Set([...layered, ...plan.requested])].filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')),
+    requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
+    baseCommit: contents.base.commit,
+  };
+  const staged = options.selector.sysroot === '/' && existsSync('/run/ostree-booted');
+  const tmp = mkdtempSync(join(tmpdir(), 'deblayer-origin-'));
+  try {
+    const originFile = join(tmp, 'origin');
+    writeFileSync(originFile, formatOrigin(newOrigin));
+    await timed(options, 'deploy', () => sysroot.deploy(commit.checksum, { os: deployment!.stateroot, originFile, stage: staged }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const now = await sysroot.deployments();
+  const mine = now.find((d) => d.checksum === commit.checksum && d.stateroot === deployment!.stateroot);
+  if (!mine) throw new DeblayerError(`ostree admin deploy finished, but no deployment of ${short(commit.checksum)} is listed`);
+  return {
+    plan,
+    fetched,
+    deployed: { commit: commit.checksum, ref: commit.ref, path: sysroot.deploymentPath(mine), staged, imported },
+  };
+}
+
+async function baseOwners(repo: import('../exec/ostree.js').OstreeRepo, commit: string, database: string): Promise<Map<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), 'deblayer-info-'));
+  try {
+    await repo.checkoutCopy(commit, `${database}/info`, join(dir, 'info'));
+    return ownersFromInfo(join(dir, 'info'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

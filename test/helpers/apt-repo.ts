@@ -16,7 +16,9 @@ interface PackageSpec {
   Recommends?: string;
   Conflicts?: string;
   Provides?: string;
+  Replaces?: string;
   Essential?: string;
+  conffiles?: string[];
   files?: Record<string, string>;
   dirs?: Record<string, string>;
   links?: Record<string, string>;
@@ -44,7 +46,7 @@ export interface FixtureWorld {
   local: Record<string, string>;
 }
 
-const CONTROL_FIELDS = ['Package', 'Version', 'Architecture', 'Essential', 'Depends', 'Recommends', 'Conflicts', 'Provides'] as const;
+const CONTROL_FIELDS = ['Package', 'Version', 'Architecture', 'Essential', 'Depends', 'Recommends', 'Conflicts', 'Replaces', 'Provides'] as const;
 
 export async function buildPackage(spec: PackageSpec, outDir: string): Promise<string> {
   const stage = join(outDir, `.stage-${spec.Package}-${spec.Version.replace(/:/g, '_')}`);
@@ -67,6 +69,7 @@ export async function buildPackage(spec: PackageSpec, outDir: string): Promise<s
     mkdirSync(dirname(join(stage, path)), { recursive: true });
     symlinkSync(target, join(stage, path));
   }
+  if (spec.conffiles) writeFileSync(join(stage, 'DEBIAN/conffiles'), spec.conffiles.join('\n') + '\n');
   const du = await execa('du', ['-sk', '--exclude=DEBIAN', stage]);
   control.push(`Installed-Size: ${du.stdout.split(/\s/)[0]}`);
   writeFileSync(join(stage, 'DEBIAN/control'), control.join('\n') + '\n');

@@ -1,0 +1,35 @@
+// deblayer status: the sysroot's deployments, their base and layered packages.
+
+import type { Command } from 'commander';
+import { sysrootStatus } from '../deploy/status.js';
+import { contextOf } from './context.js';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description("show the sysroot's deployments, their base and their layered packages")
+    .action(async (_opts: unknown, command: Command) => {
+      const out = contextOf(command);
+      const deployments = await sysrootStatus(out.options.sysroot, out.options.os);
+      if (out.json) {
+        out.data({ sysroot: out.options.sysroot, deployments });
+        return;
+      }
+      if (deployments.length === 0) {
+        out.result(`No deployments in ${out.options.sysroot}.`);
+        return;
+      }
+      out.result('Deployments:');
+      for (const d of deployments) {
+        const flags = [d.booted && 'booted', d.staged && 'staged', d.pending && 'pending', d.rollback && 'rollback'].filter(Boolean);
+        out.result(`${d.booted ? '●' : ' '} ${d.stateroot} ${d.checksum.slice(0, 10)}.${d.serial}${flags.length ? ` (${flags.join(', ')})` : ''}`);
+        if (d.version) out.result(`      Version: ${d.version}`);
+        if (d.baseRefspec) out.result(`   BaseRefspec: ${d.baseRefspec}`);
+        if (d.baseCommit !== d.checksum) out.result(`    BaseCommit: ${d.baseCommit}`);
+        out.result(`        Commit: ${d.checksum}`);
+        if (d.requested.length > 0) out.result(`LayeredPackages: ${d.requested.join(' ')}`);
+        if (d.requestedLocal.length > 0) out.result(`  LocalPackages: ${d.requestedLocal.join(' ')}`);
+        if (d.layeredPackages.length > 0) out.result(`         Adds: ${d.layeredPackages.length} packages`);
+      }
+    });
+}

@@ -1,0 +1,135 @@
+// Composition: the base commit and the package commits combined into one new
+// commit, with the dpkg database that lists them. ostree itself overlays the
+// trees (`--tree=ref=` for the base and each package, then the database), so
+// no unchanged base file is checked out, read or written again; deblayer only
+// checks first that the trees may be combined:
+//   - the same path with identical content (ostree's checksum covers content,
+//     mode and owner) is fine, and directories merge;
+//   - anything else shipped twice is a conflict naming both owners, unless the
+//     later package declares Replaces on the owner, as dpkg allows.
+
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import type { OstreeRepo } from '../exec/ostree.js';
+import type { BaseContents } from '../base/select.js';
+import { writeDpkgDatabase } from './dpkg-database.js';
+import type { CachedPackage, PackageRecord } from './package-cache.js';
+
+export class FileConflictError extends DeblayerError {}
+
+/** path -> 'd' for directories, or 'TYPE CHECKSUM' for files and symlinks. */
+export type TreeIndex = Record<string, string>;
+
+// `ostree ls -R -C`: "d00755 0 0 0 DIRTREE DIRMETA /usr", "-00644 0 0 12 CSUM /usr/x", "l00777 0 0 0 CSUM /bin -> usr/bin"
+export function parseTreeListing(text: string): TreeIndex {
+  const index: TreeIndex = {};
+  for (const line of text.split('\n')) {
+    const m = /^([-dl])\S+\s+\d+\s+\d+\s+\d+\s+([0-9a-f]{64})(?:\s+[0-9a-f]{64})?\s+(\/.*?)(?: -> .*)?$/.exec(line);
+    if (!m) continue;
+    index[m[3]!.replace(/^\//, '')] = m[1] === 'd' ? 'd' : `${m[1]} ${m[2]}`;
+  }
+  return index;
+}
+
+export async function treeIndex(repo: OstreeRepo, commit: string): Promise<TreeIndex> {
+  return parseTreeListing(await repo.listTree(commit));
+}
+
+/** Names a package Replaces, without versions or architectures. */
+export function replacedNames(record: PackageRecord): Set<string> {
+  const field = /^Replaces:(.*(?:\n[ \t].*)*)/m.exec(record.controlText)?.[1] ?? '';
+  return new Set(
+    field
+      .split(',')
+      .map((r) => r.trim().split(/[\s(:]/)[0]!)
+      .filter((n) => n !== ''),
+  );
+}
+
+/** Where a path of a dpkg .list file is in an OSTree tree (etc in usr/etc, merged /usr). */
+export function treePathOf(listed: string): string {
+  const p = listed.replace(/^\/+/, '');
+  if (p === 'etc' || p.startsWith('etc/')) return `usr/${p}`;
+  if (/^(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/.test(p)) return `usr/${p}`;
+  return p;
+}
+
+export interface ComposeInput {
+  repo: OstreeRepo;
+  contents: BaseContents;
+  /** In apt's installation order. */
+  packages: CachedPackage[];
+  baseIndex: TreeIndex;
+  /** Owner of a base path, read only when a conflict needs a name. */
+  baseOwners: () => Promise<Map<string, string>>;
+  branch: string;
+  subject: string;
+  metadata: Record<string, string>;
+}
+
+export async function checkConflicts(input: Pick<ComposeInput, 'repo' | 'packages' | 'baseIndex' | 'baseOwners'>): Promise<void> {
+  const owner = new Map<string, { kind: 'base' } | { kind: 'package'; name: string }>();
+  const merged: TreeIndex = { ...input.baseIndex };
+  for (const pkg of input.packages) {
+    const index = await treeIndex(input.repo, pkg.commit);
+    const replaces = replacedNames(pkg.record);
+    for (const [path, entry] of Object.entries(index)) {
+      const before = merged[path];
+      if (before === undefined || (before === 'd' && entry === 'd') || before === entry) {
+        merged[path] = entry;
+        if (!owner.has(path) && entry !== 'd') owner.set(path, { kind: 'package', name: pkg.record.package });
+        continue;
+      }
+      const previous = owner.get(path);
+      let ownerName: string;
+      if (previous?.kind === 'package') ownerName = previous.name;
+      else ownerName = (await input.baseOwners()).get(path) ?? 'the base';
+      if (replaces.has(ownerName)) {
+        merged[path] = entry;
+        owner.set(path, { kind: 'package', name: pkg.record.package });
+        continue;
+      }
+      const what = before === 'd' || entry === 'd' ? 'a directory in one and a file in the other' : 'different content';
+      throw new FileConflictError(
+        `package ${pkg.record.package} ${pkg.record.version} and ${ownerName === 'the base' ? 'the base' : `${previous?.kind === 'package' ? 'package' : 'base package'} ${ownerName}`} both ship /${path}, with ${what}${
+          ownerName !== 'the base' ? ` (${pkg.record.package} would need Replaces: ${ownerName})` : ''
+        }`,
+      );
+    }
+  }
+}
+
+/** Writes the layered commit; returns its checksum. */
+export async function composeCommit(input: ComposeInput): Promise<string> {
+  await checkConflicts(input);
+  const { repo, contents } = input;
+  mkdirSync(join(repo.path, 'tmp'), { recursive: true });
+  const stage = mkdtempSync(join(repo.path, 'tmp', 'deblayer-db-'));
+  try {
+    writeDpkgDatabase(stage, contents.database.path, contents.statusText, input.packages.map((p) => p.record));
+    return await repo.commit({
+      branch: input.branch,
+      parent: contents.base.commit,
+      trees: [{ ref: contents.base.commit }, ...input.packages.map((p) => ({ ref: p.commit })), { dir: stage }],
+      subject: input.subject,
+      metadata: input.metadata,
+    });
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** path -> package, from the .list files of a checked-out info directory. */
+export function ownersFromInfo(infoDir: string): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const name of readdirSync(infoDir)) {
+    if (!name.endsWith('.list')) continue;
+    const pkg = name.slice(0, -'.list'.length).replace(/:.*$/, '');
+    for (const line of readFileSync(join(infoDir, name), 'utf8').split('\n')) {
+      if (line !== '' && line !== '/.') owners.set(treePathOf(line), pkg);
+    }
+  }
+  return owners;
+}
+

@@ -1,0 +1,72 @@
+// A deployment's .origin file (a GKeyFile) as deblayer writes it: rpm-ostree's
+// layout, so that tools that know it read it, and so that a plain
+// `ostree admin upgrade` cannot follow a `refspec=` and silently drop the
+// layered packages (NOTES.md):
+//
+//   [origin]
+//   baserefspec=debian/12
+//   [packages]
+//   requested=htop;curl;
+//   requested-local=fx-local_3.0_all;
+//   [deblayer]
+//   base-commit=4005...c0
+
+export interface Origin {
+  /** The base's refspec (what an upgrade follows); a plain `refspec=` for unlayered deployments. */
+  baseRefspec?: string;
+  requested: string[];
+  /** Local .deb files, as NAME_VERSION_ARCH of their package-cache commits. */
+  requestedLocal: string[];
+  baseCommit?: string;
+  /** Groups and keys deblayer does not know, kept as they were. */
+  other: Record<string, Record<string, string>>;
+}
+
+export function parseOrigin(text: string): Origin {
+  const groups: Record<string, Record<string, string>> = {};
+  let group = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const g = /^\[(.+)\]$/.exec(line);
+    if (g) {
+      group = g[1]!;
+      groups[group] ??= {};
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq > 0 && group) groups[group]![line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  const list = (v: string | undefined) => (v ?? '').split(';').filter((x) => x !== '');
+  const origin = groups.origin ?? {};
+  const packages = groups.packages ?? {};
+  const deblayer = groups.deblayer ?? {};
+  const baseRefspec = origin.baserefspec ?? origin.refspec;
+  const other: Record<string, Record<string, string>> = {};
+  for (const [name, keys] of Object.entries(groups)) {
+    const known = name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit'] : [];
+    const rest = Object.fromEntries(Object.entries(keys).filter(([k]) => !known.includes(k)));
+    if (Object.keys(rest).length > 0) other[name] = rest;
+  }
+  return {
+    ...(baseRefspec !== undefined ? { baseRefspec } : {}),
+    requested: list(packages.requested),
+    requestedLocal: list(packages['requested-local']),
+    ...(deblayer['base-commit'] ? { baseCommit: deblayer['base-commit'] } : {}),
+    other,
+  };
+}
+
+export function formatOrigin(o: Origin): string {
+  const layered = o.requested.length > 0 || o.requestedLocal.length > 0;
+  const groups: Record<string, Record<string, string>> = {};
+  const put = (g: string, k: string, v: string) => ((groups[g] ??= {})[k] = v);
+  if (o.baseRefspec !== undefined) put('origin', layered ? 'baserefspec' : 'refspec', o.baseRefspec);
+  if (o.requested.length > 0) put('packages', 'requested', o.requested.map((r) => `${r};`).join(''));
+  if (o.requestedLocal.length > 0) put('packages', 'requested-local', o.requestedLocal.map((r) => `${r};`).join(''));
+  if (o.baseCommit && layered) put('deblayer', 'base-commit', o.baseCommit);
+  for (const [g, keys] of Object.entries(o.other)) for (const [k, v] of Object.entries(keys)) put(g, k, v);
+  return Object.entries(groups)
+    .map(([g, keys]) => `[${g}]\n${Object.entries(keys).map(([k, v]) => `${k}=${v}`).join('\n')}\n`)
+    .join('\n');
+}

@@ -1,0 +1,58 @@
+// The state of a sysroot, as one model computed from ostree (deployments,
+// their origins and commit metadata) and rendered by the CLI as text or JSON.
+// Works from ostree alone.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
+import { parseOrigin } from './origin.js';
+
+export interface DeploymentStatus {
+  index: number;
+  stateroot: string;
+  checksum: string;
+  serial: number;
+  booted: boolean;
+  staged: boolean;
+  pending: boolean;
+  rollback: boolean;
+  version?: string;
+  /** The commit the packages are layered on (the deployment's own commit when nothing is). */
+  baseCommit: string;
+  baseRefspec?: string;
+  requested: string[];
+  requestedLocal: string[];
+  /** NAME=VERSION of every package the layer adds. */
+  layeredPackages: string[];
+  path: string;
+}
+
+export async function sysrootStatus(path: string, os?: string): Promise<DeploymentStatus[]> {
+  const sysroot = new OstreeSysroot(path);
+  const repo = sysroot.repo;
+  const deployments = (await sysroot.deployments()).filter((d) => os === undefined || d.stateroot === os);
+  return Promise.all(deployments.map(async (d: Deployment) => {
+    const dir = sysroot.deploymentPath(d);
+    const origin = existsSync(`${dir}.origin`) ? parseOrigin(readFileSync(`${dir}.origin`, 'utf8')) : undefined;
+    const info = await repo.commitInfo(d.checksum);
+    const meta = info.metadata;
+    const base = typeof meta['deblayer.base'] === 'string' ? meta['deblayer.base'] : d.checksum;
+    const packages = typeof meta['deblayer.packages'] === 'string' ? meta['deblayer.packages'].split(' ').filter((x) => x !== '') : [];
+    return {
+      index: d.index,
+      stateroot: d.stateroot,
+      checksum: d.checksum,
+      serial: d.serial,
+      booted: d.booted,
+      staged: d.staged,
+      pending: d.pending,
+      rollback: d.rollback,
+      ...(typeof meta.version === 'string' ? { version: meta.version } : {}),
+      baseCommit: base,
+      ...(origin?.baseRefspec ? { baseRefspec: origin.baseRefspec } : d.refspec ? { baseRefspec: d.refspec } : {}),
+      requested: origin?.requested ?? [],
+      requestedLocal: origin?.requestedLocal ?? [],
+      layeredPackages: packages,
+      path: dir,
+    };
+  }));
+}

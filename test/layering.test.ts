@@ -1,0 +1,187 @@
+// install end to end on an offline sysroot (tmpfs in the test run's private
+// mount namespace): package cache, composition, dpkg database, origin and
+// deployment, checked with ostree, dpkg-query and dpkg --verify.
+
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { buildFixtureWorld, type FixtureWorld } from './helpers/apt-repo.js';
+import { deblayer } from './helpers/cli.js';
+import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+
+let dir: string;
+let world: FixtureWorld;
+let repo: string;
+let baseCommit: string;
+let sysroot: TestSysroot;
+let cache: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'deblayer-layering-'));
+  world = await buildFixtureWorld(join(dir, 'world'), inject('fixtures').kernel!.xz!);
+  repo = join(dir, 'repo');
+  const r = await deblayer(['--repo', repo, '--json', 'base', 'import', world.rootfs, '-b', 'fx/base']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  baseCommit = JSON.parse(r.stdout).commit;
+  cache = join(dir, 'cache');
+  sysroot = await makeSysroot(join(dir, 'sysroot'), repo);
+  await sysroot.deploy('fx/base');
+});
+afterAll(async () => {
+  await sysroot?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = (args: string[], global: string[] = []) => deblayer(['--sysroot', sysroot.path, '--cache-dir', cache, ...global, ...args]);
+const sysrepo = () => join(sysroot.path, 'ostree/repo');
+
+async function ostreeAt(args: string[]): Promise<string> {
+  return (await execa('ostree', args, { env: { LC_ALL: 'C' } })).stdout;
+}
+
+async function deployments(): Promise<{ checksum: string; path: string; origin: string }[]> {
+  const base = join(sysroot.path, 'ostree/deploy/fx/deploy');
+  const status = await ostreeAt(['admin', 'status', `--sysroot=${sysroot.path}`]);
+  return [...status.matchAll(/^[* ] fx ([0-9a-f]{64})\.(\d+)/gm)].map((m) => ({
+    checksum: m[1]!,
+    path: join(base, `${m[1]}.${m[2]}`),
+    origin: readFileSync(join(base, `${m[1]}.${m[2]}.origin`), 'utf8'),
+  }));
+}
+
+async function installed(deployment: string): Promise<string[]> {
+  const r = await execa('dpkg-query', [`--admindir=${deployment}/usr/lib/sysimage/dpkg`, '-W', '-f', '${Package}=${Version} ${db:Status-Abbrev}\n']);
+  return r.stdout.split('\n').sort();
+}
+
+async function dpkgVerify(deployment: string, packages: string[]): Promise<string> {
+  const r = await execa('dpkg', [`--root=${deployment}`, `--admindir=${deployment}/usr/lib/sysimage/dpkg`, '--verify', ...packages], { reject: false });
+  return (r.stdout + r.stderr).trim();
+}
+
+async function stateOfSysroot() {
+  return { deployments: await deployments(), refs: (await ostreeAt([`--repo=${sysrepo()}`, 'refs'])).split('\n').sort() };
+}
+
+describe('install', () => {
+  test('layers the packages and their dependencies onto the base, as a new default deployment', async () => {
+    const before = await deployments();
+    expect(before).toHaveLength(1);
+    const r = await run(['install', 'fx-app'], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.deployed.staged).toBe(false);
+
+    const after = await deployments();
+    expect(after).toHaveLength(2);
+    const [layered, previous] = after;
+    expect(previous!.checksum).toBe(before[0]!.checksum);
+    expect(layered!.checksum).toBe(result.deployed.commit);
+    expect(layered!.path).toBe(result.deployed.path);
+
+    // The commit: parent = base, metadata naming the packages.
+    const log = await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', `${layered!.checksum}^`]);
+    expect(log.trim()).toBe(baseCommit);
+    // The packages' files are in the deployment, and dpkg sees them installed.
+    expect(readFileSync(join(layered!.path, 'usr/share/doc/fx-app/marker'), 'utf8')).toBe('fx-app 1.0\n');
+    expect(await installed(layered!.path)).toEqual([
+      'deblayer-fixture-kernel=6.1.0-99 ii ',
+      'fx-app=1.0 ii ',
+      'fx-base-files=1.0 ii ',
+      'fx-basepkg=1.0 ii ',
+      'fx-extra=1.0 ii ',
+      'fx-lib=1.2 ii ',
+    ]);
+    // dpkg --verify of the layered packages (the base's /var and /boot entries
+    // only exist once the deployment has booted and systemd-tmpfiles has run).
+    const verify = await dpkgVerify(layered!.path, ['fx-app', 'fx-lib', 'fx-extra']);
+    expect(verify).toBe('');
+    expect(readFileSync(join(layered!.path, 'usr/lib/sysimage/dpkg/info/fx-app.list'), 'utf8')).toContain('/usr/share/doc/fx-app/marker\n');
+    // The base deployment is untouched.
+    expect(await installed(previous!.path)).toHaveLength(3);
+    expect(existsSync(join(previous!.path, 'usr/share/doc/fx-app'))).toBe(false);
+
+    // The origin keeps the base refspec where ostree admin upgrade cannot follow it, and the request.
+    expect(layered!.origin).toMatch(/^\[origin\]\nbaserefspec=fx\/base\n/);
+    expect(layered!.origin).toMatch(/^requested=fx-app;$/m);
+    expect(layered!.origin).not.toMatch(/^refspec=/m);
+
+    // Each package is in the package cache, once.
+    const refs = (await ostreeAt([`--repo=${sysrepo()}`, 'refs'])).split('\n');
+    expect(refs.filter((x) => x.startsWith('deblayer/pkg/')).sort()).toEqual([
+      'deblayer/pkg/fx-app/1.0_all',
+      'deblayer/pkg/fx-extra/1.0_all',
+      'deblayer/pkg/fx-lib/1.2_all',
+    ]);
+    await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+
+    const status = JSON.parse((await run(['status'], ['--json'])).stdout);
+    expect(status.deployments[0]).toMatchObject({ checksum: layered!.checksum, baseCommit, baseRefspec: 'fx/base', requested: ['fx-app'] });
+    expect(status.deployments[0].layeredPackages.sort()).toEqual(['fx-app=1.0', 'fx-extra=1.0', 'fx-lib=1.2']);
+    expect(status.deployments[1]).toMatchObject({ checksum: baseCommit, requested: [], layeredPackages: [] });
+  });
+
+  test('installing what is already layered says so and changes nothing', async () => {
+    const before = await stateOfSysroot();
+    const r = await run(['install', 'fx-app']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe('Already layered: fx-app. Nothing to do.');
+    expect(await stateOfSysroot()).toEqual(before);
+  });
+
+  test('a second install recomposes from the base with every request, reusing the package cache', async () => {
+    const r = await run(['install', 'fx-conf'], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.deployed.imported).toEqual(['fx-conf']);
+    const [layered] = await deployments();
+    expect((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', `${layered!.checksum}^`])).trim()).toBe(baseCommit);
+    expect(layered!.origin).toMatch(/^requested=fx-app;fx-conf;$/m);
+    expect((await installed(layered!.path)).filter((l) => l.startsWith('fx-'))).toEqual([
+      'fx-app=1.0 ii ',
+      'fx-base-files=1.0 ii ',
+      'fx-basepkg=1.0 ii ',
+      'fx-conf=1.0 ii ',
+      'fx-extra=1.0 ii ',
+      'fx-lib=1.2 ii ',
+    ]);
+    // A conffile: in /usr/etc of the commit, in /etc of the deployment, and in dpkg's status with its md5.
+    expect(readFileSync(join(layered!.path, 'usr/etc/fx-conf.conf'), 'utf8')).toBe('setting = 1\n');
+    expect(readFileSync(join(layered!.path, 'etc/fx-conf.conf'), 'utf8')).toBe('setting = 1\n');
+    const status = readFileSync(join(layered!.path, 'usr/lib/sysimage/dpkg/status'), 'utf8');
+    expect(status).toContain('Package: fx-conf\nStatus: install ok installed\n');
+    expect(status).toMatch(/^Conffiles:\n \/etc\/fx-conf\.conf [0-9a-f]{32}$/m);
+    expect(readFileSync(join(layered!.path, 'usr/lib/tmpfiles.d/deblayer-fx-conf.conf'), 'utf8')).toContain('C /var/lib/fx-conf/seed');
+    // Its /var file comes at boot, from the tmpfiles line: the only thing missing before that.
+    expect(await dpkgVerify(layered!.path, ['fx-conf', 'fx-app'])).toBe(
+      'missing     /var/lib\nmissing     /var/lib/fx-conf\nmissing     /var/lib/fx-conf/seed',
+    );
+  });
+
+  test('a file conflict with the base names both packages, and changes nothing; Replaces allows it', async () => {
+    const before = await stateOfSysroot();
+    const r = await run(['install', 'fx-clash']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toBe(
+      'deblayer: error: package fx-clash 1.0 and base package fx-basepkg both ship /usr/share/doc/fx-basepkg/marker, with different content (fx-clash would need Replaces: fx-basepkg)',
+    );
+    const after = await stateOfSysroot();
+    expect(after.deployments).toEqual(before.deployments);
+    // Only the package cache grew (the new package's commit stays for next time).
+    expect(after.refs.filter((x) => !before.refs.includes(x))).toEqual(['deblayer/pkg/fx-clash/1.0_all']);
+
+    const ok = await run(['install', 'fx-takeover'], ['--json']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const [layered] = await deployments();
+    expect(readFileSync(join(layered!.path, 'usr/share/doc/fx-basepkg/marker'), 'utf8')).toBe('taken over\n');
+  });
+
+  test('install needs a deployment: with --base only --dry-run and --download-only', async () => {
+    const r = await deblayer(['--repo', repo, '--cache-dir', cache, 'install', '--base', 'fx/base', 'fx-lib']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/install deploys onto a sysroot deployment/);
+    expect(readdirSync(join(sysroot.path, 'ostree/deploy/fx/deploy')).length).toBeGreaterThan(0);
+  });
+});
