@@ -4,7 +4,7 @@
 // must be the one `apt-get -s install` gives in a chroot of the same tree.
 // Needs deb.debian.org.
 
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Plan } from '../src/apt/plan.js';
 import { deblayer } from './helpers/cli.js';
 import { ostree } from './helpers/ostree.js';
-import { inPrivateMountNamespace } from './helpers/sysroot.js';
+import { inPrivateMountNamespace, makeSysroot } from './helpers/sysroot.js';
 import { snapshotTree, type NodeInfo } from './helpers/tree.js';
 
 const realBase = inject('realBase');
@@ -217,3 +217,37 @@ describe('the imported real base boots with what the tree had', () => {
   });
 });
 
+
+describe('layering on the real base, deployed in an offline sysroot', () => {
+  it('installs htop: it runs in the new deployment, and dpkg and apt agree it is installed', async () => {
+    // The same tree with a stand-in kernel, so that ostree admin deploy accepts it.
+    const root = join(work, 'bootable');
+    mkdirSync(root);
+    await execa('tar', ['--numeric-owner', '-xpf', realBase, '-C', root]);
+    writeFileSync(join(root, 'boot/vmlinuz-6.1.0-0-stand-in'), 'not a kernel\n');
+    writeFileSync(join(root, 'boot/initrd.img-6.1.0-0-stand-in'), 'not an initrd\n');
+    mkdirSync(join(root, 'usr/lib/modules/6.1.0-0-stand-in'), { recursive: true });
+    ok(await deblayer(['--repo', repo, 'base', 'import', root, '-b', 'debian/12-bootable']), 'import of the bootable base');
+    const sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian');
+    try {
+      await sysroot.deploy('debian/12-bootable');
+      const r = await deblayer(['--sysroot', sysroot.path, '--cache-dir', cache, '--json', 'install', 'htop']);
+      ok(r, 'deblayer install htop');
+      const deployed = JSON.parse(r.stdout).deployed as { path: string };
+      const version = await execa('chroot', [deployed.path, '/usr/bin/htop', '--version'], { env: { LC_ALL: 'C' } });
+      expect(version.stdout).toMatch(/^htop 3\./);
+      const admindir = `${deployed.path}/usr/lib/sysimage/dpkg`;
+      const verify = await execa('dpkg', [`--root=${deployed.path}`, `--admindir=${admindir}`, '--verify', 'htop', 'libnl-3-200', 'libncursesw6'], { reject: false });
+      expect(verify.stdout + verify.stderr).toBe('');
+      const check = await execa('chroot', [deployed.path, 'apt-get', '-o', 'Dir::State::status=/usr/lib/sysimage/dpkg/status', 'check'], {
+        reject: false,
+        env: { LC_ALL: 'C' },
+      });
+      expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+      const audit = await execa('dpkg', [`--admindir=${admindir}`, '--audit'], { reject: false });
+      expect(audit.stdout + audit.stderr).toBe('');
+    } finally {
+      await sysroot.close();
+    }
+  }, 300_000);
+});
