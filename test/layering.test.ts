@@ -185,3 +185,52 @@ describe('install', () => {
     expect(readdirSync(join(sysroot.path, 'ostree/deploy/fx/deploy')).length).toBeGreaterThan(0);
   });
 });
+
+describe('uninstall', () => {
+  test('a local .deb is layered, and kept for later recompositions', async () => {
+    const r = await run(['install', world.local['fx-local_3.0']!], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [layered] = await deployments();
+    expect(layered!.origin).toMatch(/^requested-local=fx-local_3\.0_all;$/m);
+    expect(existsSync(join(cache, 'local', 'fx-local_3.0_all.deb'))).toBe(true);
+    expect(await installed(layered!.path)).toContain('fx-local=3.0 ii ');
+  });
+
+  test('removes a package and what only it needed, keeping the other requests', async () => {
+    const r = await run(['uninstall', 'fx-app']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [layered] = await deployments();
+    const pkgs = await installed(layered!.path);
+    expect(pkgs.filter((l) => l.startsWith('fx-'))).toEqual([
+      'fx-base-files=1.0 ii ',
+      'fx-basepkg=1.0 ii ',
+      'fx-conf=1.0 ii ',
+      'fx-lib=1.2 ii ',
+      'fx-local=3.0 ii ',
+      'fx-takeover=1.0 ii ',
+    ]);
+    expect(existsSync(join(layered!.path, 'usr/share/doc/fx-app'))).toBe(false);
+    expect(layered!.origin).toMatch(/^requested=fx-conf;fx-takeover;$/m);
+    expect(layered!.origin).toMatch(/^requested-local=fx-local_3\.0_all;$/m);
+    expect((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', `${layered!.checksum}^`])).trim()).toBe(baseCommit);
+  });
+
+  test('a package that is not layered is an error that changes nothing', async () => {
+    const before = await stateOfSysroot();
+    const r = await run(['uninstall', 'fx-basepkg']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toBe('deblayer: error: package fx-basepkg is not layered: there is nothing to remove');
+    expect(await stateOfSysroot()).toEqual(before);
+  });
+
+  test('removing every layered package deploys the base itself, with a plain refspec', async () => {
+    const r = await run(['uninstall', 'fx-conf', 'fx-takeover', 'fx-local']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Nothing layered any more');
+    const [current] = await deployments();
+    expect(current!.checksum).toBe(baseCommit);
+    expect(current!.origin).toBe('[origin]\nrefspec=fx/base\n');
+    await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+  });
+});
+

@@ -5,9 +5,10 @@ import { renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
 import { install, type InstallStep } from '../transactions/install.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
-import { contextOf } from './context.js';
+import { contextOf, type Output } from './context.js';
+import type { Request } from '../apt/resolve.js';
 
-interface InstallCommandOptions extends AptCommandOptions {
+export interface InstallCommandOptions extends AptCommandOptions {
   dryRun?: boolean;
   downloadOnly?: boolean;
   cacheOnly?: boolean;
@@ -40,16 +41,22 @@ export function register(program: Command): void {
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
   ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
     const out = contextOf(command);
+    await runTransaction(out, opts, {
+      install: packages.filter((p) => !isLocalFile(p)),
+      localFiles: packages.filter(isLocalFile),
+      ...(opts.allowInactive ? { allowInactive: true } : {}),
+    });
+  });
+}
+
+/** The transaction behind install and uninstall, and how its result is shown. */
+export async function runTransaction(out: Output, opts: InstallCommandOptions, request: Request): Promise<void> {
     if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
     const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
     const result = await install({
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),
-      request: {
-        install: packages.filter((p) => !isLocalFile(p)),
-        localFiles: packages.filter(isLocalFile),
-        ...(opts.allowInactive ? { allowInactive: true } : {}),
-      },
+      request,
       mode,
       onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
       onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
@@ -85,7 +92,11 @@ export function register(program: Command): void {
     if (result.deployed) {
       const d = result.deployed;
       const added = result.plan.packages.map((p) => `${p.name} ${p.version}`);
-      out.result(`Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`);
+      out.result(
+        added.length === 0
+          ? `Nothing layered any more: deployed the base ${result.plan.base.label} itself.`
+          : `Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`,
+      );
       out.result(`  commit:     ${d.commit} (${d.ref})`);
       out.result(`  deployment: ${d.path}`);
       out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
@@ -96,5 +107,4 @@ export function register(program: Command): void {
         `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
       );
     }
-  });
 }

@@ -6,7 +6,7 @@
 // Every deployment is derived, never patched: the layered set of the current
 // deployment plus the new requests is resolved again from the base.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AptSettings } from '../apt/environment.js';
@@ -26,6 +26,7 @@ export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'deplo
 export interface InstallOptions extends BaseAptOptions {
   selector: BaseSelector;
   settings: AptSettings;
+  /** install: names and local files to add; uninstall: `drop` names to remove from the layered set. */
   request: Request;
   mode: 'dry-run' | 'download-only' | 'deploy';
   onResolved?: (plan: Plan) => void;
@@ -70,16 +71,31 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     originPath && existsSync(originPath) ? parseOrigin(readFileSync(originPath, 'utf8')) : { requested: [], requestedLocal: [], other: {} };
 
   const layered = origin.requested;
+  const localDir = join(options.settings.cacheDir, 'local');
+  const keptLocal = origin.requestedLocal
+    .filter((l) => !(options.request.drop ?? []).includes(l.replace(/_.*$/, '')))
+    .map((l) => {
+      const file = join(localDir, `${l}.deb`);
+      if (!existsSync(file)) {
+        throw new DeblayerError(`the layered local package ${l} is no longer in ${localDir}: install its .deb file again`);
+      }
+      return file;
+    });
   const names = options.request.install.map((s) => s.replace(/[=:].*$/, ''));
   const already = names.filter((n) => layered.includes(n));
-  if (already.length === names.length && options.request.localFiles.length === 0 && options.mode === 'deploy') {
-    const plan = await resolvePlan(contents, env, { install: [], localFiles: [], layered });
+  const isInstall = (options.request.drop ?? []).length === 0;
+  if (isInstall && already.length === names.length && options.request.localFiles.length === 0 && options.mode === 'deploy') {
+    const plan = await resolvePlan(contents, env, { install: [], localFiles: keptLocal, layered });
     return { plan, alreadyLayered: already };
   }
+  const localNames = origin.requestedLocal.map((l) => l.replace(/_.*$/, ''));
+  const drop = options.request.drop ?? [];
   const request: Request = {
     ...options.request,
     install: options.request.install.filter((s) => !layered.includes(s.replace(/[=:].*$/, ''))),
-    layered,
+    localFiles: [...keptLocal, ...options.request.localFiles],
+    layered: [...layered, ...localNames.filter((n) => drop.includes(n))],
+    drop,
   };
   const plan = await timed(options, 'resolve', () => resolvePlan(contents, env, request));
   options.onResolved?.(plan);
@@ -91,6 +107,14 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     }),
   );
   if (options.mode === 'download-only') return { plan, fetched };
+
+  // Local files are kept, so that later transactions can resolve them again.
+  mkdirSync(localDir, { recursive: true });
+  for (const p of plan.packages) {
+    if (p.source.kind !== 'local') continue;
+    const kept = join(localDir, `${p.name}_${p.version}_${p.architecture}.deb`);
+    if (p.source.path !== kept) copyFileSync(p.source.path, kept);
+  }
 
   const repo = contents.base.repo;
   const packages: CachedPackage[] = [];
@@ -109,7 +133,10 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   );
 
   const cache = contents.base.cache;
-  const commit = await timed(options, 'compose', async () => {
+  const unlayered = plan.packages.length === 0;
+  const commit = unlayered
+    ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
+    : await timed(options, 'compose', async () => {
     const baseIndex = await cache.json<TreeIndex>(contents.base.commit, 'tree-index', () => treeIndex(repo, contents.base.commit));
     const states = await repo.refs('deblayer/state');
     const next = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
@@ -135,7 +162,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   const newOrigin: Origin = {
     ...origin,
     ...(origin.baseRefspec !== undefined ? { baseRefspec: origin.baseRefspec } : deployment?.refspec ? { baseRefspec: deployment.refspec } : {}),
-    requested: [...new Set([...layered, ...plan.requested])].filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')),
+    requested: [...plan.requested.filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')), ...plan.inactive],
     requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
     baseCommit: contents.base.commit,
   };

@@ -1,0 +1,20 @@
+// deblayer uninstall PKG...: recompose the base without them.
+
+import type { Command } from 'commander';
+import { addAptOptions } from './apt-options.js';
+import { contextOf } from './context.js';
+import { runTransaction, type InstallCommandOptions } from './install.js';
+
+export function register(program: Command): void {
+  addAptOptions(
+    program
+      .command('uninstall')
+      .description('remove layered packages: a new deployment of the base with the other requests only')
+      .argument('<packages...>', 'names of layered packages (local ones by package name)')
+      .option('-n, --dry-run', 'print the plan and exit')
+      .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
+      .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
+  ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
+    await runTransaction(contextOf(command), opts, { install: [], localFiles: [], drop: packages });
+  });
+}
