@@ -234,3 +234,33 @@ describe('uninstall', () => {
   });
 });
 
+describe('rollback', () => {
+  test('makes the previous deployment the default again and keeps the current one', async () => {
+    const before = await deployments();
+    expect(before).toHaveLength(2);
+    const r = await run(['rollback']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = await deployments();
+    expect(after.map((d) => d.checksum)).toEqual([before[1]!.checksum, before[0]!.checksum]);
+    // Nothing was deployed again: the same directories, swapped.
+    expect(after.map((d) => d.path).sort()).toEqual(before.map((d) => d.path).sort());
+    expect((await run(['rollback'])).exitCode).toBe(0);
+    expect((await deployments()).map((d) => d.checksum)).toEqual(before.map((d) => d.checksum));
+    await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+  });
+
+  test('--to N deploys layer state N again, with its origin', async () => {
+    const r = await run(['rollback', '--to', '1'], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [current] = await deployments();
+    expect(current!.checksum).toBe((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', 'deblayer/state/1'])).trim());
+    expect(current!.origin).toMatch(/^requested=fx-app;$/m);
+    expect((await installed(current!.path)).filter((l) => /^fx-(app|conf)=/.test(l))).toEqual(['fx-app=1.0 ii ']);
+    const gone = await run(['rollback', '--to', '99']);
+    expect(gone.exitCode).toBe(1);
+    expect(gone.stderr).toMatch(/layer state 99 is not kept any more \(no ref deblayer\/state\/99 in /);
+    const bad = await run(['rollback', '--to', 'x']);
+    expect(bad.exitCode).toBe(2);
+  });
+});
+

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # g++, make, python3: node-gyp builds better-sqlite3 and zstd-napi from source.
 # ostree: deblayer's repositories and sysroots; debootstrap: the real base;
 # apt-utils (apt-ftparchive), gpg, gpg-agent: the signed test repository;
-# util-linux: unshare, mount for the tmpfs sysroots.
-PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux"
+# util-linux: unshare, mount for the tmpfs sysroots; gir1.2-ostree-1.0,
+# python3-gi: libostree for rollback (reordering deployments).
+PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux gir1.2-ostree-1.0 python3-gi"
 
 missing=""
 for p in $PACKAGES; do

@@ -14,6 +14,7 @@ import { register as registerRefreshMd } from './refresh-md.js';
 import { register as registerInstall } from './install.js';
 import { register as registerStatus } from './status.js';
 import { register as registerUninstall } from './uninstall.js';
+import { register as registerRollback } from './rollback.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerRefreshMd(program);
   registerInstall(program);
   registerUninstall(program);
+  registerRollback(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

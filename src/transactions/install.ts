@@ -17,6 +17,7 @@ import type { BaseSelector } from '../base/select.js';
 import { composeCommit, ownersFromInfo, treeIndex, type TreeIndex } from '../compose/compose.js';
 import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
+import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, UsageError } from '../errors.js';
 import { OstreeSysroot, short } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
@@ -132,6 +133,13 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     `${plan.packages.length} packages`,
   );
 
+  const newOrigin: Origin = {
+    ...origin,
+    ...(origin.baseRefspec !== undefined ? { baseRefspec: origin.baseRefspec } : deployment?.refspec ? { baseRefspec: deployment.refspec } : {}),
+    requested: [...plan.requested.filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')), ...plan.inactive],
+    requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
+    baseCommit: contents.base.commit,
+  };
   const cache = contents.base.cache;
   const unlayered = plan.packages.length === 0;
   const commit = unlayered
@@ -153,35 +161,21 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
         'deblayer.base': contents.base.commit,
         'deblayer.requested': plan.requested.join(' '),
         'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+        // The origin this state is deployed with, so that rollback --to can deploy it again.
+        'deblayer.origin': formatOrigin(newOrigin),
         ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
       },
     });
     return { checksum, ref };
   });
 
-  const newOrigin: Origin = {
-    ...origin,
-    ...(origin.baseRefspec !== undefined ? { baseRefspec: origin.baseRefspec } : deployment?.refspec ? { baseRefspec: deployment.refspec } : {}),
-    requested: [...plan.requested.filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')), ...plan.inactive],
-    requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
-    baseCommit: contents.base.commit,
-  };
-  const staged = options.selector.sysroot === '/' && existsSync('/run/ostree-booted');
-  const tmp = mkdtempSync(join(tmpdir(), 'deblayer-origin-'));
-  try {
-    const originFile = join(tmp, 'origin');
-    writeFileSync(originFile, formatOrigin(newOrigin));
-    await timed(options, 'deploy', () => sysroot.deploy(commit.checksum, { os: deployment!.stateroot, originFile, stage: staged }));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const now = await sysroot.deployments();
-  const mine = now.find((d) => d.checksum === commit.checksum && d.stateroot === deployment!.stateroot);
-  if (!mine) throw new DeblayerError(`ostree admin deploy finished, but no deployment of ${short(commit.checksum)} is listed`);
+  const deployed = await timed(options, 'deploy', () =>
+    deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot),
+  );
   return {
     plan,
     fetched,
-    deployed: { commit: commit.checksum, ref: commit.ref, path: sysroot.deploymentPath(mine), staged, imported },
+    deployed: { commit: commit.checksum, ref: commit.ref, path: deployed.path, staged: deployed.staged, imported },
   };
 }
 

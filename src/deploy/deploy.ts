@@ -1,0 +1,34 @@
+// Deploying a commit with a given origin: staged on the booted host (finished
+// at shutdown, as rpm-ostree does), directly on an offline sysroot.
+
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import { short, type OstreeSysroot } from '../exec/ostree.js';
+import { formatOrigin, type Origin } from './origin.js';
+
+export interface DeployResult {
+  path: string;
+  staged: boolean;
+}
+
+/** True when SYSROOT is the running host booted from OSTree. */
+export function isBootedHost(sysrootPath: string): boolean {
+  return (sysrootPath === '/' || sysrootPath === '') && existsSync('/run/ostree-booted');
+}
+
+export async function deployCommit(sysroot: OstreeSysroot, commit: string, origin: Origin, stateroot: string, sysrootPath: string): Promise<DeployResult> {
+  const staged = isBootedHost(sysrootPath);
+  const tmp = mkdtempSync(join(tmpdir(), 'deblayer-origin-'));
+  try {
+    const originFile = join(tmp, 'origin');
+    writeFileSync(originFile, formatOrigin(origin));
+    await sysroot.deploy(commit, { os: stateroot, originFile, stage: staged });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const mine = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot);
+  if (!mine) throw new DeblayerError(`ostree admin deploy finished, but no deployment of ${short(commit)} is listed`);
+  return { path: sysroot.deploymentPath(mine), staged };
+}

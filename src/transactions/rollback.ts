@@ -1,0 +1,51 @@
+// rollback: the previous deployment becomes the default again and the current
+// one is kept (rpm-ostree's behaviour): a reorder of the deployments, nothing
+// is deployed. On a booted host whose default is a newer pending deployment,
+// the booted one becomes the default again. `--to N` deploys the commit of
+// layer state N again (ref deblayer/state/N) with the origin recorded in it.
+
+import { DeblayerError } from '../errors.js';
+import { setDefaultDeployment } from '../exec/libostree.js';
+import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
+import { deployCommit, type DeployResult } from '../deploy/deploy.js';
+import { parseOrigin } from '../deploy/origin.js';
+
+export interface RollbackResult {
+  /** The deployment that is the default now. */
+  deployment: Deployment;
+  path: string;
+  /** For --to: the state's commit, deployed again. */
+  redeployed?: DeployResult & { state: number; commit: string };
+}
+
+export async function rollback(sysrootPath: string, options: { os?: string; to?: number } = {}): Promise<RollbackResult> {
+  const sysroot = new OstreeSysroot(sysrootPath);
+  const all = await sysroot.deployments();
+  const current = all.find((d) => !d.staged && (options.os === undefined || d.stateroot === options.os));
+  if (!current) throw new DeblayerError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
+  const stateroot = current.stateroot;
+
+  if (options.to !== undefined) {
+    const ref = `deblayer/state/${options.to}`;
+    const commit = await sysroot.repo.resolve(ref);
+    if (!commit) throw new DeblayerError(`layer state ${options.to} is not kept any more (no ref ${ref} in ${sysroot.repo.path})`);
+    const info = await sysroot.repo.commitInfo(commit);
+    const originText = info.metadata['deblayer.origin'];
+    if (typeof originText !== 'string') throw new DeblayerError(`${ref} (${short(commit)}) records no origin: not a deblayer layer state`);
+    const redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
+    const now = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot)!;
+    return { deployment: now, path: redeployed.path, redeployed: { ...redeployed, state: options.to, commit } };
+  }
+
+  if (all.some((d) => d.staged)) {
+    throw new DeblayerError('a deployment is staged (it is finalized at shutdown): reboot into it first, or remove it with ostree admin undeploy');
+  }
+  const mine = all.filter((d) => d.stateroot === stateroot);
+  const booted = mine.find((d) => d.booted);
+  // Booted but not the default: a newer deployment waits; going back means the booted one again.
+  const target = booted && booted.index !== mine[0]!.index ? booted : mine[1];
+  if (!target) throw new DeblayerError(`there is no previous deployment of '${stateroot}' to roll back to`);
+  await setDefaultDeployment(sysrootPath, stateroot, target.checksum, target.serial);
+  const now = (await sysroot.deployments()).find((d) => d.checksum === target.checksum && d.serial === target.serial)!;
+  return { deployment: now, path: sysroot.deploymentPath(now) };
+}
