@@ -3,7 +3,7 @@
 // deployment, checked with ostree, dpkg-query and dpkg --verify.
 
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -261,6 +261,86 @@ describe('rollback', () => {
     expect(gone.stderr).toMatch(/layer state 99 is not kept any more \(no ref deblayer\/state\/99 in /);
     const bad = await run(['rollback', '--to', 'x']);
     expect(bad.exitCode).toBe(2);
+  });
+});
+
+describe('the layer database', () => {
+  const dbPath = () => join(sysroot.path, 'ostree/deploy/fx/var/lib/deblayer/layers.db');
+
+  test('history lists every transaction, failed ones too, and the states they deployed', async () => {
+    const r = await run(['history'], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { database, entries } = JSON.parse(r.stdout);
+    expect(database).toBe(dbPath());
+    const summary = entries.map((e: { argv: string[]; result: string; state?: { id: number } }) => [
+      e.argv.filter((a) => !a.startsWith('/') && !a.startsWith('--')).join(' '),
+      e.result,
+      e.state?.id ?? null,
+    ]);
+    expect(summary).toEqual([
+      ['install fx-app', 'ok', 1],
+      ['install fx-app', 'unchanged', null],
+      ['install fx-conf', 'ok', 2],
+      ['install fx-clash', 'failed', null],
+      ['install fx-takeover', 'ok', 3],
+      ['install', 'ok', 4],
+      ['uninstall fx-app', 'ok', 5],
+      ['uninstall fx-basepkg', 'failed', null],
+      ['uninstall fx-conf fx-takeover fx-local', 'ok', 6],
+      ['rollback', 'ok', null],
+      ['rollback', 'ok', null],
+      ['rollback 1', 'ok', null],
+      ['rollback 99', 'failed', null],
+    ]);
+    const clash = entries[3];
+    expect(clash.error).toMatch(/^package fx-clash 1\.0 and base package fx-basepkg both ship/);
+    const first = entries[0].state;
+    expect(first).toMatchObject({ baseCommit, baseRefspec: 'fx/base', ref: 'deblayer/state/1', requested: ['fx-app'], requestedLocal: [] });
+    expect(first.packages.map((p: { name: string; reason: string }) => `${p.name}:${p.reason}`)).toEqual([
+      'fx-app:requested',
+      'fx-extra:dependency',
+      'fx-lib:dependency',
+    ]);
+    // The state with nothing layered is the base itself, with no ref of its own.
+    expect(entries[8].state).toMatchObject({ commit: baseCommit, requested: [], packages: [] });
+    expect(entries[8].state.ref).toBeUndefined();
+    const human = await run(['history']);
+    expect(human.stdout).toMatch(/^#1 \S+ root deblayer .*install fx-app: ok, state 1$/m);
+  });
+
+  test('a corrupt database stops a transaction before any change and is left as it is; status works without it', async () => {
+    const saved = readFileSync(dbPath());
+    rmSync(`${dbPath()}-wal`, { force: true });
+    rmSync(`${dbPath()}-shm`, { force: true });
+    writeFileSync(dbPath(), 'this is not a database, but someone wrote it here');
+    try {
+      const before = await stateOfSysroot();
+      const r = await run(['install', 'fx-lib']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^deblayer: error: layer database .*layers\.db cannot be read: file is not a database \(it is left as it is; move it away to start a new history\)$/);
+      expect(readFileSync(dbPath(), 'utf8')).toBe('this is not a database, but someone wrote it here');
+      expect(await stateOfSysroot()).toEqual(before);
+      const status = await run(['status'], ['--json']);
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout).deployments.length).toBeGreaterThan(0);
+    } finally {
+      writeFileSync(dbPath(), saved);
+    }
+  });
+
+  test('a database from a newer deblayer is refused', async () => {
+    const copy = join(dir, 'newer.db');
+    cpSync(dbPath(), copy);
+    await execa('/usr/bin/python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(copy)}); c.execute('PRAGMA user_version = 99'); c.commit()`]);
+    const saved = readFileSync(dbPath());
+    writeFileSync(dbPath(), readFileSync(copy));
+    try {
+      const r = await run(['history']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 1: use a newer deblayer/);
+    } finally {
+      writeFileSync(dbPath(), saved);
+    }
   });
 });
 

@@ -45,18 +45,20 @@ export function register(program: Command): void {
       install: packages.filter((p) => !isLocalFile(p)),
       localFiles: packages.filter(isLocalFile),
       ...(opts.allowInactive ? { allowInactive: true } : {}),
-    });
+    }, 'install');
   });
 }
 
 /** The transaction behind install and uninstall, and how its result is shown. */
-export async function runTransaction(out: Output, opts: InstallCommandOptions, request: Request): Promise<void> {
+export async function runTransaction(out: Output, opts: InstallCommandOptions, request: Request, command: string): Promise<void> {
     if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
     const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
     const result = await install({
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),
       request,
+      command,
+      argv: process.argv.slice(2),
       mode,
       onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
       onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),

@@ -15,6 +15,7 @@ import { register as registerInstall } from './install.js';
 import { register as registerStatus } from './status.js';
 import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
+import { register as registerHistory } from './history.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerInstall(program);
   registerUninstall(program);
   registerRollback(program);
+  registerHistory(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

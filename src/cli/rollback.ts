@@ -1,5 +1,6 @@
 // deblayer rollback [--to N]: the previous deployment (or layer state N) becomes the default.
 
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { rollback } from '../transactions/rollback.js';
@@ -17,6 +18,8 @@ export function register(program: Command): void {
       const result = await rollback(out.options.sysroot, {
         ...(out.options.os !== undefined ? { os: out.options.os } : {}),
         ...(opts.to !== undefined ? { to: Number(opts.to) } : {}),
+        argv: process.argv.slice(2),
+        user: userInfo().username,
       });
       if (out.json) {
         out.data({ default: result.deployment, path: result.path, ...(result.redeployed ? { redeployed: result.redeployed } : {}) });

@@ -15,6 +15,6 @@ export function register(program: Command): void {
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
   ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
-    await runTransaction(contextOf(command), opts, { install: [], localFiles: [], drop: packages });
+    await runTransaction(contextOf(command), opts, { install: [], localFiles: [], drop: packages }, 'uninstall');
   });
 }

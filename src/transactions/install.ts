@@ -21,6 +21,18 @@ import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, UsageError } from '../errors.js';
 import { OstreeSysroot, short } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
+import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
+import type { AptEnvironment } from '../apt/environment.js';
+import type { BaseContents } from '../base/select.js';
+import { userInfo } from 'node:os';
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
 
 export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'deploy';
 
@@ -33,6 +45,9 @@ export interface InstallOptions extends BaseAptOptions {
   onResolved?: (plan: Plan) => void;
   onStart?: (step: InstallStep, detail?: string) => void;
   onStep?: (step: InstallStep, seconds: number) => void;
+  /** For the layer database: the command and its arguments as the user gave them. */
+  command?: string;
+  argv?: string[];
 }
 
 export interface Deployed {
@@ -66,6 +81,30 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   if (options.mode === 'deploy' && !deployment) {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   }
+  if (options.mode !== 'deploy') return layer(options, contents, env, undefined);
+  // Every deploying transaction is recorded in the stateroot's layer database,
+  // failed ones too; a database that cannot be read stops it before any change.
+  const db = LayerDatabase.open(layerDatabasePath(options.selector.sysroot, deployment!.stateroot), { create: true })!;
+  const txn = db.beginTransaction(options.command ?? 'install', options.argv ?? [], userName());
+  try {
+    const result = await layer(options, contents, env, { db, txn });
+    db.finishTransaction(txn, result.deployed ? 'ok' : 'unchanged');
+    return result;
+  } catch (err) {
+    db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+async function layer(
+  options: InstallOptions,
+  contents: BaseContents,
+  env: AptEnvironment,
+  record: { db: LayerDatabase; txn: number } | undefined,
+): Promise<InstallResult> {
+  const deployment = contents.base.deployment;
   const sysroot = new OstreeSysroot(options.selector.sysroot);
   const originPath = deployment ? `${sysroot.deploymentPath(deployment)}.origin` : undefined;
   const origin: Origin =
@@ -142,12 +181,14 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   };
   const cache = contents.base.cache;
   const unlayered = plan.packages.length === 0;
+  // Layer state N: the database's numbering, and the ref deblayer/state/N that keeps its commit.
+  const states = await repo.refs('deblayer/state');
+  const fromRefs = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
+  const next = record ? record.db.nextStateId(fromRefs) : fromRefs;
   const commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
     : await timed(options, 'compose', async () => {
     const baseIndex = await cache.json<TreeIndex>(contents.base.commit, 'tree-index', () => treeIndex(repo, contents.base.commit));
-    const states = await repo.refs('deblayer/state');
-    const next = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
     const ref = `deblayer/state/${next}`;
     const checksum = await composeCommit({
       repo,
@@ -172,6 +213,30 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   const deployed = await timed(options, 'deploy', () =>
     deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot),
   );
+  if (record) {
+    for (const p of packages) record.db.recordCachedPackage(p.ref, p.commit, p.record.package, p.record.version, p.record.architecture);
+    {
+      record.db.recordState(record.txn, next, {
+        stateroot: deployment!.stateroot,
+        baseCommit: contents.base.commit,
+        ...(newOrigin.baseRefspec ? { baseRefspec: newOrigin.baseRefspec } : {}),
+        commit: commit.checksum,
+        ...(unlayered ? {} : { ref: commit.ref }),
+        requested: newOrigin.requested,
+        requestedLocal: newOrigin.requestedLocal,
+        deployment: deployed.path.split('/').pop()!,
+        packages: plan.packages.map((p) => ({
+          name: p.name,
+          version: p.version,
+          architecture: p.architecture,
+          downloadSize: p.downloadSize,
+          installedSize: p.installedSize,
+          reason: p.reason,
+          ...(p.requiredBy ? { requiredBy: p.requiredBy } : {}),
+        })),
+      });
+    }
+  }
   return {
     plan,
     fetched,

@@ -9,6 +9,7 @@ import { setDefaultDeployment } from '../exec/libostree.js';
 import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
+import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -18,11 +19,32 @@ export interface RollbackResult {
   redeployed?: DeployResult & { state: number; commit: string };
 }
 
-export async function rollback(sysrootPath: string, options: { os?: string; to?: number } = {}): Promise<RollbackResult> {
+export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[]; user?: string } = {}): Promise<RollbackResult> {
   const sysroot = new OstreeSysroot(sysrootPath);
   const all = await sysroot.deployments();
   const current = all.find((d) => !d.staged && (options.os === undefined || d.stateroot === options.os));
   if (!current) throw new DeblayerError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
+  const db = LayerDatabase.open(layerDatabasePath(sysrootPath, current.stateroot), { create: true })!;
+  const txn = db.beginTransaction('rollback', options.argv ?? [], options.user ?? 'unknown');
+  try {
+    const result = await rollbackIn(sysroot, sysrootPath, current, all, options);
+    db.finishTransaction(txn, 'ok');
+    return result;
+  } catch (err) {
+    db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+async function rollbackIn(
+  sysroot: OstreeSysroot,
+  sysrootPath: string,
+  current: Deployment,
+  all: Deployment[],
+  options: { to?: number },
+): Promise<RollbackResult> {
   const stateroot = current.stateroot;
 
   if (options.to !== undefined) {

@@ -1,0 +1,253 @@
+// The layer database: every transaction deblayer runs on a sysroot (command
+// line, time, user, result, error) and every layer state it deployed (base
+// commit, layered commit, requests, the resolved packages, the deployment it
+// became). better-sqlite3, WAL mode, in the stateroot's /var (shared by all
+// deployments, so history survives rollbacks), with a versioned schema.
+//
+// A database that is corrupt or from a newer deblayer is an error and is never
+// replaced; a missing one is created by the first transaction. `status` does
+// not need it.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { DeblayerError } from '../errors.js';
+
+export class LayerDatabaseError extends DeblayerError {}
+
+/** Migrations: index i takes the schema from version i to i + 1. */
+const MIGRATIONS = [
+  `CREATE TABLE transactions (
+     id INTEGER PRIMARY KEY,
+     command TEXT NOT NULL,
+     argv TEXT NOT NULL,
+     started TEXT NOT NULL,
+     finished TEXT,
+     user TEXT NOT NULL,
+     result TEXT NOT NULL CHECK (result IN ('running', 'ok', 'unchanged', 'failed')),
+     error TEXT
+   );
+   CREATE TABLE states (
+     id INTEGER PRIMARY KEY,
+     transaction_id INTEGER NOT NULL REFERENCES transactions(id),
+     created TEXT NOT NULL,
+     stateroot TEXT NOT NULL,
+     base_commit TEXT NOT NULL,
+     base_refspec TEXT,
+     commit_checksum TEXT NOT NULL,
+     ref TEXT,
+     requested TEXT NOT NULL,
+     requested_local TEXT NOT NULL,
+     deployment TEXT NOT NULL
+   );
+   CREATE TABLE state_packages (
+     state_id INTEGER NOT NULL REFERENCES states(id),
+     name TEXT NOT NULL,
+     version TEXT NOT NULL,
+     architecture TEXT NOT NULL,
+     download_size INTEGER NOT NULL,
+     installed_size INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     required_by TEXT,
+     PRIMARY KEY (state_id, name, architecture)
+   );
+   CREATE TABLE package_cache (
+     ref TEXT PRIMARY KEY,
+     commit_checksum TEXT NOT NULL,
+     name TEXT NOT NULL,
+     version TEXT NOT NULL,
+     architecture TEXT NOT NULL,
+     imported TEXT NOT NULL
+   );`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface StatePackage {
+  name: string;
+  version: string;
+  architecture: string;
+  downloadSize: number;
+  installedSize: number;
+  reason: string;
+  requiredBy?: string;
+}
+
+export interface NewState {
+  stateroot: string;
+  baseCommit: string;
+  baseRefspec?: string;
+  commit: string;
+  ref?: string;
+  requested: string[];
+  requestedLocal: string[];
+  deployment: string;
+  packages: StatePackage[];
+}
+
+export interface HistoryEntry {
+  transaction: number;
+  command: string;
+  argv: string[];
+  started: string;
+  finished?: string;
+  user: string;
+  result: string;
+  error?: string;
+  state?: {
+    id: number;
+    commit: string;
+    baseCommit: string;
+    baseRefspec?: string;
+    ref?: string;
+    requested: string[];
+    requestedLocal: string[];
+    deployment: string;
+    packages: StatePackage[];
+  };
+}
+
+/** Where the database of a stateroot lives: its /var, which every deployment shares. */
+export function layerDatabasePath(sysroot: string, stateroot: string): string {
+  return sysroot === '/' || sysroot === ''
+    ? '/var/lib/deblayer/layers.db'
+    : `${sysroot.replace(/\/+$/, '')}/ostree/deploy/${stateroot}/var/lib/deblayer/layers.db`;
+}
+
+export class LayerDatabase {
+  private constructor(
+    readonly path: string,
+    private readonly db: BetterSqlite3.Database,
+  ) {}
+
+  /** Opens (or, with `create`, creates) the database; never replaces one it cannot read. */
+  static open(path: string, options: { create: boolean }): LayerDatabase | undefined {
+    if (!existsSync(path) && !options.create) return undefined;
+    // Loaded on first use: a native module, not needed by most commands.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    mkdirSync(dirname(path), { recursive: true });
+    let db: BetterSqlite3.Database;
+    try {
+      db = new Database(path, { fileMustExist: !options.create });
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        db.close();
+        throw new LayerDatabaseError(
+          `layer database ${path} has schema version ${version}, newer than this deblayer's ${SCHEMA_VERSION}: use a newer deblayer (the database is left as it is)`,
+        );
+      }
+      if (version < SCHEMA_VERSION) {
+        db.transaction(() => {
+          for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })();
+      }
+    } catch (err) {
+      if (err instanceof LayerDatabaseError) throw err;
+      throw new LayerDatabaseError(`layer database ${path} cannot be read: ${(err as Error).message} (it is left as it is; move it away to start a new history)`, {
+        cause: err,
+      });
+    }
+    return new LayerDatabase(path, db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  beginTransaction(command: string, argv: string[], user: string): number {
+    const r = this.db
+      .prepare(`INSERT INTO transactions (command, argv, started, user, result) VALUES (?, ?, ?, ?, 'running')`)
+      .run(command, JSON.stringify(argv), new Date().toISOString(), user);
+    return Number(r.lastInsertRowid);
+  }
+
+  finishTransaction(id: number, result: 'ok' | 'unchanged' | 'failed', error?: string): void {
+    this.db.prepare(`UPDATE transactions SET finished = ?, result = ?, error = ? WHERE id = ?`).run(new Date().toISOString(), result, error ?? null, id);
+  }
+
+  /** The number the next layer state gets (also its ref, deblayer/state/N). */
+  nextStateId(atLeast: number): number {
+    const row = this.db.prepare(`SELECT MAX(id) AS max FROM states`).get() as { max: number | null };
+    return Math.max((row.max ?? 0) + 1, atLeast);
+  }
+
+  recordState(transaction: number, id: number, state: NewState): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, deployment)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          transaction,
+          new Date().toISOString(),
+          state.stateroot,
+          state.baseCommit,
+          state.baseRefspec ?? null,
+          state.commit,
+          state.ref ?? null,
+          JSON.stringify(state.requested),
+          JSON.stringify(state.requestedLocal),
+          state.deployment,
+        );
+      const insert = this.db.prepare(
+        `INSERT INTO state_packages (state_id, name, version, architecture, download_size, installed_size, reason, required_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const p of state.packages) insert.run(id, p.name, p.version, p.architecture, p.downloadSize, p.installedSize, p.reason, p.requiredBy ?? null);
+    })();
+  }
+
+  recordCachedPackage(ref: string, commit: string, name: string, version: string, architecture: string): void {
+    this.db
+      .prepare(`INSERT OR REPLACE INTO package_cache (ref, commit_checksum, name, version, architecture, imported) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(ref, commit, name, version, architecture, new Date().toISOString());
+  }
+
+  history(): HistoryEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT t.id AS tid, t.command, t.argv, t.started, t.finished, t.user, t.result, t.error,
+                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.deployment
+         FROM transactions t LEFT JOIN states s ON s.transaction_id = t.id ORDER BY t.id`,
+      )
+      .all() as Record<string, unknown>[];
+    const packages = this.db.prepare(`SELECT * FROM state_packages WHERE state_id = ? ORDER BY name`);
+    return rows.map((r) => ({
+      transaction: r.tid as number,
+      command: r.command as string,
+      argv: JSON.parse(r.argv as string) as string[],
+      started: r.started as string,
+      ...(r.finished ? { finished: r.finished as string } : {}),
+      user: r.user as string,
+      result: r.result as string,
+      ...(r.error ? { error: r.error as string } : {}),
+      ...(r.sid
+        ? {
+            state: {
+              id: r.sid as number,
+              commit: r.commit_checksum as string,
+              baseCommit: r.base_commit as string,
+              ...(r.base_refspec ? { baseRefspec: r.base_refspec as string } : {}),
+              ...(r.ref ? { ref: r.ref as string } : {}),
+              requested: JSON.parse(r.requested as string) as string[],
+              requestedLocal: JSON.parse(r.requested_local as string) as string[],
+              deployment: r.deployment as string,
+              packages: (packages.all(r.sid) as Record<string, unknown>[]).map((p) => ({
+                name: p.name as string,
+                version: p.version as string,
+                architecture: p.architecture as string,
+                downloadSize: p.download_size as number,
+                installedSize: p.installed_size as number,
+                reason: p.reason as string,
+                ...(p.required_by ? { requiredBy: p.required_by as string } : {}),
+              })),
+            },
+          }
+        : {}),
+    }));
+  }
+}
