@@ -344,3 +344,36 @@ describe('the layer database', () => {
   });
 });
 
+describe('one transaction at a time, and scripts', () => {
+  const lock = () => join(sysroot.path, 'ostree/deploy/fx/var/lib/deblayer/lock');
+
+  test('nothing to change: exit 0, or 77 with --unchanged-exit-77; --idempotent uninstall', async () => {
+    const same = await run(['install', '--unchanged-exit-77', 'fx-app']);
+    expect(same.exitCode).toBe(77);
+    expect(same.stdout).toBe('Already layered: fx-app. Nothing to do.');
+    const missing = await run(['uninstall', 'fx-lib']);
+    expect(missing.exitCode).toBe(1);
+    const idempotent = await run(['uninstall', '--idempotent', '--unchanged-exit-77', 'fx-lib']);
+    expect(idempotent.exitCode).toBe(77);
+    expect(idempotent.stdout).toBe('Not layered: fx-lib. Nothing to do.');
+  });
+
+  test('a second transaction fails at once while one runs; a lock left by a dead process is taken over', async () => {
+    const before = await stateOfSysroot();
+    writeFileSync(lock(), `${process.pid}\n`);
+    try {
+      const r = await run(['install', 'fx-lib']);
+      expect(r.exitCode).toBe(75);
+      expect(r.stderr.trim()).toBe(`deblayer: error: another deblayer transaction (pid ${process.pid}) is running on ${sysroot.path} (fx): wait for it to finish`);
+      expect(await stateOfSysroot()).toEqual(before);
+    } finally {
+      rmSync(lock(), { force: true });
+    }
+    // A pid that cannot be running (above the kernel's pid_max).
+    writeFileSync(lock(), '4194305\n');
+    const r = await run(['install', 'fx-lib']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(lock())).toBe(false);
+  });
+});
+

@@ -5,10 +5,14 @@ import { renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
 import { install, type InstallStep } from '../transactions/install.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
+import { createInterface } from 'node:readline/promises';
 import { contextOf, type Output } from './context.js';
 import type { Request } from '../apt/resolve.js';
 
 export interface InstallCommandOptions extends AptCommandOptions {
+  assumeYes?: boolean;
+  idempotent?: boolean;
+  unchangedExit77?: boolean;
   dryRun?: boolean;
   downloadOnly?: boolean;
   cacheOnly?: boolean;
@@ -29,7 +33,7 @@ const STEP_TEXT: Record<InstallStep, string> = {
 };
 
 export function register(program: Command): void {
-  addAptOptions(
+  addTransactionOptions(addAptOptions(
     program
       .command('install')
       .description('layer packages (from the sources, or local .deb files) onto the base')
@@ -38,8 +42,9 @@ export function register(program: Command): void {
       .option('--download-only', 'resolve and download the packages into the cache, and stop')
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--allow-inactive', 'accept packages the base already has (kept as inactive requests)')
+      .option('--idempotent', 'do nothing, successfully, for packages already layered')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
-  ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
+  )).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
     const out = contextOf(command);
     await runTransaction(out, opts, {
       install: packages.filter((p) => !isLocalFile(p)),
@@ -50,7 +55,23 @@ export function register(program: Command): void {
 }
 
 /** The transaction behind install and uninstall, and how its result is shown. */
+/** apt's prompt: an empty answer or one starting with y means yes. */
+async function askYesNo(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(question)).trim().toLowerCase();
+    return answer === '' || answer.startsWith('y');
+  } finally {
+    rl.close();
+  }
+}
+
+/** Exit status for "nothing changed" with --unchanged-exit-77, as rpm-ostree has it. */
+export const UNCHANGED_EXIT = 77;
+
 export async function runTransaction(out: Output, opts: InstallCommandOptions, request: Request, command: string): Promise<void> {
+  // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
+  const prompting = mode_(opts) === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
     if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
     const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
     const result = await install({
@@ -66,10 +87,12 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
       onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
       onProgress: (line) => out.info(line),
       onResolved: (plan) => {
-        if (out.json || mode === 'deploy') return;
+        if (out.json || (mode === 'deploy' && !prompting)) return;
         out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
         for (const line of renderPlan(plan)) out.result(line);
       },
+      ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
+      ...(opts.idempotent ? { idempotent: true } : {}),
     });
     if (out.json) {
       out.data({
@@ -87,8 +110,13 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
       });
       return;
     }
-    if (result.alreadyLayered) {
-      out.result(`Already layered: ${result.alreadyLayered.join(', ')}. Nothing to do.`);
+    if (result.alreadyLayered || result.notLayered) {
+      out.result(
+        result.alreadyLayered
+          ? `Already layered: ${result.alreadyLayered.join(', ')}. Nothing to do.`
+          : `Not layered: ${result.notLayered!.join(', ')}. Nothing to do.`,
+      );
+      if (opts.unchangedExit77) process.exitCode = UNCHANGED_EXIT;
       return;
     }
     if (result.deployed) {
@@ -109,4 +137,15 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
         `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
       );
     }
+}
+
+function mode_(opts: InstallCommandOptions): 'dry-run' | 'download-only' | 'deploy' {
+  return opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
+}
+
+/** Options that install and uninstall share. */
+export function addTransactionOptions(command: Command): Command {
+  return command
+    .option('-y, --assume-yes', 'do not ask for confirmation on a terminal')
+    .option('--unchanged-exit-77', 'exit with status 77 when nothing had to change');
 }

@@ -64,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command may end with a status of its own (--unchanged-exit-77).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and --version "fail" with code 0; real usage errors were already printed.

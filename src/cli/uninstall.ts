@@ -3,18 +3,19 @@
 import type { Command } from 'commander';
 import { addAptOptions } from './apt-options.js';
 import { contextOf } from './context.js';
-import { runTransaction, type InstallCommandOptions } from './install.js';
+import { addTransactionOptions, runTransaction, type InstallCommandOptions } from './install.js';
 
 export function register(program: Command): void {
-  addAptOptions(
+  addTransactionOptions(addAptOptions(
     program
       .command('uninstall')
       .description('remove layered packages: a new deployment of the base with the other requests only')
       .argument('<packages...>', 'names of layered packages (local ones by package name)')
       .option('-n, --dry-run', 'print the plan and exit')
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
+      .option('--idempotent', 'do nothing, successfully, for packages that are not layered')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
-  ).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
+  )).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
     await runTransaction(contextOf(command), opts, { install: [], localFiles: [], drop: packages }, 'uninstall');
   });
 }

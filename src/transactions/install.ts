@@ -25,6 +25,8 @@ import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { BaseContents } from '../base/select.js';
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { takeLock } from './lock.js';
 
 function userName(): string {
   try {
@@ -43,6 +45,10 @@ export interface InstallOptions extends BaseAptOptions {
   request: Request;
   mode: 'dry-run' | 'download-only' | 'deploy';
   onResolved?: (plan: Plan) => void;
+  /** Asked before anything is changed (a prompt on a terminal); false aborts. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  /** uninstall --idempotent: names that are not layered are ignored, not an error. */
+  idempotent?: boolean;
   onStart?: (step: InstallStep, detail?: string) => void;
   onStep?: (step: InstallStep, seconds: number) => void;
   /** For the layer database: the command and its arguments as the user gave them. */
@@ -65,6 +71,8 @@ export interface InstallResult {
   deployed?: Deployed;
   /** Everything requested is layered already: nothing was changed. */
   alreadyLayered?: string[];
+  /** uninstall --idempotent of packages that are not layered: nothing was changed. */
+  notLayered?: string[];
 }
 
 async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Promise<T>, detail?: string): Promise<T> {
@@ -84,7 +92,15 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   if (options.mode !== 'deploy') return layer(options, contents, env, undefined);
   // Every deploying transaction is recorded in the stateroot's layer database,
   // failed ones too; a database that cannot be read stops it before any change.
-  const db = LayerDatabase.open(layerDatabasePath(options.selector.sysroot, deployment!.stateroot), { create: true })!;
+  const dbPath = layerDatabasePath(options.selector.sysroot, deployment!.stateroot);
+  const unlock = takeLock(`${dirname(dbPath)}/lock`, `${options.selector.sysroot} (${deployment!.stateroot})`);
+  let db: LayerDatabase;
+  try {
+    db = LayerDatabase.open(dbPath, { create: true })!;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const txn = db.beginTransaction(options.command ?? 'install', options.argv ?? [], userName());
   try {
     const result = await layer(options, contents, env, { db, txn });
@@ -95,6 +111,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     throw err;
   } finally {
     db.close();
+    unlock();
   }
 }
 
@@ -129,7 +146,15 @@ async function layer(
     return { plan, alreadyLayered: already };
   }
   const localNames = origin.requestedLocal.map((l) => l.replace(/_.*$/, ''));
-  const drop = options.request.drop ?? [];
+  let drop = options.request.drop ?? [];
+  if (options.idempotent && drop.length > 0) {
+    const notLayered = drop.filter((n) => !layered.includes(n) && !localNames.includes(n));
+    drop = drop.filter((n) => !notLayered.includes(n));
+    if (drop.length === 0) {
+      const plan = await resolvePlan(contents, env, { install: [], localFiles: keptLocal, layered });
+      return { plan, notLayered };
+    }
+  }
   const request: Request = {
     ...options.request,
     install: options.request.install.filter((s) => !layered.includes(s.replace(/[=:].*$/, ''))),
@@ -139,6 +164,9 @@ async function layer(
   };
   const plan = await timed(options, 'resolve', () => resolvePlan(contents, env, request));
   options.onResolved?.(plan);
+  if (options.mode === 'deploy' && options.confirm && !(await options.confirm(plan))) {
+    throw new DeblayerError('Abort.');
+  }
   if (options.mode === 'dry-run') return { plan };
   const fetched = await timed(options, 'download', () =>
     fetchPlan(env, plan, {

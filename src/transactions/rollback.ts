@@ -10,6 +10,8 @@ import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
+import { dirname } from 'node:path';
+import { takeLock } from './lock.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -24,7 +26,15 @@ export async function rollback(sysrootPath: string, options: { os?: string; to?:
   const all = await sysroot.deployments();
   const current = all.find((d) => !d.staged && (options.os === undefined || d.stateroot === options.os));
   if (!current) throw new DeblayerError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
-  const db = LayerDatabase.open(layerDatabasePath(sysrootPath, current.stateroot), { create: true })!;
+  const dbPath = layerDatabasePath(sysrootPath, current.stateroot);
+  const unlock = takeLock(`${dirname(dbPath)}/lock`, `${sysrootPath} (${current.stateroot})`);
+  let db: LayerDatabase;
+  try {
+    db = LayerDatabase.open(dbPath, { create: true })!;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const txn = db.beginTransaction('rollback', options.argv ?? [], options.user ?? 'unknown');
   try {
     const result = await rollbackIn(sysroot, sysrootPath, current, all, options);
@@ -35,6 +45,7 @@ export async function rollback(sysrootPath: string, options: { os?: string; to?:
     throw err;
   } finally {
     db.close();
+    unlock();
   }
 }
 
