@@ -16,6 +16,7 @@ import { register as registerStatus } from './status.js';
 import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
+import { register as registerUpgrade } from './upgrade.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerUninstall(program);
   registerRollback(program);
   registerHistory(program);
+  registerUpgrade(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

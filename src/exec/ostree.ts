@@ -101,6 +101,11 @@ export class OstreeRepo {
     return options.children || options.recursive ? entries.filter((e) => e.path !== absolute(path)) : entries;
   }
 
+  /** Fetches REF from REMOTE (a remote configured in this repository). */
+  async pull(remote: string, ref: string, onLine?: (line: string) => void): Promise<void> {
+    await this.run(['pull', remote, ref], `cannot pull ${remote}:${ref}`, onLine ? { onLine: (l) => onLine(l) } : {});
+  }
+
   /** Refs under PREFIX, as full names (`ostree refs PREFIX` prints them relative to it). */
   async refs(prefix: string): Promise<string[]> {
     const r = await this.run(['refs', prefix], `cannot list refs under ${prefix}`);

@@ -19,7 +19,7 @@ import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, UsageError } from '../errors.js';
-import { OstreeSysroot, short } from '../exec/ostree.js';
+import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import type { AptEnvironment } from '../apt/environment.js';
@@ -49,6 +49,10 @@ export interface InstallOptions extends BaseAptOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** uninstall --idempotent: names that are not layered are ignored, not an error. */
   idempotent?: boolean;
+  /** upgrade: the deployment whose requests are recomposed on the base the selector names. */
+  deployment?: Deployment;
+  /** Recompose even when the request adds nothing (upgrade). */
+  recompose?: boolean;
   onStart?: (step: InstallStep, detail?: string) => void;
   onStep?: (step: InstallStep, seconds: number) => void;
   /** For the layer database: the command and its arguments as the user gave them. */
@@ -85,7 +89,7 @@ async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Pr
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
   const { contents, env } = await openBaseApt(options.selector, options.settings, options);
-  const deployment = contents.base.deployment;
+  const deployment = options.deployment ?? contents.base.deployment;
   if (options.mode === 'deploy' && !deployment) {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   }
@@ -121,7 +125,7 @@ async function layer(
   env: AptEnvironment,
   record: { db: LayerDatabase; txn: number } | undefined,
 ): Promise<InstallResult> {
-  const deployment = contents.base.deployment;
+  const deployment = options.deployment ?? contents.base.deployment;
   const sysroot = new OstreeSysroot(options.selector.sysroot);
   const originPath = deployment ? `${sysroot.deploymentPath(deployment)}.origin` : undefined;
   const origin: Origin =
@@ -141,7 +145,7 @@ async function layer(
   const names = options.request.install.map((s) => s.replace(/[=:].*$/, ''));
   const already = names.filter((n) => layered.includes(n));
   const isInstall = (options.request.drop ?? []).length === 0;
-  if (isInstall && already.length === names.length && options.request.localFiles.length === 0 && options.mode === 'deploy') {
+  if (!options.recompose && isInstall && already.length === names.length && options.request.localFiles.length === 0 && options.mode === 'deploy') {
     const plan = await resolvePlan(contents, env, { install: [], localFiles: keptLocal, layered });
     return { plan, alreadyLayered: already };
   }

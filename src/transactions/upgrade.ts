@@ -1,0 +1,50 @@
+// upgrade: a new base from where the deployment's origin says (a remote ref is
+// pulled first), and the same requests resolved and composed on it again.
+
+import { DeblayerError } from '../errors.js';
+import { OstreeSysroot, short } from '../exec/ostree.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseOrigin } from '../deploy/origin.js';
+import { selectBase } from '../base/select.js';
+import { install, type InstallOptions, type InstallResult } from './install.js';
+
+export interface UpgradeResult extends InstallResult {
+  previousBase: string;
+  newBase: string;
+  /** The base has not changed: nothing was done. */
+  upToDate?: boolean;
+}
+
+export async function upgrade(options: Omit<InstallOptions, 'request'> & { onPull?: (line: string) => void }): Promise<UpgradeResult> {
+  const current = await selectBase(options.selector);
+  const deployment = current.deployment;
+  if (!deployment) throw new DeblayerError('upgrade works on a sysroot deployment, not on --base');
+  const sysroot = new OstreeSysroot(options.selector.sysroot);
+  const originPath = `${sysroot.deploymentPath(deployment)}.origin`;
+  const origin = existsSync(originPath) ? parseOrigin(readFileSync(originPath, 'utf8')) : undefined;
+  const refspec = origin?.baseRefspec;
+  if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
+  const repo = sysroot.repo;
+  const colon = refspec.indexOf(':');
+  const ref = colon >= 0 ? refspec.slice(colon + 1) : refspec;
+  if (colon >= 0 && options.mode !== 'dry-run' && !options.cacheOnly) {
+    await repo.pull(refspec.slice(0, colon), ref, options.onPull);
+  }
+  const newBase = await repo.resolve(colon >= 0 ? refspec : ref);
+  if (!newBase) throw new DeblayerError(`the base refspec ${refspec} names no commit in ${repo.path}`);
+  if (newBase === current.commit) {
+    return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
+  }
+  const result = await install({
+    ...options,
+    selector: { ...options.selector, base: newBase, repo: repo.path },
+    deployment,
+    recompose: true,
+    request: { install: [], localFiles: [] },
+  });
+  return { ...result, previousBase: current.commit, newBase };
+}
+
+function emptyPlan(label: string, commit: string) {
+  return { base: { label, commit }, requested: [], inactive: [], packages: [], downloadSize: 0, installedSize: 0 };
+}
