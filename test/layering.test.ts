@@ -377,3 +377,34 @@ describe('one transaction at a time, and scripts', () => {
   });
 });
 
+describe('cleanup', () => {
+  test('drops package commits no kept state needs; --states drops undeployed states; deployments stay intact', async () => {
+    const before = await deployments();
+    const refsOf = async () => (await ostreeAt([`--repo=${sysrepo()}`, 'refs'])).split('\n').filter((r) => r.startsWith('deblayer/')).sort();
+    const plain = JSON.parse((await run(['cleanup'], ['--json'])).stdout);
+    // Every state is still kept by its ref, so every package it uses stays; fx-clash never made a state.
+    expect(plain.removedStates).toEqual([]);
+    expect(plain.removedPackages).toEqual(['deblayer/pkg/fx-clash/1.0_all']);
+
+    const r = await run(['cleanup', '--states', '--downloads'], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.removedStates.length).toBeGreaterThan(0);
+    expect(result.removedDownloads).toBeGreaterThan(0);
+    expect(readdirSync(join(cache, 'archives')).filter((f) => f.endsWith('.deb'))).toEqual([]);
+    // What is left: the states still deployed, and exactly the packages they are made of.
+    const deployedCommits = new Set(before.map((d) => d.checksum));
+    const left = await refsOf();
+    for (const ref of left.filter((x) => x.startsWith('deblayer/state/'))) {
+      expect(deployedCommits.has((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', ref])).trim()), ref).toBe(true);
+    }
+    const current = before[0]!;
+    for (const line of (await installed(current.path)).filter((l) => /^fx-(app|lib|extra)=/.test(l))) {
+      const [name, version] = line.split(' ')[0]!.split('=');
+      expect(left).toContain(`deblayer/pkg/${name}/${version}_all`);
+    }
+    expect((await deployments()).map((d) => d.checksum)).toEqual(before.map((d) => d.checksum));
+    await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+  });
+});
+

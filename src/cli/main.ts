@@ -17,6 +17,7 @@ import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
 import { register as registerUpgrade } from './upgrade.js';
+import { register as registerCleanup } from './cleanup.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerHistory(program);
   registerUpgrade(program);
+  registerCleanup(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

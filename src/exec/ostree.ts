@@ -106,6 +106,16 @@ export class OstreeRepo {
     await this.run(['pull', remote, ref], `cannot pull ${remote}:${ref}`, onLine ? { onLine: (l) => onLine(l) } : {});
   }
 
+  async deleteRef(ref: string): Promise<void> {
+    await this.run(['refs', '--delete', ref], `cannot delete ref ${ref}`);
+  }
+
+  /** Deletes every object no ref reaches; returns ostree's summary line. */
+  async prune(): Promise<string> {
+    const r = await this.run(['prune', '--refs-only'], `cannot prune ${this.path}`);
+    return r.stdout.trim().split('\n').pop() ?? '';
+  }
+
   /** Refs under PREFIX, as full names (`ostree refs PREFIX` prints them relative to it). */
   async refs(prefix: string): Promise<string[]> {
     const r = await this.run(['refs', prefix], `cannot list refs under ${prefix}`);

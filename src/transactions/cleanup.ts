@@ -1,0 +1,89 @@
+// cleanup: drop what no kept state needs. Layer states are kept by their refs
+// (deblayer/state/N, what rollback --to deploys); with `states`, those whose
+// commit is not deployed any more are dropped too. Package-cache commits that
+// no kept state uses go, then ostree prunes what no ref reaches. With
+// `downloads`, the downloaded .deb files in the cache go as well.
+
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
+import { layerDatabasePath } from '../db/layer-db.js';
+import { takeLock } from './lock.js';
+import { packageRef } from '../compose/package-cache.js';
+
+export interface CleanupResult {
+  removedStates: string[];
+  removedPackages: string[];
+  removedDownloads: number;
+  prune: string;
+}
+
+export async function cleanup(sysrootPath: string, options: { states?: boolean; downloads?: boolean; cacheDir: string }): Promise<CleanupResult> {
+  const sysroot = new OstreeSysroot(sysrootPath);
+  const repo = sysroot.repo;
+  const deployments = await sysroot.deployments();
+  const stateroot = deployments[0]?.stateroot;
+  const unlock = stateroot ? takeLock(`${dirname(layerDatabasePath(sysrootPath, stateroot))}/lock`, `${sysrootPath} (${stateroot})`) : () => {};
+  try {
+    return await cleanupLocked(sysroot, deployments, options);
+  } finally {
+    unlock();
+  }
+}
+
+async function cleanupLocked(
+  sysroot: OstreeSysroot,
+  deployments: Deployment[],
+  options: { states?: boolean; downloads?: boolean; cacheDir: string },
+): Promise<CleanupResult> {
+  const repo = sysroot.repo;
+  const deployed = new Set(deployments.map((d) => d.checksum));
+  const removedStates: string[] = [];
+  const kept: string[] = [];
+  for (const ref of await repo.refs('deblayer/state')) {
+    const commit = await repo.resolve(ref);
+    if (options.states && commit && !deployed.has(commit)) {
+      await repo.deleteRef(ref);
+      removedStates.push(ref);
+    } else if (commit) kept.push(commit);
+  }
+  // Package commits that kept states (and deployed layered commits) are made of.
+  const needed = new Set<string>();
+  for (const commit of new Set([...kept, ...deployed])) {
+    const info = await repo.commitInfo(commit);
+    const packages = info.metadata['deblayer.packages'];
+    if (typeof packages !== 'string') continue;
+    for (const p of packages.split(' ').filter((x) => x !== '')) {
+      const [name, version] = p.split('=') as [string, string];
+      needed.add(packageRef(name, version, '').replace(/_$/, ''));
+    }
+  }
+  const removedPackages: string[] = [];
+  for (const ref of await repo.refs('deblayer/pkg')) {
+    // deblayer/pkg/NAME/VERSION_ARCH: kept when NAME/VERSION is needed, whatever the architecture.
+    const withoutArch = ref.replace(/_[^_/]*$/, '');
+    if (!needed.has(withoutArch)) {
+      await repo.deleteRef(ref);
+      removedPackages.push(ref);
+    }
+  }
+  const prune = await repo.prune();
+  let removedDownloads = 0;
+  if (options.downloads) {
+    const archives = join(options.cacheDir, 'archives');
+    for (const name of safeList(archives)) {
+      if (!name.endsWith('.deb')) continue;
+      rmSync(join(archives, name), { force: true });
+      removedDownloads++;
+    }
+  }
+  return { removedStates, removedPackages, removedDownloads, prune };
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
