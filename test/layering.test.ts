@@ -3,7 +3,7 @@
 // deployment, checked with ostree, dpkg-query and dpkg --verify.
 
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -346,6 +346,42 @@ describe('the layer database', () => {
 
 describe('one transaction at a time, and scripts', () => {
   const lock = () => join(sysroot.path, 'ostree/deploy/fx/var/lib/deblayer/lock');
+
+  test('a transaction killed at any point leaves deployments and repository consistent; the next run cleans up', async () => {
+    const { CLI } = await import('./helpers/cli.js');
+    for (const delay of [100, 300, 600, 900, 1300]) {
+      const before = (await deployments()).map((d) => d.checksum);
+      // Its own process group, so that ostree dies with it, as on a power cut.
+      const child = execa('node', [CLI, '--sysroot', sysroot.path, '--cache-dir', cache, 'install', 'fx-epoch'], { detached: true, reject: false });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already finished
+      }
+      const r = await child;
+      const after = (await deployments()).map((d) => d.checksum);
+      if (r.exitCode === 0) {
+        // It finished before the kill: a new default, the old default kept.
+        expect(after[1], `delay ${delay}`).toBe(before[0]);
+        // Go back for the next round.
+        expect((await run(['uninstall', 'fx-epoch'])).exitCode).toBe(0);
+      } else {
+        expect(after, `delay ${delay}`).toEqual(before);
+      }
+      await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+    }
+    // The next transaction takes over the lock, removes staging leftovers and records the interrupted ones.
+    rmSync(join(sysrepo(), 'tmp', 'deblayer-db-leftover'), { recursive: true, force: true });
+    mkdirSync(join(sysrepo(), 'tmp', 'deblayer-db-leftover'), { recursive: true });
+    const ok = await run(['install', 'fx-epoch']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(readdirSync(join(sysrepo(), 'tmp')).filter((n) => n.startsWith('deblayer-'))).toEqual([]);
+    const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { result: string; error?: string }[];
+    expect(history.filter((e) => e.result === 'running')).toEqual([]);
+    for (const e of history.filter((x) => x.error?.startsWith('interrupted'))) expect(e.result).toBe('failed');
+    expect((await run(['uninstall', 'fx-epoch'])).exitCode).toBe(0);
+  });
 
   test('nothing to change: exit 0, or 77 with --unchanged-exit-77; --idempotent uninstall', async () => {
     const same = await run(['install', '--unchanged-exit-77', 'fx-app']);

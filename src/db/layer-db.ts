@@ -157,6 +157,14 @@ export class LayerDatabase {
     this.db.close();
   }
 
+  /** Transactions still 'running' were cut short (killed, crashed): say so. Returns how many. */
+  markInterrupted(): number {
+    const r = this.db
+      .prepare(`UPDATE transactions SET result = 'failed', finished = ?, error = 'interrupted: the process ended before the transaction finished' WHERE result = 'running'`)
+      .run(new Date().toISOString());
+    return r.changes;
+  }
+
   beginTransaction(command: string, argv: string[], user: string): number {
     const r = this.db
       .prepare(`INSERT INTO transactions (command, argv, started, user, result) VALUES (?, ?, ?, ?, 'running')`)

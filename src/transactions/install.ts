@@ -27,6 +27,7 @@ import type { BaseContents } from '../base/select.js';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { takeLock } from './lock.js';
+import { cleanLeftovers } from './leftovers.js';
 
 function userName(): string {
   try {
@@ -105,6 +106,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     unlock();
     throw err;
   }
+  cleanLeftovers(contents.base.repo.path, db);
   const txn = db.beginTransaction(options.command ?? 'install', options.argv ?? [], userName());
   try {
     const result = await layer(options, contents, env, { db, txn });

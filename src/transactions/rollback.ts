@@ -12,6 +12,7 @@ import { parseOrigin } from '../deploy/origin.js';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import { dirname } from 'node:path';
 import { takeLock } from './lock.js';
+import { cleanLeftovers } from './leftovers.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -35,6 +36,7 @@ export async function rollback(sysrootPath: string, options: { os?: string; to?:
     unlock();
     throw err;
   }
+  cleanLeftovers(sysroot.repo.path, db);
   const txn = db.beginTransaction('rollback', options.argv ?? [], options.user ?? 'unknown');
   try {
     const result = await rollbackIn(sysroot, sysrootPath, current, all, options);
