@@ -1,6 +1,5 @@
 // deblayer rollback [--to N]: the previous deployment (or layer state N) becomes the default.
 
-import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { rollback } from '../transactions/rollback.js';
@@ -19,7 +18,6 @@ export function register(program: Command): void {
         ...(out.options.os !== undefined ? { os: out.options.os } : {}),
         ...(opts.to !== undefined ? { to: Number(opts.to) } : {}),
         argv: process.argv.slice(2),
-        user: userInfo().username,
       });
       if (out.json) {
         out.data({ default: result.deployment, path: result.path, ...(result.redeployed ? { redeployed: result.redeployed } : {}) });

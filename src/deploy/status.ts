@@ -6,15 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { parseOrigin } from './origin.js';
 
-export interface DeploymentStatus {
-  index: number;
-  stateroot: string;
-  checksum: string;
-  serial: number;
-  booted: boolean;
-  staged: boolean;
-  pending: boolean;
-  rollback: boolean;
+export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   version?: string;
   /** The commit the packages are layered on (the deployment's own commit when nothing is). */
   baseCommit: string;

@@ -20,7 +20,6 @@ export interface CleanupResult {
 
 export async function cleanup(sysrootPath: string, options: { states?: boolean; downloads?: boolean; cacheDir: string }): Promise<CleanupResult> {
   const sysroot = new OstreeSysroot(sysrootPath);
-  const repo = sysroot.repo;
   const deployments = await sysroot.deployments();
   const stateroot = deployments[0]?.stateroot;
   const unlock = stateroot ? takeLock(`${dirname(layerDatabasePath(sysrootPath, stateroot))}/lock`, `${sysrootPath} (${stateroot})`) : () => {};

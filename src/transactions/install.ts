@@ -6,7 +6,7 @@
 // Every deployment is derived, never patched: the layered set of the current
 // deployment plus the new requests is resolved again from the base.
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AptSettings } from '../apt/environment.js';
@@ -19,23 +19,12 @@ import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, UsageError } from '../errors.js';
-import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
+import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
-import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { BaseContents } from '../base/select.js';
-import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
-import { takeLock } from './lock.js';
-import { cleanLeftovers } from './leftovers.js';
+import { recordedTransaction, type Recording } from './recorded.js';
 
-function userName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
-}
 
 export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'deploy';
 
@@ -97,35 +86,24 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   if (options.mode !== 'deploy') return layer(options, contents, env, undefined);
   // Every deploying transaction is recorded in the stateroot's layer database,
   // failed ones too; a database that cannot be read stops it before any change.
-  const dbPath = layerDatabasePath(options.selector.sysroot, deployment!.stateroot);
-  const unlock = takeLock(`${dirname(dbPath)}/lock`, `${options.selector.sysroot} (${deployment!.stateroot})`);
-  let db: LayerDatabase;
-  try {
-    db = LayerDatabase.open(dbPath, { create: true })!;
-  } catch (err) {
-    unlock();
-    throw err;
-  }
-  cleanLeftovers(contents.base.repo.path, db);
-  const txn = db.beginTransaction(options.command ?? 'install', options.argv ?? [], userName());
-  try {
-    const result = await layer(options, contents, env, { db, txn });
-    db.finishTransaction(txn, result.deployed ? 'ok' : 'unchanged');
-    return result;
-  } catch (err) {
-    db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
-    throw err;
-  } finally {
-    db.close();
-    unlock();
-  }
+  return recordedTransaction(
+    {
+      sysroot: options.selector.sysroot,
+      stateroot: deployment!.stateroot,
+      repoPath: contents.base.repo.path,
+      command: options.command ?? 'install',
+      argv: options.argv ?? [],
+    },
+    (recording) => layer(options, contents, env, recording),
+    (result) => (result.deployed ? 'ok' : 'unchanged'),
+  );
 }
 
 async function layer(
   options: InstallOptions,
   contents: BaseContents,
   env: AptEnvironment,
-  record: { db: LayerDatabase; txn: number } | undefined,
+  record: Recording | undefined,
 ): Promise<InstallResult> {
   const deployment = options.deployment ?? contents.base.deployment;
   const sysroot = new OstreeSysroot(options.selector.sysroot);

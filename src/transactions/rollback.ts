@@ -9,10 +9,7 @@ import { setDefaultDeployment } from '../exec/libostree.js';
 import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
-import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
-import { dirname } from 'node:path';
-import { takeLock } from './lock.js';
-import { cleanLeftovers } from './leftovers.js';
+import { recordedTransaction } from './recorded.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -22,33 +19,15 @@ export interface RollbackResult {
   redeployed?: DeployResult & { state: number; commit: string };
 }
 
-export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[]; user?: string } = {}): Promise<RollbackResult> {
+export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[] } = {}): Promise<RollbackResult> {
   const sysroot = new OstreeSysroot(sysrootPath);
   const all = await sysroot.deployments();
   const current = all.find((d) => !d.staged && (options.os === undefined || d.stateroot === options.os));
   if (!current) throw new DeblayerError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
-  const dbPath = layerDatabasePath(sysrootPath, current.stateroot);
-  const unlock = takeLock(`${dirname(dbPath)}/lock`, `${sysrootPath} (${current.stateroot})`);
-  let db: LayerDatabase;
-  try {
-    db = LayerDatabase.open(dbPath, { create: true })!;
-  } catch (err) {
-    unlock();
-    throw err;
-  }
-  cleanLeftovers(sysroot.repo.path, db);
-  const txn = db.beginTransaction('rollback', options.argv ?? [], options.user ?? 'unknown');
-  try {
-    const result = await rollbackIn(sysroot, sysrootPath, current, all, options);
-    db.finishTransaction(txn, 'ok');
-    return result;
-  } catch (err) {
-    db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
-    throw err;
-  } finally {
-    db.close();
-    unlock();
-  }
+  return recordedTransaction(
+    { sysroot: sysrootPath, stateroot: current.stateroot, repoPath: sysroot.repo.path, command: 'rollback', argv: options.argv ?? [] },
+    () => rollbackIn(sysroot, sysrootPath, current, all, options),
+  );
 }
 
 async function rollbackIn(

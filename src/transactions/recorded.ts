@@ -1,0 +1,62 @@
+// The frame of every transaction that changes a sysroot: take the stateroot's
+// lock, open the layer database (a database that cannot be read stops here,
+// before any change), clean what a killed transaction left, record the
+// transaction as running, and record how it ended, failures too.
+
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
+import { cleanLeftovers } from './leftovers.js';
+import { takeLock } from './lock.js';
+
+export interface TransactionFrame {
+  sysroot: string;
+  stateroot: string;
+  repoPath: string;
+  command: string;
+  argv: string[];
+}
+
+export interface Recording {
+  db: LayerDatabase;
+  txn: number;
+}
+
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+export async function recordedTransaction<T>(
+  frame: TransactionFrame,
+  body: (recording: Recording) => Promise<T>,
+  outcome: (result: T) => 'ok' | 'unchanged' = () => 'ok',
+): Promise<T> {
+  const dbPath = layerDatabasePath(frame.sysroot, frame.stateroot);
+  const unlock = takeLock(`${dirname(dbPath)}/lock`, `${frame.sysroot} (${frame.stateroot})`);
+  let db: LayerDatabase;
+  try {
+    db = LayerDatabase.open(dbPath, { create: true })!;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  try {
+    cleanLeftovers(frame.repoPath, db);
+    const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
+    try {
+      const result = await body({ db, txn });
+      db.finishTransaction(txn, outcome(result));
+      return result;
+    } catch (err) {
+      db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  } finally {
+    db.close();
+    unlock();
+  }
+}
