@@ -99,6 +99,9 @@ describe('install', () => {
     const verify = await dpkgVerify(layered!.path, ['fx-app', 'fx-lib', 'fx-extra']);
     expect(verify).toBe('');
     expect(readFileSync(join(layered!.path, 'usr/lib/sysimage/dpkg/info/fx-app.list'), 'utf8')).toContain('/usr/share/doc/fx-app/marker\n');
+    // Control fields that are not ASCII survive (ostree is given them in a UTF-8 locale whatever the user's).
+    const maintainer = await execa('dpkg-query', [`--admindir=${layered!.path}/usr/lib/sysimage/dpkg`, '-W', '-f', '${Maintainer}', 'fx-app']);
+    expect(maintainer.stdout).toBe('Tëst Ünïcode <tests@deblayer.invalid>');
     // The base deployment is untouched.
     expect(await installed(previous!.path)).toHaveLength(3);
     expect(existsSync(join(previous!.path, 'usr/share/doc/fx-app'))).toBe(false);
@@ -118,7 +121,9 @@ describe('install', () => {
     await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
 
     const status = JSON.parse((await run(['status'], ['--json'])).stdout);
-    expect(status.deployments[0]).toMatchObject({ checksum: layered!.checksum, baseCommit, baseRefspec: 'fx/base', requested: ['fx-app'] });
+    expect(status.deployments[0]).toMatchObject({ default: true, checksum: layered!.checksum, baseCommit, baseRefspec: 'fx/base', requested: ['fx-app'] });
+    expect(status.deployments[1].default).toBe(false);
+    expect((await run(['status'])).stdout).toMatch(new RegExp(`^  fx ${layered!.checksum.slice(0, 10)}\\.0 \\(default\\)$`, 'm'));
     expect(status.deployments[0].layeredPackages.sort()).toEqual(['fx-app=1.0', 'fx-extra=1.0', 'fx-lib=1.2']);
     expect(status.deployments[1]).toMatchObject({ checksum: baseCommit, requested: [], layeredPackages: [] });
   });
@@ -427,6 +432,11 @@ describe('cleanup', () => {
     const result = JSON.parse(r.stdout);
     expect(result.removedStates.length).toBeGreaterThan(0);
     expect(result.removedDownloads).toBeGreaterThan(0);
+    // The cache keeps what it read about the deployed commits and their base, and nothing else.
+    const kept = readdirSync(join(cache, 'bases'));
+    expect(kept).toContain(baseCommit);
+    for (const c of kept) expect([baseCommit, ...before.map((d) => d.checksum)]).toContain(c);
+    expect(plain.removedBaseCaches.length + result.removedBaseCaches.length).toBeGreaterThan(0);
     expect(readdirSync(join(cache, 'archives')).filter((f) => f.endsWith('.deb'))).toEqual([]);
     // What is left: the states still deployed, and exactly the packages they are made of.
     const deployedCommits = new Set(before.map((d) => d.checksum));

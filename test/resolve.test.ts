@@ -292,8 +292,10 @@ describe('where sources come from', () => {
   });
 });
 
-test('install without --dry-run or --download-only says what is available now', async () => {
-  const r = await run(scratch(), ['install', '--base', 'fx/base', 'fx-lib']);
+test('install that would deploy needs a sysroot deployment, not --base, and says so before any network use', async () => {
+  const cache = scratch();
+  const r = await run(cache, ['install', '--base', 'fx/base', 'fx-lib']);
   expect(r.exitCode).toBe(2);
-  expect(r.stderr).toMatch(/deploying layered packages is not available yet/);
+  expect(r.stderr).toBe('deblayer: error: install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
+  expect(existsSync(join(cache, 'sources'))).toBe(false);
 });

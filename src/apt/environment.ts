@@ -103,6 +103,9 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
     ['Dir::State::Lists', `${listsDir}/`],
     ['Dir::Cache', `${join(baseDir, 'cache')}/`],
     ['Dir::Cache::archives', `${archivesDir}/`],
+    // apt's binary cache of the lists alone: the per-base pkgcache.bin is enough,
+    // and it would double what every base's directory holds (~35 MB each for Debian).
+    ['Dir::Cache::srcpkgcache', ''],
     ['Dir::Log', `${join(baseDir, 'log')}/`],
     ['APT::Architecture', native!],
     ['APT::Architectures::', native!],

@@ -70,77 +70,73 @@ async function askYesNo(question: string): Promise<boolean> {
 export const UNCHANGED_EXIT = 77;
 
 export async function runTransaction(out: Output, opts: InstallCommandOptions, request: Request, command: string): Promise<void> {
+  if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
+  const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
   // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
-  const prompting = mode_(opts) === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
-    if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
-    const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
-    const result = await install({
-      selector: baseSelector(out.options, opts),
-      settings: aptSettings(out.options, opts),
-      request,
-      command,
-      argv: process.argv.slice(2),
-      mode,
-      onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
-      onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
-      ...(opts.cacheOnly ? { cacheOnly: true } : {}),
-      onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
-      onProgress: (line) => out.info(line),
-      onResolved: (plan) => {
-        if (out.json || (mode === 'deploy' && !prompting)) return;
-        out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
-        for (const line of renderPlan(plan)) out.result(line);
-      },
-      ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
-      ...(opts.idempotent ? { idempotent: true } : {}),
+  const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const result = await install({
+    selector: baseSelector(out.options, opts),
+    settings: aptSettings(out.options, opts),
+    request,
+    command,
+    argv: process.argv.slice(2),
+    mode,
+    onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
+    ...(opts.cacheOnly ? { cacheOnly: true } : {}),
+    onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
+    onProgress: (line) => out.info(line),
+    onResolved: (plan) => {
+      if (out.json || (mode === 'deploy' && !prompting)) return;
+      out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
+      for (const line of renderPlan(plan)) out.result(line);
+    },
+    ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
+    ...(opts.idempotent ? { idempotent: true } : {}),
+  });
+  if (out.json) {
+    out.data({
+      dryRun: !!opts.dryRun,
+      ...(result.alreadyLayered ? { alreadyLayered: result.alreadyLayered } : {}),
+      ...(result.deployed ? { deployed: result.deployed } : {}),
+      ...result.plan,
+      ...(result.fetched
+        ? {
+            files: Object.fromEntries(result.fetched.files),
+            downloaded: result.fetched.downloaded,
+            cached: result.fetched.cached,
+          }
+        : {}),
     });
-    if (out.json) {
-      out.data({
-        dryRun: !!opts.dryRun,
-        ...(result.alreadyLayered ? { alreadyLayered: result.alreadyLayered } : {}),
-        ...(result.deployed ? { deployed: result.deployed } : {}),
-        ...result.plan,
-        ...(result.fetched
-          ? {
-              files: Object.fromEntries(result.fetched.files),
-              downloaded: result.fetched.downloaded,
-              cached: result.fetched.cached,
-            }
-          : {}),
-      });
-      return;
-    }
-    if (result.alreadyLayered || result.notLayered) {
-      out.result(
-        result.alreadyLayered
-          ? `Already layered: ${result.alreadyLayered.join(', ')}. Nothing to do.`
-          : `Not layered: ${result.notLayered!.join(', ')}. Nothing to do.`,
-      );
-      if (opts.unchangedExit77) process.exitCode = UNCHANGED_EXIT;
-      return;
-    }
-    if (result.deployed) {
-      const d = result.deployed;
-      const added = result.plan.packages.map((p) => `${p.name} ${p.version}`);
-      out.result(
-        added.length === 0
-          ? `Nothing layered any more: deployed the base ${result.plan.base.label} itself.`
-          : `Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`,
-      );
-      out.result(`  commit:     ${d.commit} (${d.ref})`);
-      out.result(`  deployment: ${d.path}`);
-      out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
-      return;
-    }
-    if (result.fetched) {
-      out.result(
-        `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
-      );
-    }
-}
-
-function mode_(opts: InstallCommandOptions): 'dry-run' | 'download-only' | 'deploy' {
-  return opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
+    return;
+  }
+  if (result.alreadyLayered || result.notLayered) {
+    out.result(
+      result.alreadyLayered
+        ? `Already layered: ${result.alreadyLayered.join(', ')}. Nothing to do.`
+        : `Not layered: ${result.notLayered!.join(', ')}. Nothing to do.`,
+    );
+    if (opts.unchangedExit77) process.exitCode = UNCHANGED_EXIT;
+    return;
+  }
+  if (result.deployed) {
+    const d = result.deployed;
+    const added = result.plan.packages.map((p) => `${p.name} ${p.version}`);
+    out.result(
+      added.length === 0
+        ? `Nothing layered any more: deployed the base ${result.plan.base.label} itself.`
+        : `Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`,
+    );
+    out.result(`  commit:     ${d.commit} (${d.ref})`);
+    out.result(`  deployment: ${d.path}`);
+    out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
+    return;
+  }
+  if (result.fetched) {
+    out.result(
+      `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
+    );
+  }
 }
 
 /** Options that install and uninstall share. */

@@ -21,7 +21,7 @@ export function register(program: Command): void {
       }
       out.result('Deployments:');
       for (const d of deployments) {
-        const flags = [d.booted && 'booted', d.staged && 'staged', d.pending && 'pending', d.rollback && 'rollback'].filter(Boolean);
+        const flags = [d.default && 'default', d.booted && 'booted', d.staged && 'staged', d.pending && 'pending', d.rollback && 'rollback'].filter(Boolean);
         out.result(`${d.booted ? '●' : ' '} ${d.stateroot} ${d.checksum.slice(0, 10)}.${d.serial}${flags.length ? ` (${flags.join(', ')})` : ''}`);
         if (d.version) out.result(`      Version: ${d.version}`);
         if (d.baseRefspec) out.result(`   BaseRefspec: ${d.baseRefspec}`);

@@ -7,6 +7,8 @@ import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { parseOrigin } from './origin.js';
 
 export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
+  /** The first deployment of its stateroot: what boots next. */
+  default: boolean;
   version?: string;
   /** The commit the packages are layered on (the deployment's own commit when nothing is). */
   baseCommit: string;
@@ -30,6 +32,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
     const base = typeof meta['deblayer.base'] === 'string' ? meta['deblayer.base'] : d.checksum;
     const packages = typeof meta['deblayer.packages'] === 'string' ? meta['deblayer.packages'].split(' ').filter((x) => x !== '') : [];
     return {
+      default: deployments.find((x) => x.stateroot === d.stateroot) === d,
       index: d.index,
       stateroot: d.stateroot,
       checksum: d.checksum,

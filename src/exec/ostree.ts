@@ -36,15 +36,22 @@ export interface LsEntry {
 
 const OSTREE = 'ostree';
 
+// ostree converts its arguments from the locale's charset: under LC_ALL=C a
+// UTF-8 byte (a maintainer's name in a control file given as commit metadata)
+// is "Invalid byte sequence in conversion input". Always a UTF-8 locale.
+function ostree(args: string[], what: string, options: RunOptions = {}) {
+  return run(OSTREE, args, what, { ...options, env: { ...options.env, LC_ALL: 'C.UTF-8' } });
+}
+
 export class OstreeRepo {
   constructor(readonly path: string) {}
 
   private run(args: string[], what: string, options: RunOptions = {}) {
-    return run(OSTREE, [`--repo=${this.path}`, ...args], what, options);
+    return ostree([`--repo=${this.path}`, ...args], what, options);
   }
 
   static async init(path: string, mode: RepoMode): Promise<OstreeRepo> {
-    await run(OSTREE, [`--repo=${path}`, 'init', `--mode=${mode}`], `cannot create repository ${path}`);
+    await ostree([`--repo=${path}`, 'init', `--mode=${mode}`], `cannot create repository ${path}`);
     return new OstreeRepo(path);
   }
 
@@ -303,7 +310,7 @@ export class OstreeSysroot {
     const args = ['admin', 'deploy', `--sysroot=${this.path}`, `--os=${options.os}`, `--origin-file=${options.originFile}`];
     if (options.stage) args.push('--stage');
     args.push(commit);
-    await run(OSTREE, args, `cannot deploy ${short(commit)}`);
+    await ostree(args, `cannot deploy ${short(commit)}`);
   }
 
   /** The path of a deployment's checkout and its origin file. */
@@ -312,7 +319,7 @@ export class OstreeSysroot {
   }
 
   async deployments(): Promise<Deployment[]> {
-    const r = await run(OSTREE, ['admin', 'status', `--sysroot=${this.path}`], `cannot read the deployments of ${this.path}`);
+    const r = await ostree(['admin', 'status', `--sysroot=${this.path}`], `cannot read the deployments of ${this.path}`);
     return parseAdminStatus(r.stdout);
   }
 }

@@ -15,6 +15,8 @@ export interface CleanupResult {
   removedStates: string[];
   removedPackages: string[];
   removedDownloads: number;
+  /** CACHE/bases/COMMIT directories of bases no deployment uses any more. */
+  removedBaseCaches: string[];
   prune: string;
 }
 
@@ -67,6 +69,14 @@ async function cleanupLocked(
     }
   }
   const prune = await repo.prune();
+  // What the cache holds about bases that no deployment here is based on.
+  const bases = new Set(deployments.map((d) => d.checksum));
+  for (const commit of deployed) {
+    const base = (await repo.commitInfo(commit)).metadata['deblayer.base'];
+    if (typeof base === 'string') bases.add(base);
+  }
+  const removedBaseCaches = safeList(join(options.cacheDir, 'bases')).filter((c) => /^[0-9a-f]{64}$/.test(c) && !bases.has(c));
+  for (const c of removedBaseCaches) rmSync(join(options.cacheDir, 'bases', c), { recursive: true, force: true });
   let removedDownloads = 0;
   if (options.downloads) {
     const archives = join(options.cacheDir, 'archives');
@@ -76,7 +86,7 @@ async function cleanupLocked(
       removedDownloads++;
     }
   }
-  return { removedStates, removedPackages, removedDownloads, prune };
+  return { removedStates, removedPackages, removedDownloads, removedBaseCaches, prune };
 }
 
 function safeList(dir: string): string[] {

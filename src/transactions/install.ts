@@ -19,7 +19,7 @@ import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, UsageError } from '../errors.js';
-import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
+import { OstreeSysroot, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { BaseContents } from '../base/select.js';
@@ -78,6 +78,9 @@ async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Pr
 }
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
+  if (options.mode === 'deploy' && options.selector.base !== undefined && !options.deployment) {
+    throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
+  }
   const { contents, env } = await openBaseApt(options.selector, options.settings, options);
   const deployment = options.deployment ?? contents.base.deployment;
   if (options.mode === 'deploy' && !deployment) {
@@ -200,54 +203,52 @@ async function layer(
   const commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
     : await timed(options, 'compose', async () => {
-    const baseIndex = await cache.json<TreeIndex>(contents.base.commit, 'tree-index', () => treeIndex(repo, contents.base.commit));
-    const ref = `deblayer/state/${next}`;
-    const checksum = await composeCommit({
-      repo,
-      contents,
-      packages,
-      baseIndex,
-      baseOwners: () => baseOwners(repo, contents.base.commit, contents.database.path),
-      branch: ref,
-      subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,
-      metadata: {
-        'deblayer.base': contents.base.commit,
-        'deblayer.requested': plan.requested.join(' '),
-        'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
-        // The origin this state is deployed with, so that rollback --to can deploy it again.
-        'deblayer.origin': formatOrigin(newOrigin),
-        ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
-      },
+      const baseIndex = await cache.json<TreeIndex>(contents.base.commit, 'tree-index', () => treeIndex(repo, contents.base.commit));
+      const ref = `deblayer/state/${next}`;
+      const checksum = await composeCommit({
+        repo,
+        contents,
+        packages,
+        baseIndex,
+        baseOwners: () => baseOwners(repo, contents.base.commit, contents.database.path),
+        branch: ref,
+        subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,
+        metadata: {
+          'deblayer.base': contents.base.commit,
+          'deblayer.requested': plan.requested.join(' '),
+          'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+          // The origin this state is deployed with, so that rollback --to can deploy it again.
+          'deblayer.origin': formatOrigin(newOrigin),
+          ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
+        },
+      });
+      return { checksum, ref };
     });
-    return { checksum, ref };
-  });
 
   const deployed = await timed(options, 'deploy', () =>
     deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot),
   );
   if (record) {
     for (const p of packages) record.db.recordCachedPackage(p.ref, p.commit, p.record.package, p.record.version, p.record.architecture);
-    {
-      record.db.recordState(record.txn, next, {
-        stateroot: deployment!.stateroot,
-        baseCommit: contents.base.commit,
-        ...(newOrigin.baseRefspec ? { baseRefspec: newOrigin.baseRefspec } : {}),
-        commit: commit.checksum,
-        ...(unlayered ? {} : { ref: commit.ref }),
-        requested: newOrigin.requested,
-        requestedLocal: newOrigin.requestedLocal,
-        deployment: deployed.path.split('/').pop()!,
-        packages: plan.packages.map((p) => ({
-          name: p.name,
-          version: p.version,
-          architecture: p.architecture,
-          downloadSize: p.downloadSize,
-          installedSize: p.installedSize,
-          reason: p.reason,
-          ...(p.requiredBy ? { requiredBy: p.requiredBy } : {}),
-        })),
-      });
-    }
+    record.db.recordState(record.txn, next, {
+      stateroot: deployment!.stateroot,
+      baseCommit: contents.base.commit,
+      ...(newOrigin.baseRefspec ? { baseRefspec: newOrigin.baseRefspec } : {}),
+      commit: commit.checksum,
+      ...(unlayered ? {} : { ref: commit.ref }),
+      requested: newOrigin.requested,
+      requestedLocal: newOrigin.requestedLocal,
+      deployment: deployed.path.split('/').pop()!,
+      packages: plan.packages.map((p) => ({
+        name: p.name,
+        version: p.version,
+        architecture: p.architecture,
+        downloadSize: p.downloadSize,
+        installedSize: p.installedSize,
+        reason: p.reason,
+        ...(p.requiredBy ? { requiredBy: p.requiredBy } : {}),
+      })),
+    });
   }
   return {
     plan,
@@ -256,7 +257,7 @@ async function layer(
   };
 }
 
-async function baseOwners(repo: import('../exec/ostree.js').OstreeRepo, commit: string, database: string): Promise<Map<string, string>> {
+async function baseOwners(repo: OstreeRepo, commit: string, database: string): Promise<Map<string, string>> {
   const dir = mkdtempSync(join(tmpdir(), 'deblayer-info-'));
   try {
     await repo.checkoutCopy(commit, `${database}/info`, join(dir, 'info'));

@@ -104,10 +104,10 @@ for (let round = 1; round <= rounds; round++) {
     for (const ref of sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'refs', 'deblayer/pkg']).split('\n').filter(Boolean)) {
       sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'refs', '--delete', `deblayer/pkg/${ref}`]);
     }
-    const cold = timed(...deblayer('-v', '-y', 'install', '--cache-only', ...r.pkgs));
+    const cold = timed(...deblayer('-v', 'install', '-y', '--cache-only', ...r.pkgs));
     res.cold.push(cold.seconds);
     sh(...deblayer('-q', 'uninstall', '--cache-only', ...r.pkgs));
-    const warm = timed(...deblayer('-v', '-y', 'install', '--cache-only', ...r.pkgs));
+    const warm = timed(...deblayer('-v', 'install', '-y', '--cache-only', ...r.pkgs));
     res.warm.push(warm.seconds);
     sh(...deblayer('-q', 'uninstall', '--cache-only', ...r.pkgs));
     // Stage durations of the cold run, from --verbose ("  import: 1.23 s").

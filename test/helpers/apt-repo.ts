@@ -18,6 +18,7 @@ interface PackageSpec {
   Provides?: string;
   Replaces?: string;
   Essential?: string;
+  Maintainer?: string;
   conffiles?: string[];
   files?: Record<string, string>;
   dirs?: Record<string, string>;
@@ -52,7 +53,7 @@ export async function buildPackage(spec: PackageSpec, outDir: string): Promise<s
   const stage = join(outDir, `.stage-${spec.Package}-${spec.Version.replace(/:/g, '_')}`);
   mkdirSync(join(stage, 'DEBIAN'), { recursive: true });
   const control = CONTROL_FIELDS.filter((f) => spec[f] !== undefined).map((f) => `${f}: ${spec[f]}`);
-  control.push('Maintainer: deblayer tests <tests@deblayer.invalid>', `Description: fixture package ${spec.Package}`);
+  control.push(`Maintainer: ${spec.Maintainer ?? 'deblayer tests <tests@deblayer.invalid>'}`, `Description: fixture package ${spec.Package}`);
   writeFileSync(join(stage, 'DEBIAN/control'), control.join('\n') + '\n');
   const files = { [`usr/share/doc/${spec.Package}/marker`]: `${spec.Package} ${spec.Version}\n`, ...spec.files };
   for (const [path, text] of Object.entries(files)) {
