@@ -3,6 +3,25 @@
 // an underlying errno, ...). Code outside src/cli throws these instead of
 // printing, so the CLI decides once how errors look.
 
+/**
+ * Exit statuses, one per kind of failure a script may want to tell apart
+ * (documented in the man page, EXIT STATUS). Anything else is 1.
+ */
+export const EXIT = {
+  failure: 1,
+  usage: 2,
+  notSysroot: 3,
+  notRoot: 4,
+  unresolvable: 5,
+  fileConflict: 6,
+  baseTooOld: 7,
+  network: 8,
+  diskFull: 9,
+  internal: 70,
+  locked: 75,
+  unchanged: 77,
+} as const;
+
 export class DeblayerError extends Error {
   /** Extra context shown with --verbose. */
   readonly detail: string | undefined;
@@ -77,6 +96,26 @@ export class CommandError extends DeblayerError {
 /** Wrong use of the command line: unknown option, missing argument. */
 export class UsageError extends DeblayerError {
   constructor(message: string) {
-    super(message, { exitCode: 2 });
+    super(message, { exitCode: EXIT.usage });
   }
+}
+
+type ErrorOptions = { detail?: string; cause?: unknown };
+
+/** Not an OSTree sysroot, or one without deployments. */
+export class NotASysrootError extends DeblayerError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { ...options, exitCode: EXIT.notSysroot });
+  }
+}
+
+/** Changing deployments needs root. */
+export class NotRootError extends DeblayerError {
+  constructor(what: string) {
+    super(`${what} changes the sysroot's deployments and needs root: run it as root (or with sudo)`, { exitCode: EXIT.notRoot });
+  }
+}
+
+export function requireRoot(what: string): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new NotRootError(what);
 }

@@ -168,7 +168,7 @@ describe('install', () => {
   test('a file conflict with the base names both packages, and changes nothing; Replaces allows it', async () => {
     const before = await stateOfSysroot();
     const r = await run(['install', 'fx-clash']);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(6);
     expect(r.stderr.trim().split('\n').pop()).toBe(
       'deblayer: error: package fx-clash 1.0 and base package fx-basepkg both ship /usr/share/doc/fx-basepkg/marker, with different content (fx-clash would need Replaces: fx-basepkg)',
     );
@@ -223,7 +223,7 @@ describe('uninstall', () => {
   test('a package that is not layered is an error that changes nothing', async () => {
     const before = await stateOfSysroot();
     const r = await run(['uninstall', 'fx-basepkg']);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(5);
     expect(r.stderr.trim().split('\n').pop()).toBe('deblayer: error: package fx-basepkg is not layered: there is nothing to remove');
     expect(await stateOfSysroot()).toEqual(before);
   });
@@ -393,10 +393,44 @@ describe('one transaction at a time, and scripts', () => {
     expect(same.exitCode).toBe(77);
     expect(same.stdout).toBe('Already layered: fx-app. Nothing to do.');
     const missing = await run(['uninstall', 'fx-lib']);
-    expect(missing.exitCode).toBe(1);
+    expect(missing.exitCode).toBe(5);
     const idempotent = await run(['uninstall', '--idempotent', '--unchanged-exit-77', 'fx-lib']);
     expect(idempotent.exitCode).toBe(77);
     expect(idempotent.stdout).toBe('Not layered: fx-lib. Nothing to do.');
+  });
+
+  test('not root, a full disk, a failed download and a broken .deb: each its own line and status, nothing changed', async () => {
+    const before = await stateOfSysroot();
+    const { CLI } = await import('./helpers/cli.js');
+    const nobody = await execa('node', [CLI, '--sysroot', sysroot.path, 'install', 'fx-lib'], { uid: 65534, gid: 65534, reject: false, env: { LC_ALL: 'C' } });
+    expect(nobody.exitCode).toBe(4);
+    expect(nobody.stderr).toBe('deblayer: error: deblayer install changes the sysroot\'s deployments and needs root: run it as root (or with sudo)');
+
+    // A cache on a file system with no room.
+    const small = join(dir, 'small');
+    mkdirSync(small);
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=8k', 'tmpfs', small]);
+    try {
+      const full = await deblayer(['--sysroot', sysroot.path, '--cache-dir', small, 'install', 'fx-lib']);
+      expect(full.exitCode, full.stderr).toBe(9);
+      expect(full.stderr.trim().split('\n').pop()).toMatch(/^deblayer: error: no space left on device: /);
+    } finally {
+      await execa('umount', [small]);
+    }
+
+    // The mirror is gone when the packages are fetched.
+    const offline = await run(['install', '--source', 'deb [trusted=yes] http://127.0.0.1:9/ ./', '--allow-unauthenticated', 'fx-lib']);
+    expect(offline.exitCode).toBe(8);
+    expect(offline.stderr.trim().split('\n').pop()).toMatch(/^deblayer: error: refresh-md failed: /);
+
+    // A local file that is not a Debian package.
+    const broken = join(dir, 'broken_1.0_all.deb');
+    writeFileSync(broken, 'not an ar archive');
+    const bad = await run(['install', broken]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^deblayer: error: ${broken.replace(/[.]/g, '\\.')}: `));
+
+    expect(await stateOfSysroot()).toEqual(before);
   });
 
   test('a second transaction fails at once while one runs; a lock left by a dead process is taken over', async () => {

@@ -88,16 +88,17 @@ describe('resolving', () => {
 
   test('refuses plans that would change the base, naming the base package and who needs it', async () => {
     const cache = scratch();
-    const cases: [string[], RegExp][] = [
-      [['fx-needs-new'], /^deblayer: error: fx-needs-new needs fx-basepkg \(>= 2\.0\), but the base has fx-basepkg 1\.0: .*upgrade the base first$/],
-      [['fx-conflicts'], /^deblayer: error: fx-conflicts conflicts with fx-basepkg, and the base has fx-basepkg 1\.0: /],
-      [['fx-basepkg'], /^deblayer: error: package fx-basepkg is already in the base \(1\.0\): nothing to layer/],
-      [['fx-basepkg=2.0'], /^deblayer: error: fx-basepkg=2\.0 would replace the base's fx-basepkg 1\.0: a layer cannot upgrade or downgrade base packages$/],
-      [[world.local['fx-basepkg_3.0']!], /fx-basepkg_3\.0_all\.deb: package fx-basepkg 3\.0 would replace the base's fx-basepkg 1\.0/],
+    const cases: [string[], RegExp, number][] = [
+      [['fx-needs-new'], /^deblayer: error: fx-needs-new needs fx-basepkg \(>= 2\.0\), but the base has fx-basepkg 1\.0: .*upgrade the base first$/, 7],
+      [['fx-conflicts'], /^deblayer: error: fx-conflicts conflicts with fx-basepkg, and the base has fx-basepkg 1\.0: /, 7],
+      [['fx-basepkg'], /^deblayer: error: package fx-basepkg is already in the base \(1\.0\): nothing to layer/, 5],
+      [['fx-basepkg=2.0'], /^deblayer: error: fx-basepkg=2\.0 would replace the base's fx-basepkg 1\.0: a layer cannot upgrade or downgrade base packages$/, 7],
+      [[world.local['fx-basepkg_3.0']!], /fx-basepkg_3\.0_all\.deb: package fx-basepkg 3\.0 would replace the base's fx-basepkg 1\.0/, 7],
     ];
-    for (const [args, message] of cases) {
+    // Exit status 7: the base is too old (or too new); 5: nothing to resolve.
+    for (const [args, message, status] of cases) {
       const r = await run(cache, ['install', '-n', '--base', 'fx/base', ...args]);
-      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.exitCode, args.join(' ')).toBe(status);
       expect(r.stderr.split('\n').filter((l) => l.startsWith('deblayer:'))).toHaveLength(1);
       expect(r.stderr.split('\n').find((l) => l.startsWith('deblayer:')), args.join(' ')).toMatch(message);
     }
@@ -117,7 +118,7 @@ describe('resolving', () => {
       expect(r.stderr.trim().split('\n').pop(), args.join(' ')).toBe(message);
     }
     const virtual = await run(cache, ['install', '-n', '--base', 'fx/base', 'fx-mta']);
-    expect(virtual.exitCode).toBe(1);
+    expect(virtual.exitCode).toBe(5);
     expect(virtual.stderr).toMatch(/^deblayer: error: fx-mta is a virtual package provided by (fx-mta-a, fx-mta-b|fx-mta-b, fx-mta-a): request one of them$/m);
   });
 
@@ -146,10 +147,10 @@ describe('signatures', () => {
       const sources = join(cache, 'test.sources');
       writeFileSync(sources, fixtureSources(`file:${repoDir}`, keyring));
       const r = await run(cache, ['refresh-md', '--base', 'fx/base', '--source', sources]);
-      expect(r.exitCode, label).toBe(1);
+      expect(r.exitCode, label).toBe(8);
       expect(r.stderr.trim().split('\n').pop(), label).toMatch(/^deblayer: error: refresh-md failed: .*(not signed|NO_PUBKEY|signatures).*--allow-unauthenticated/);
       const denied = await run(cache, ['install', '-n', '--base', 'fx/base', '--source', sources, 'fx-lib']);
-      expect(denied.exitCode, label).toBe(1);
+      expect(denied.exitCode, label).toBe(8);
 
       const allowed = await run(cache, ['install', '-n', '--base', 'fx/base', '--source', sources, '--allow-unauthenticated', 'fx-lib'], ['--json']);
       expect(allowed.exitCode, `${label}: ${allowed.stderr}`).toBe(0);
@@ -203,13 +204,13 @@ describe('fetching', () => {
       expect(offline.downloaded).toEqual([]);
       rmSync(join(cache, 'archives', 'fx-lib_1.2_all.deb'));
       const missing = await run(cache, ['install', '--download-only', '--cache-only', ...args('fx-app')]);
-      expect(missing.exitCode).toBe(1);
+      expect(missing.exitCode).toBe(8);
       expect(missing.stderr.trim().split('\n').pop()).toBe(
         `deblayer: error: --cache-only: 1 package file is not in ${join(cache, 'archives')}: fx-lib_1.2_all.deb`,
       );
       // Without --cache-only the mirror is tried, and its failure named.
       const broken = await run(cache, ['install', '--download-only', ...args('fx-app')]);
-      expect(broken.exitCode).toBe(1);
+      expect(broken.exitCode).toBe(8);
       expect(broken.stderr.trim().split('\n').pop()).toMatch(/^deblayer: error: download failed: .*fx-lib/);
     } finally {
       if (online) await http.close();
@@ -231,7 +232,7 @@ describe('fetching', () => {
     const file = join(cache, 'archives', 'fx-lib_1.2_all.deb');
     writeFileSync(file, Buffer.alloc(readFileSync(file).length, 'x'));
     const r = await run(cache, ['install', '--download-only', '--cache-only', '--base', 'fx/base', 'fx-lib']);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(8);
     expect(r.stderr).toMatch(/fx-lib_1\.2_all\.deb does not match the SHA256 in the package lists/);
   });
 
@@ -277,7 +278,7 @@ describe('where sources come from', () => {
     writeFileSync(join(config, 'sources.list.d', 'mirror.list'), `deb [signed-by=${world.keyring}] file:${world.otherKeyRepo} ./\n`);
     const viaConfig = await run(cache, ['refresh-md', '--base', 'fx/base'], ['--config-dir', config]);
     // That mirror is signed by another key: the error proves the config directory's source was used.
-    expect(viaConfig.exitCode).toBe(1);
+    expect(viaConfig.exitCode).toBe(8);
     expect(viaConfig.stderr).toContain(`file:${world.otherKeyRepo} ./ InRelease`);
 
     writeFileSync(join(config, 'sources.list.d', 'mirror.list'), `deb [signed-by=${world.keyring}] file:${world.repo} ./\n`);

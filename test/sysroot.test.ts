@@ -40,12 +40,12 @@ function inSysroot(args: string[], global: string[] = []) {
 
 test('an empty sysroot, and a directory that is no sysroot, are named as such', async () => {
   const none = await inSysroot(['base', 'info']);
-  expect(none.exitCode).toBe(1);
+  expect(none.exitCode).toBe(3);
   expect(none.stderr).toBe(`deblayer: error: no deployments in ${sysroot.path}`);
   const plain = join(dir, 'plain');
   mkdirSync(plain);
   const r = await deblayer(['--sysroot', plain, 'install', '-n', 'fx-lib']);
-  expect(r.exitCode).toBe(1);
+  expect(r.exitCode).toBe(3);
   expect(r.stderr).toBe(`deblayer: error: ${plain} is not an OSTree sysroot (no ostree/deploy): name a base commit with --base REF (and --repo)`);
 });
 
@@ -72,6 +72,6 @@ test("install --dry-run and base info use the offline sysroot's default deployme
   expect(human.stdout).toContain(`Resolving against deployment fx ${commits['fx/two']!.slice(0, 10)}.0 (commit ${commits['fx/two']!.slice(0, 10)})`);
   // --os names a stateroot that has no deployments.
   const other = await inSysroot(['base', 'info'], ['--os', 'other']);
-  expect(other.exitCode).toBe(1);
+  expect(other.exitCode).toBe(3);
   expect(other.stderr).toBe(`deblayer: error: no deployments of 'other' in ${sysroot.path}`);
 });

@@ -6,12 +6,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, EXIT } from '../errors.js';
 import { aptGet, aptMessages } from '../exec/apt.js';
 import type { AptEnvironment } from './environment.js';
 import { archiveFileName, type Plan } from './plan.js';
 
-export class FetchError extends DeblayerError {}
+export class FetchError extends DeblayerError {
+  constructor(message: string, options: { detail?: string } = {}) {
+    super(message, { ...options, exitCode: EXIT.network });
+  }
+}
 
 export interface FetchResult {
   /** Path of each package's .deb (archive or local file), by package name. */

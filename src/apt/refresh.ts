@@ -1,10 +1,14 @@
 // refresh-md: `apt-get update` with a base's private configuration.
 
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, EXIT } from '../errors.js';
 import { aptGet, aptMessages } from '../exec/apt.js';
 import type { AptEnvironment } from './environment.js';
 
-export class RepositoryError extends DeblayerError {}
+export class RepositoryError extends DeblayerError {
+  constructor(message: string, options: { detail?: string } = {}) {
+    super(message, { ...options, exitCode: EXIT.network });
+  }
+}
 
 export interface RefreshResult {
   /** apt's "Get:"/"Hit:"/"Ign:" lines. */
@@ -27,8 +31,11 @@ export async function refreshMetadata(env: AptEnvironment, onProgress?: (line: s
   });
   const errors = aptMessages(r.stderr + r.stdout, 'E');
   const warnings = aptMessages(r.stderr + r.stdout, 'W');
-  if (r.exitCode !== 0 || errors.length > 0) {
-    const first = errors[0] ?? warnings[0] ?? `apt-get update exited with status ${r.exitCode}`;
+  // apt-get update exits 0 when an index could not be fetched ("W: Failed to fetch"),
+  // and goes on with old lists or none: for deblayer that is a failed refresh.
+  const failedFetch = warnings.filter((w) => /^Failed to fetch|Some index files failed to download/.test(w));
+  if (r.exitCode !== 0 || errors.length > 0 || failedFetch.length > 0) {
+    const first = errors[0] ?? failedFetch[0] ?? warnings[0] ?? `apt-get update exited with status ${r.exitCode}`;
     const unsigned = errors.some((e) => /is not signed|NO_PUBKEY|BADSIG|EXPKEYSIG|signatures were invalid|Signed-By/i.test(e)) ||
       warnings.some((w) => /NO_PUBKEY|BADSIG|signatures were invalid|not signed/i.test(w));
     throw new RepositoryError(

@@ -5,7 +5,7 @@
 
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { DeblayerError, UsageError } from '../errors.js';
+import { DeblayerError, EXIT, UsageError } from '../errors.js';
 import { aptCache, aptGet, aptMessages } from '../exec/apt.js';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { parseParagraphs, type StatusEntry } from '../base/dpkg-status.js';
@@ -34,11 +34,15 @@ export class BaseConflictError extends DeblayerError {
     message: string,
     detail?: string,
   ) {
-    super(message, detail === undefined ? {} : { detail });
+    super(message, { exitCode: EXIT.baseTooOld, ...(detail === undefined ? {} : { detail }) });
   }
 }
 
-export class ResolveError extends DeblayerError {}
+export class ResolveError extends DeblayerError {
+  constructor(message: string, options: { detail?: string } = {}) {
+    super(message, { ...options, exitCode: EXIT.unresolvable });
+  }
+}
 
 const NAME = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
 

@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, NotASysrootError } from '../errors.js';
 import { OstreeRepo, OstreeSysroot, short, type CommitInfo, type Deployment } from '../exec/ostree.js';
 import { locateDpkgDatabase, type DpkgDatabase } from './dpkg-database.js';
 import { CommitCache } from './commit-cache.js';
@@ -58,7 +58,7 @@ export async function selectBase(selector: BaseSelector): Promise<Base> {
     return { repo, commit, label: selector.base, info: await infoOf(repo, commit), cache };
   }
   if (!existsSync(join(selector.sysroot, 'ostree/deploy'))) {
-    throw new DeblayerError(
+    throw new NotASysrootError(
       `${selector.sysroot} is not an OSTree sysroot (no ostree/deploy): name a base commit with --base REF (and --repo)`,
     );
   }
@@ -66,7 +66,7 @@ export async function selectBase(selector: BaseSelector): Promise<Base> {
   const all = (await sysroot.deployments()).filter((d) => selector.os === undefined || d.stateroot === selector.os);
   const deployment = all.find((d) => d.booted) ?? all.find((d) => !d.staged) ?? all[0];
   if (!deployment) {
-    throw new DeblayerError(`no deployments${selector.os ? ` of '${selector.os}'` : ''} in ${selector.sysroot}`);
+    throw new NotASysrootError(`no deployments${selector.os ? ` of '${selector.os}'` : ''} in ${selector.sysroot}`);
   }
   const repo = selector.repo ? new OstreeRepo(selector.repo) : sysroot.repo;
   const info = await infoOf(repo, deployment.checksum);

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, EXIT } from '../errors.js';
 import { register as registerDebInfo } from './deb-info.js';
 import { register as registerDebContents } from './deb-contents.js';
 import { register as registerDebExtract } from './deb-extract.js';
@@ -74,6 +74,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and --version "fail" with code 0; real usage errors were already printed.
       return err.exitCode === 0 ? 0 : 2;
+    }
+    // A full disk, wherever it struck (ostree, apt, a write of our own): one line, its own status.
+    const message = err instanceof Error ? err.message : String(err);
+    if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC' || /No space left on device|ENOSPC/.test(message)) {
+      process.stderr.write(`deblayer: error: no space left on device: ${message.replace(/^deblayer: error: /, '')}\n`);
+      if (verbose && err instanceof DeblayerError && err.detail) process.stderr.write(`${err.detail}\n`);
+      return EXIT.diskFull;
     }
     if (err instanceof DeblayerError) {
       process.stderr.write(`deblayer: error: ${err.message}\n`);

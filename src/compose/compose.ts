@@ -10,13 +10,17 @@
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, EXIT } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import type { BaseContents } from '../base/select.js';
 import { writeDpkgDatabase } from './dpkg-database.js';
 import type { CachedPackage, PackageRecord } from './package-cache.js';
 
-export class FileConflictError extends DeblayerError {}
+export class FileConflictError extends DeblayerError {
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.fileConflict });
+  }
+}
 
 /** path -> 'd' for directories, or 'TYPE CHECKSUM' for files and symlinks. */
 export type TreeIndex = Record<string, string>;

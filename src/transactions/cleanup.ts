@@ -10,6 +10,7 @@ import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { layerDatabasePath } from '../db/layer-db.js';
 import { takeLock } from './lock.js';
 import { packageRef } from '../compose/package-cache.js';
+import { requireRoot } from '../errors.js';
 
 export interface CleanupResult {
   removedStates: string[];
@@ -21,6 +22,7 @@ export interface CleanupResult {
 }
 
 export async function cleanup(sysrootPath: string, options: { states?: boolean; downloads?: boolean; cacheDir: string }): Promise<CleanupResult> {
+  requireRoot('deblayer cleanup');
   const sysroot = new OstreeSysroot(sysrootPath);
   const deployments = await sysroot.deployments();
   const stateroot = deployments[0]?.stateroot;

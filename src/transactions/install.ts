@@ -18,7 +18,7 @@ import { composeCommit, ownersFromInfo, treeIndex, type TreeIndex } from '../com
 import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
-import { DeblayerError, UsageError } from '../errors.js';
+import { DeblayerError, requireRoot, UsageError } from '../errors.js';
 import { OstreeSysroot, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
 import type { AptEnvironment } from '../apt/environment.js';
@@ -78,6 +78,7 @@ async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Pr
 }
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
+  if (options.mode === 'deploy') requireRoot(`deblayer ${options.command ?? 'install'}`);
   if (options.mode === 'deploy' && options.selector.base !== undefined && !options.deployment) {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   }

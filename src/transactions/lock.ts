@@ -5,9 +5,13 @@
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, EXIT } from '../errors.js';
 
-export class LockedError extends DeblayerError {}
+export class LockedError extends DeblayerError {
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.locked });
+  }
+}
 
 function alive(pid: number): boolean {
   try {
@@ -37,7 +41,7 @@ export function takeLock(path: string, what: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
-        throw new LockedError(`another deblayer transaction (pid ${owner}) is running on ${what}: wait for it to finish`, { exitCode: 75 });
+        throw new LockedError(`another deblayer transaction (pid ${owner}) is running on ${what}: wait for it to finish`);
       }
       rmSync(path, { force: true }); // left by a process that is gone
     }

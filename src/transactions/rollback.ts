@@ -4,7 +4,7 @@
 // the booted one becomes the default again. `--to N` deploys the commit of
 // layer state N again (ref deblayer/state/N) with the origin recorded in it.
 
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, NotASysrootError, requireRoot } from '../errors.js';
 import { setDefaultDeployment } from '../exec/libostree.js';
 import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
@@ -20,10 +20,11 @@ export interface RollbackResult {
 }
 
 export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[] } = {}): Promise<RollbackResult> {
+  requireRoot('deblayer rollback');
   const sysroot = new OstreeSysroot(sysrootPath);
   const all = await sysroot.deployments();
   const current = all.find((d) => !d.staged && (options.os === undefined || d.stateroot === options.os));
-  if (!current) throw new DeblayerError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
+  if (!current) throw new NotASysrootError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
   return recordedTransaction(
     { sysroot: sysrootPath, stateroot: current.stateroot, repoPath: sysroot.repo.path, command: 'rollback', argv: options.argv ?? [] },
     () => rollbackIn(sysroot, sysrootPath, current, all, options),

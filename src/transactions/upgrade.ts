@@ -1,7 +1,7 @@
 // upgrade: a new base from where the deployment's origin says (a remote ref is
 // pulled first), and the same requests resolved and composed on it again.
 
-import { DeblayerError } from '../errors.js';
+import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, short } from '../exec/ostree.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseOrigin } from '../deploy/origin.js';
@@ -16,6 +16,7 @@ export interface UpgradeResult extends InstallResult {
 }
 
 export async function upgrade(options: Omit<InstallOptions, 'request'> & { onPull?: (line: string) => void }): Promise<UpgradeResult> {
+  if (options.mode === 'deploy') requireRoot('deblayer upgrade');
   const current = await selectBase(options.selector);
   const deployment = current.deployment;
   if (!deployment) throw new DeblayerError('upgrade works on a sysroot deployment, not on --base');
