@@ -165,3 +165,45 @@ describe('ostree output', () => {
     });
   });
 });
+
+describe('origin files', () => {
+  test('round trip: layered, unlayered, and groups deblayer does not know are kept', async () => {
+    const { formatOrigin, parseOrigin } = await import('../src/deploy/origin.js');
+    const layered = '[origin]\nbaserefspec=origin:debian/12\n\n[packages]\nrequested=htop;curl;\nrequested-local=fx-local_3.0_all;\n\n[deblayer]\nbase-commit=abc\n\n[rpmostree]\noverride-commit=x\n';
+    const model = parseOrigin(layered);
+    expect(model).toEqual({
+      baseRefspec: 'origin:debian/12',
+      requested: ['htop', 'curl'],
+      requestedLocal: ['fx-local_3.0_all'],
+      baseCommit: 'abc',
+      other: { rpmostree: { 'override-commit': 'x' } },
+    });
+    expect(formatOrigin(model)).toBe(layered);
+    expect(parseOrigin(formatOrigin(model))).toEqual(model);
+    // Nothing layered: ostree's own plain refspec, which ostree admin upgrade follows.
+    expect(formatOrigin({ baseRefspec: 'debian/12', requested: [], requestedLocal: [], baseCommit: 'abc', other: {} })).toBe('[origin]\nrefspec=debian/12\n');
+    expect(parseOrigin('[origin]\nrefspec=debian/12\n')).toEqual({ baseRefspec: 'debian/12', requested: [], requestedLocal: [], other: {} });
+  });
+
+  test('dpkg status paragraphs: fields in dpkg order, merged sorted into the base status', async () => {
+    const { mergeStatus, statusParagraph } = await import('../src/compose/dpkg-database.js');
+    const record = {
+      package: 'htop',
+      version: '3.2.2-2',
+      architecture: 'amd64',
+      files: [],
+      md5sums: {},
+      conffiles: [{ path: '/etc/htoprc', flags: [] }],
+      tmpfiles: [],
+      controlText: 'Package: htop\nVersion: 3.2.2-2\nArchitecture: amd64\nMaintainer: M <m@x>\nInstalled-Size: 372\nDepends: libc6\nSection: utils\nPriority: optional\nHomepage: https://htop.dev/\nDescription: viewer\n long text\n',
+      members: [],
+      multiArchSame: false,
+      conffileMd5: { '/etc/htoprc': '0123456789abcdef0123456789abcdef' },
+    };
+    expect(statusParagraph(record)).toBe(
+      'Package: htop\nStatus: install ok installed\nPriority: optional\nSection: utils\nInstalled-Size: 372\nMaintainer: M <m@x>\nArchitecture: amd64\nVersion: 3.2.2-2\nDepends: libc6\nConffiles:\n /etc/htoprc 0123456789abcdef0123456789abcdef\nDescription: viewer\n long text\nHomepage: https://htop.dev/\n',
+    );
+    const merged = mergeStatus('Package: zlib1g\nStatus: install ok installed\n\nPackage: apt\nStatus: install ok installed\n', [record]);
+    expect([...merged.matchAll(/^Package: (\S+)$/gm)].map((m) => m[1])).toEqual(['apt', 'htop', 'zlib1g']);
+  });
+});
