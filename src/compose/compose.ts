@@ -14,30 +14,13 @@ import { DeblayerError, EXIT } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import type { BaseContents } from '../base/select.js';
 import { writeDpkgDatabase } from './dpkg-database.js';
+import type { TreeIndex } from './tree-index.js';
 import type { CachedPackage, PackageRecord } from './package-cache.js';
 
 export class FileConflictError extends DeblayerError {
   constructor(message: string) {
     super(message, { exitCode: EXIT.fileConflict });
   }
-}
-
-/** path -> 'd' for directories, or 'TYPE CHECKSUM' for files and symlinks. */
-export type TreeIndex = Record<string, string>;
-
-// `ostree ls -R -C`: "d00755 0 0 0 DIRTREE DIRMETA /usr", "-00644 0 0 12 CSUM /usr/x", "l00777 0 0 0 CSUM /bin -> usr/bin"
-export function parseTreeListing(text: string): TreeIndex {
-  const index: TreeIndex = {};
-  for (const line of text.split('\n')) {
-    const m = /^([-dl])\S+\s+\d+\s+\d+\s+\d+\s+([0-9a-f]{64})(?:\s+[0-9a-f]{64})?\s+(\/.*?)(?: -> .*)?$/.exec(line);
-    if (!m) continue;
-    index[m[3]!.replace(/^\//, '')] = m[1] === 'd' ? 'd' : `${m[1]} ${m[2]}`;
-  }
-  return index;
-}
-
-export async function treeIndex(repo: OstreeRepo, commit: string): Promise<TreeIndex> {
-  return parseTreeListing(await repo.listTree(commit));
 }
 
 /** Names a package Replaces, without versions or architectures. */
@@ -72,11 +55,11 @@ export interface ComposeInput {
   metadata: Record<string, string>;
 }
 
-export async function checkConflicts(input: Pick<ComposeInput, 'repo' | 'packages' | 'baseIndex' | 'baseOwners'>): Promise<void> {
+export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseIndex' | 'baseOwners'>): Promise<void> {
   const owner = new Map<string, { kind: 'base' } | { kind: 'package'; name: string }>();
   const merged: TreeIndex = { ...input.baseIndex };
   for (const pkg of input.packages) {
-    const index = await treeIndex(input.repo, pkg.commit);
+    const index = pkg.index;
     const replaces = replacedNames(pkg.record);
     for (const [path, entry] of Object.entries(index)) {
       const before = merged[path];

@@ -63,6 +63,15 @@ export class OstreeRepo {
     throw new CommandError(OSTREE, `cannot resolve '${refOrChecksum}' in ${this.path}: ${r.stderr.trim()}`);
   }
 
+  /** The commits of several refs that exist, in one run. */
+  async resolveAll(refs: string[]): Promise<string[]> {
+    if (refs.length === 0) return [];
+    const r = await this.run(['rev-parse', ...refs], `cannot resolve ${refs.length} refs`);
+    const commits = r.stdout.split('\n').filter((l) => l !== '');
+    if (commits.length !== refs.length) throw new CommandError(OSTREE, `rev-parse of ${refs.length} refs gave ${commits.length} commits`);
+    return commits;
+  }
+
   /** Writes a commit and returns its checksum. */
   async commit(options: CommitOptions): Promise<string> {
     const args = ['commit', `--branch=${options.branch}`, `--subject=${options.subject}`];

@@ -89,3 +89,69 @@ export async function run(program: string, args: string[], what: string, options
   }
   return out;
 }
+
+export interface LineProcess {
+  /** Writes one line to the process's stdin. */
+  send(line: string): void;
+  /** Resolves with the next line the process writes to stdout, in order. */
+  nextLine(): Promise<string>;
+  /** Closes stdin and waits for the process to exit; a non-zero exit throws. */
+  finish(): Promise<void>;
+  /** Ends the process at once (an error elsewhere). */
+  kill(): void;
+}
+
+/**
+ * A long-lived helper spoken to in lines (a batch of work done in one process,
+ * so one ostree transaction, instead of a process per item).
+ */
+export async function startLineProcess(program: string, args: string[], what: string, options: { env?: Record<string, string> } = {}): Promise<LineProcess> {
+  const { execa } = await import('execa');
+  const child = execa(program, args, { reject: false, env: options.env, extendEnv: true, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30 });
+  const lines: string[] = [];
+  const waiting: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  let pending = '';
+  let stderr = '';
+  let ended: Error | undefined;
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop()!;
+    for (const l of parts) {
+      const w = waiting.shift();
+      if (w) w.resolve(l);
+      else lines.push(l);
+    }
+  });
+  const failure = (exitCode: number | undefined, message?: string) =>
+    new CommandError(program, `${what}: ${tail(stderr) || message || `exit status ${exitCode}`}`, { detail: `command: ${program} ${args.join(' ')}\n${stderr}` });
+  const done = child.then((result) => {
+    ended = result.exitCode === 0 ? new CommandError(program, `${what}: ended before its work was done`) : failure(result.exitCode, result.shortMessage);
+    for (const w of waiting.splice(0)) w.reject(ended);
+    return result;
+  });
+  // A write after the process died is reported through nextLine/finish.
+  child.stdin!.on('error', () => {});
+  return {
+    send(line) {
+      child.stdin!.write(`${line}\n`);
+    },
+    nextLine() {
+      const l = lines.shift();
+      if (l !== undefined) return Promise.resolve(l);
+      if (ended) return Promise.reject(ended);
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+    },
+    async finish() {
+      child.stdin!.end();
+      const result = await done;
+      if (result.exitCode !== 0) throw failure(result.exitCode, result.shortMessage);
+    },
+    kill() {
+      child.kill('SIGTERM');
+    },
+  };
+}

@@ -71,6 +71,12 @@ async function cleanupLocked(
     }
   }
   const prune = await repo.prune();
+  // What the cache holds about package commits that are gone (a commit's record never changes, so only these).
+  const pkgRefs = await repo.refs('deblayer/pkg');
+  const livePackages = new Set(await repo.resolveAll(pkgRefs));
+  for (const c of safeList(join(options.cacheDir, 'packages'))) {
+    if (/^[0-9a-f]{64}$/.test(c) && !livePackages.has(c)) rmSync(join(options.cacheDir, 'packages', c), { recursive: true, force: true });
+  }
   // What the cache holds about bases that no deployment here is based on.
   const bases = new Set(deployments.map((d) => d.checksum));
   for (const commit of deployed) {

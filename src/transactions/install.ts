@@ -14,8 +14,9 @@ import { fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
 import type { BaseSelector } from '../base/select.js';
-import { composeCommit, ownersFromInfo, treeIndex, type TreeIndex } from '../compose/compose.js';
-import { cachePackage, type CachedPackage } from '../compose/package-cache.js';
+import { composeCommit, ownersFromInfo } from '../compose/compose.js';
+import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
+import { treeIndex, type TreeIndex } from '../compose/tree-index.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, requireRoot, UsageError } from '../errors.js';
@@ -173,17 +174,22 @@ async function layer(
   }
 
   const repo = contents.base.repo;
-  const packages: CachedPackage[] = [];
+  const packageCache = new PackageCache(repo, options.settings.cacheDir);
   const imported: string[] = [];
-  await timed(
+  const packages: CachedPackage[] = await timed(
     options,
     'import',
     async () => {
-      for (const p of plan.packages) {
-        const cached = await cachePackage(repo, fetched.files.get(p.name)!);
-        if (cached.imported) imported.push(p.name);
-        packages.push(cached);
-      }
+      const ids = plan.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture }));
+      const cached = await packageCache.lookup(ids);
+      const missing = plan.packages.filter((p) => !cached.has(packageRef(p.name, p.version, p.architecture)));
+      const fresh = await packageCache.import(
+        missing.map((p) => fetched.files.get(p.name)!),
+        missing.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })),
+        (name) => imported.push(name),
+      );
+      for (const p of fresh) cached.set(p.ref, p);
+      return plan.packages.map((p) => cached.get(packageRef(p.name, p.version, p.architecture))!);
     },
     `${plan.packages.length} packages`,
   );
