@@ -103,9 +103,10 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
     ['Dir::State::Lists', `${listsDir}/`],
     ['Dir::Cache', `${join(baseDir, 'cache')}/`],
     ['Dir::Cache::archives', `${archivesDir}/`],
-    // apt's binary cache of the lists alone: the per-base pkgcache.bin is enough,
-    // and it would double what every base's directory holds (~35 MB each for Debian).
-    ['Dir::Cache::srcpkgcache', ''],
+    // apt's binary cache of the lists alone, shared by every base with these
+    // sources: a new base (an upgrade) then only adds its status to it (measured:
+    // resolving on a new base took 2.2 s against 1.1 s, most of it parsing lists).
+    ['Dir::Cache::srcpkgcache', join(sourcesDir, 'srcpkgcache.bin')],
     ['Dir::Log', `${join(baseDir, 'log')}/`],
     ['APT::Architecture', native!],
     ['APT::Architectures::', native!],

@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, posix } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
+import { readSubtrees, type SubtreeEntry } from '../exec/libostree.js';
 
 export interface SourceFile {
   /** File name in sources.list.d. */
@@ -54,8 +55,15 @@ export class HostReader implements TreeReader {
   }
 }
 
-/** A base commit seen as the booted host would see it: /etc is /usr/etc. Follows symlinks. */
+/**
+ * A base commit seen as the booted host would see it: /etc is /usr/etc. Follows
+ * symlinks. Where apt's configuration and keys usually are is read in one
+ * libostree run on first use; other paths are asked of ostree one by one.
+ */
 export class CommitReader implements TreeReader {
+  static readonly PREFETCHED = ['usr/etc/apt', 'usr/share/keyrings'];
+  private snapshot: Promise<Map<string, SubtreeEntry>> | undefined;
+
   constructor(
     private readonly repo: OstreeRepo,
     private readonly commit: string,
@@ -66,27 +74,52 @@ export class CommitReader implements TreeReader {
     return p === 'etc' || p.startsWith('etc/') ? `usr/${p}` : p;
   }
 
-  private async resolve(path: string, hops = 0): Promise<{ path: string; type: string } | undefined> {
+  private prefetched(p: string): boolean {
+    return CommitReader.PREFETCHED.some((d) => p === d || p.startsWith(`${d}/`));
+  }
+
+  /** One entry (symlinks not followed), and its children's names for a directory. */
+  private async entry(p: string): Promise<(SubtreeEntry & { children?: () => Promise<string[]> }) | undefined> {
+    if (this.prefetched(p)) {
+      this.snapshot ??= readSubtrees(this.repo.path, this.commit, CommitReader.PREFETCHED);
+      const snap = await this.snapshot;
+      const e = snap.get(p);
+      if (!e) return undefined;
+      return {
+        ...e,
+        children: async () => [...snap.keys()].filter((k) => posix.dirname(k) === p).map((k) => basename(k)),
+      };
+    }
+    const e = (await this.repo.ls(this.commit, p))?.[0];
+    if (!e) return undefined;
+    return {
+      type: e.type,
+      ...(e.target !== undefined ? { target: e.target } : {}),
+      children: async () => ((await this.repo.ls(this.commit, p, { children: true })) ?? []).map((c) => basename(c.path)),
+    };
+  }
+
+  private async resolve(path: string, hops = 0): Promise<{ path: string; entry: NonNullable<Awaited<ReturnType<CommitReader['entry']>>> } | undefined> {
     const p = this.inCommit(path);
-    const entry = (await this.repo.ls(this.commit, p))?.[0];
+    const entry = await this.entry(p);
     if (!entry) return undefined;
     if (entry.type === 'symlink' && entry.target !== undefined && hops < 16) {
       const t = entry.target.startsWith('/') ? entry.target : posix.join(posix.dirname(`/${p}`), entry.target);
       return this.resolve(t, hops + 1);
     }
-    return { path: p, type: entry.type };
+    return { path: p, entry };
   }
 
   async read(path: string): Promise<Buffer | undefined> {
     const r = await this.resolve(path);
-    return r?.type === 'file' ? this.repo.cat(this.commit, r.path) : undefined;
+    if (r?.entry.type !== 'file') return undefined;
+    return r.entry.data ?? this.repo.cat(this.commit, r.path);
   }
 
   async list(dir: string): Promise<string[] | undefined> {
     const r = await this.resolve(dir);
-    if (r?.type !== 'directory') return undefined;
-    const entries = await this.repo.ls(this.commit, r.path, { children: true });
-    return entries?.map((e) => basename(e.path)).sort();
+    if (r?.entry.type !== 'directory') return undefined;
+    return (await r.entry.children!()).sort();
   }
 }
 

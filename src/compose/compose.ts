@@ -47,7 +47,8 @@ export interface ComposeInput {
   contents: BaseContents;
   /** In apt's installation order. */
   packages: CachedPackage[];
-  baseIndex: TreeIndex;
+  /** The base's entries of these paths (those that exist). */
+  baseEntries: (paths: string[]) => Promise<TreeIndex>;
   /** Owner of a base path, read only when a conflict needs a name. */
   baseOwners: () => Promise<Map<string, string>>;
   branch: string;
@@ -55,9 +56,10 @@ export interface ComposeInput {
   metadata: Record<string, string>;
 }
 
-export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseIndex' | 'baseOwners'>): Promise<void> {
+export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners'>): Promise<void> {
   const owner = new Map<string, { kind: 'base' } | { kind: 'package'; name: string }>();
-  const merged: TreeIndex = { ...input.baseIndex };
+  // Only the paths the packages ship are read from the base: the cost follows the layer.
+  const merged: TreeIndex = await input.baseEntries([...new Set(input.packages.flatMap((p) => Object.keys(p.index)))]);
   for (const pkg of input.packages) {
     const index = pkg.index;
     const replaces = replacedNames(pkg.record);

@@ -156,3 +156,112 @@ export class TreeCommitter {
     return new CommandError('libostree', `${what}: ${missing ?? err.reason.replace(`cannot commit to ${this.repo}: `, '')}`, err.detail !== undefined ? { detail: err.detail } : {});
   }
 }
+
+// The entries of some paths of a commit (same form as the tree index), read
+// from its dirtree objects: what a conflict check needs of the base, at a cost
+// that follows the number of paths asked, not the size of the base (listing a
+// base of 70,000 paths took ~4 s, on every new base commit).
+const LOOKUP_PATHS = `
+import json, sys
+import gi
+gi.require_version('OSTree', '1.0')
+from gi.repository import Gio, GLib, OSTree
+repo = OSTree.Repo.new(Gio.File.new_for_path(sys.argv[1]))
+repo.open(None)
+_, root, _ = repo.read_commit(sys.argv[2], None)
+files = {'': root}
+def lookup(path):
+    if path in files:
+        return files[path]
+    parent, _, name = path.rpartition('/')
+    f = lookup(parent).get_child(name)
+    files[path] = f
+    return f
+out = {}
+for path in json.load(sys.stdin):
+    f = lookup(path)
+    try:
+        kind = f.query_info('standard::type', Gio.FileQueryInfoFlags.NOFOLLOW_SYMLINKS, None).get_file_type()
+    except GLib.Error:
+        continue
+    if kind == Gio.FileType.DIRECTORY:
+        out[path] = 'd'
+    else:
+        out[path] = ('l ' if kind == Gio.FileType.SYMBOLIC_LINK else '- ') + f.get_checksum()
+sys.stdout.write(json.dumps(out))
+`;
+
+/** path -> 'd' or 'TYPE CHECKSUM' for those of PATHS (no leading /) that exist in COMMIT. */
+export async function lookupPaths(repo: string, commit: string, paths: string[]): Promise<Record<string, string>> {
+  if (paths.length === 0) return {};
+  const r = await run(PYTHON, ['-c', LOOKUP_PATHS, repo, commit], `cannot read commit ${commit.slice(0, 10)} in ${repo}`, {
+    input: JSON.stringify(paths),
+    allowFailure: true,
+  });
+  if (r.exitCode !== 0) {
+    const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
+    throw new CommandError('libostree', `cannot read commit ${commit.slice(0, 10)} in ${repo}: ${why}`, { detail: r.stderr });
+  }
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
+
+// Every entry under some directories of a commit, with file contents: apt's
+// configuration and keys of a base in one run instead of two `ostree` runs a
+// file (measured: ~30 runs, 1.5-2.5 s, on every new base commit).
+const READ_SUBTREES = `
+import base64, json, sys
+import gi
+gi.require_version('OSTree', '1.0')
+from gi.repository import Gio, GLib, OSTree
+repo = OSTree.Repo.new(Gio.File.new_for_path(sys.argv[1]))
+repo.open(None)
+_, root, _ = repo.read_commit(sys.argv[2], None)
+limit = int(sys.argv[3])
+out = {}
+def walk(f, path):
+    try:
+        info = f.query_info('standard::type,standard::symlink-target,standard::size', Gio.FileQueryInfoFlags.NOFOLLOW_SYMLINKS, None)
+    except GLib.Error:
+        return
+    kind = info.get_file_type()
+    if kind == Gio.FileType.DIRECTORY:
+        out[path] = {'type': 'directory'}
+        for child in f.enumerate_children('standard::name', Gio.FileQueryInfoFlags.NOFOLLOW_SYMLINKS, None):
+            walk(f.get_child(child.get_name()), path + '/' + child.get_name())
+    elif kind == Gio.FileType.SYMBOLIC_LINK:
+        out[path] = {'type': 'symlink', 'target': info.get_symlink_target()}
+    elif info.get_size() <= limit:
+        _, data, _ = f.load_contents(None)
+        out[path] = {'type': 'file', 'data': base64.b64encode(data).decode('ascii')}
+    else:
+        out[path] = {'type': 'file'}
+for top in json.load(sys.stdin):
+    walk(root.resolve_relative_path(top), top)
+sys.stdout.write(json.dumps(out))
+`;
+
+export interface SubtreeEntry {
+  type: 'file' | 'directory' | 'symlink';
+  target?: string;
+  /** File contents, for files up to the size limit. */
+  data?: Buffer;
+}
+
+/** path (no leading /) -> entry, for everything under DIRS (no leading /) in COMMIT. */
+export async function readSubtrees(repo: string, commit: string, dirs: string[], maxFileBytes = 1 << 20): Promise<Map<string, SubtreeEntry>> {
+  const r = await run(PYTHON, ['-c', READ_SUBTREES, repo, commit, String(maxFileBytes)], `cannot read commit ${commit.slice(0, 10)} in ${repo}`, {
+    input: JSON.stringify(dirs),
+    allowFailure: true,
+  });
+  if (r.exitCode !== 0) {
+    const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
+    throw new CommandError('libostree', `cannot read commit ${commit.slice(0, 10)} in ${repo}: ${why}`, { detail: r.stderr });
+  }
+  const raw = JSON.parse(r.stdout) as Record<string, { type: SubtreeEntry['type']; target?: string; data?: string }>;
+  return new Map(
+    Object.entries(raw).map(([path, e]) => [
+      path,
+      { type: e.type, ...(e.target !== undefined ? { target: e.target } : {}), ...(e.data !== undefined ? { data: Buffer.from(e.data, 'base64') } : {}) },
+    ]),
+  );
+}

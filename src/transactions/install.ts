@@ -16,7 +16,7 @@ import { resolvePlan, type Request } from '../apt/resolve.js';
 import type { BaseSelector } from '../base/select.js';
 import { composeCommit, ownersFromInfo } from '../compose/compose.js';
 import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
-import { treeIndex, type TreeIndex } from '../compose/tree-index.js';
+import { lookupPaths } from '../exec/libostree.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, requireRoot, UsageError } from '../errors.js';
@@ -201,7 +201,6 @@ async function layer(
     requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
     baseCommit: contents.base.commit,
   };
-  const cache = contents.base.cache;
   const unlayered = plan.packages.length === 0;
   // Layer state N: the database's numbering, and the ref deblayer/state/N that keeps its commit.
   const states = await repo.refs('deblayer/state');
@@ -210,13 +209,12 @@ async function layer(
   const commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
     : await timed(options, 'compose', async () => {
-      const baseIndex = await cache.json<TreeIndex>(contents.base.commit, 'tree-index', () => treeIndex(repo, contents.base.commit));
       const ref = `deblayer/state/${next}`;
       const checksum = await composeCommit({
         repo,
         contents,
         packages,
-        baseIndex,
+        baseEntries: (paths) => lookupPaths(repo.path, contents.base.commit, paths),
         baseOwners: () => baseOwners(repo, contents.base.commit, contents.database.path),
         branch: ref,
         subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,

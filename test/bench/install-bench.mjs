@@ -6,9 +6,17 @@
 // deblayer is timed twice a round: the first install of the round with the
 // package cache cold (its commits deleted first: unpack + import + compose +
 // deploy), and again after an uninstall with the package cache warm (compose +
-// deploy only: what re-layering after an upgrade costs). Stage times come from
-// --verbose. Runs in a private mount namespace with the sysroot on a tmpfs
-// (ostree admin deploy freezes the file system it deploys to).
+// deploy only). Stage times come from --verbose. Also measured, each in the
+// same rounds as its baseline:
+//   - the naive pipeline: a copy checkout of the base, `dpkg -i` of the planned
+//     .deb files in it, a full `ostree commit` of the tree, `ostree admin deploy`;
+//   - the same htop install on a base with ten times more files (the base's
+//     /usr copied nine times under /usr/share/bench-filler), against the small
+//     base: the cost should follow the layer, not the base;
+//   - `deblayer upgrade` to a new base commit with gdb strace vim layered
+//     (package cache warm), against the first install of that set.
+// Runs in a private mount namespace with the sysroots on a tmpfs (ostree admin
+// deploy freezes the file system it deploys to).
 //
 //   node test/bench/install-bench.mjs [--rounds N]
 
@@ -33,8 +41,9 @@ if (!process.env.DEBLAYER_BENCH_PRIVATE_NS) {
 
 const env = { ...process.env, LC_ALL: 'C' };
 const work = mkdtempSync(join(tmpdir(), 'deblayer-install-bench-'));
+const mounts = [];
 const cleanup = () => {
-  spawnSync('umount', ['--lazy', join(work, 'sysroot')]);
+  for (const m of mounts) spawnSync('umount', ['--lazy', m]);
   rmSync(work, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
@@ -59,7 +68,7 @@ const requests = [
   { label: 'gdb strace vim', pkgs: ['gdb', 'strace', 'vim'] },
 ];
 
-console.error('install-bench: preparing a real base, an offline sysroot and a chroot');
+console.error('install-bench: preparing a real base, two offline sysroots and a chroot');
 const tarball = execFileSync('sh', [join(root, 'test/make-real-base.sh')], { encoding: 'utf8' }).trim();
 const tree = join(work, 'tree');
 mkdirSync(tree);
@@ -71,16 +80,40 @@ mkdirSync(join(tree, 'usr/lib/modules/6.1.0-0-bench'), { recursive: true });
 const repo = join(work, 'repo');
 const cache = join(work, 'cache');
 sh('node', [cli, '--repo', repo, '-q', 'base', 'import', tree, '-b', 'debian/12']);
-const sysroot = join(work, 'sysroot');
-mkdirSync(sysroot);
-sh('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'tmpfs', sysroot]);
-sh('ostree', ['admin', 'init-fs', sysroot]);
-sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${sysroot}`]);
-sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'pull-local', repo, 'debian/12']);
-sh('ostree', ['admin', 'deploy', `--sysroot=${sysroot}`, '--os=debian', 'debian/12']);
-const deblayer = (...a) => ['node', [cli, '--sysroot', sysroot, '--cache-dir', cache, ...a]];
+// The big base: the same system with its /usr copied nine times more.
+const bigTree = join(work, 'tree-big');
+sh('cp', ['-al', tree, bigTree]);
+for (let i = 1; i <= 9; i++) sh('cp', ['-al', join(tree, 'usr'), join(bigTree, `usr/share/bench-filler-${i}`)]);
+sh('node', [cli, '--repo', repo, '-q', 'base', 'import', bigTree, '-b', 'debian/12-big']);
+const countFiles = (ref) => sh('ostree', [`--repo=${repo}`, 'ls', '-R', ref]).split('\n').filter(Boolean).length;
+const [smallFiles, bigFiles] = [countFiles('debian/12'), countFiles('debian/12-big')];
+
+function makeSysroot(name, ref) {
+  const path = join(work, name);
+  mkdirSync(path);
+  sh('mount', ['-t', 'tmpfs', '-o', 'size=6g', 'tmpfs', path]);
+  mounts.push(path);
+  sh('ostree', ['admin', 'init-fs', path]);
+  sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${path}`]);
+  sh('ostree', [`--repo=${path}/ostree/repo`, 'pull-local', repo, ref]);
+  sh('ostree', ['admin', 'deploy', `--sysroot=${path}`, '--os=debian', ref]);
+  return path;
+}
+const sysroot = makeSysroot('sysroot', 'debian/12');
+const bigSysroot = makeSysroot('sysroot-big', 'debian/12-big');
+const deblayerOn = (root_) => (...a) => ['node', [cli, '--sysroot', root_, '--cache-dir', cache, ...a]];
+const deblayer = deblayerOn(sysroot);
+const deblayerBig = deblayerOn(bigSysroot);
 for (const r of requests) sh(...deblayer('-q', 'install', '--download-only', ...r.pkgs));
 const debs = join(cache, 'archives');
+const planned = Object.fromEntries(
+  requests.map((r) => [r.label, JSON.parse(sh(...deblayer("--json", "install", "--dry-run", ...r.pkgs))).packages.map((p) => p.name)]),
+);
+const debOf = (name) => {
+  const f = readdirSync(debs).find((n) => n.startsWith(`${name}_`) && n.endsWith('.deb'));
+  if (!f) throw new Error(`no .deb of ${name} in ${debs}`);
+  return join(debs, f);
+};
 
 // The chroot side: the same tree, its lists fetched once, the same .deb files in its apt cache.
 const pristine = join(work, 'chroot-pristine');
@@ -90,7 +123,47 @@ copyFileSync('/etc/resolv.conf', join(pristine, 'etc/resolv.conf'));
 sh('chroot', [pristine, 'apt-get', 'update', '-qq']);
 for (const f of readdirSync(debs).filter((n) => n.endsWith('.deb'))) copyFileSync(join(debs, f), join(pristine, 'var/cache/apt/archives', f));
 
-const results = Object.fromEntries(requests.map((r) => [r.label, { cold: [], warm: [], apt: [], stages: {} }]));
+function dropPackageCache(root_) {
+  for (const ref of sh('ostree', [`--repo=${root_}/ostree/repo`, 'refs', 'deblayer/pkg']).split('\n').filter(Boolean)) {
+    sh('ostree', [`--repo=${root_}/ostree/repo`, 'refs', '--delete', `deblayer/pkg/${ref}`]);
+  }
+  rmSync(join(cache, 'packages'), { recursive: true, force: true });
+}
+
+// The naive pipeline, timed as a whole: copy checkout, dpkg -i, full commit, deploy.
+function naive(label) {
+  const repoPath = `${sysroot}/ostree/repo`;
+  const dir = join(sysroot, 'naive');
+  const start = process.hrtime.bigint();
+  sh('ostree', [`--repo=${repoPath}`, 'checkout', '--force-copy', 'debian/12', dir]);
+  // dpkg expects /etc, /var/lib/dpkg and debconf's cache; the commit has them in /usr.
+  sh('ln', ['-s', 'usr/etc', join(dir, 'etc')]);
+  for (const d of ['var/lib', 'var/cache', 'var/log', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  sh('ln', ['-s', '../../usr/lib/sysimage/dpkg', join(dir, 'var/lib/dpkg')]);
+  sh('ln', ['-s', '../../usr/lib/sysimage/debconf', join(dir, 'var/cache/debconf')]);
+  mkdirSync(join(dir, 'tmp/debs'), { recursive: true });
+  const files = planned[label].map((n) => { const f = debOf(n); copyFileSync(f, join(dir, 'tmp/debs', f.split('/').pop())); return `/tmp/debs/${f.split('/').pop()}`; });
+  sh('chroot', [dir, 'dpkg', '-i', '--force-confdef', ...files], { env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+  rmSync(join(dir, 'tmp/debs'), { recursive: true });
+  rmSync(join(dir, 'etc'));
+  rmSync(join(dir, 'var'), { recursive: true });
+  mkdirSync(join(dir, 'var'));
+  const commit = sh('ostree', [`--repo=${repoPath}`, 'commit', '--branch=bench/naive', `--tree=dir=${dir}`, '-s', 'naive']).trim();
+  sh('ostree', ['admin', 'deploy', `--sysroot=${sysroot}`, '--os=debian', commit]);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  // Undo: the naive deployment goes, the booted-like order is restored.
+  sh('ostree', ['admin', 'undeploy', `--sysroot=${sysroot}`, '0']);
+  sh('ostree', [`--repo=${repoPath}`, 'refs', '--delete', 'bench/naive']);
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+const stagesOf = (stderr, into) => {
+  // Stage durations from --verbose ("  import: 1.23 s").
+  for (const m of stderr.matchAll(/^ {2}(\w+): ([\d.]+) s$/gm)) (into[m[1]] ??= []).push(Number(m[2]));
+};
+const results = Object.fromEntries(requests.map((r) => [r.label, { cold: [], warm: [], apt: [], naive: [], stages: {}, warmStages: {} }]));
+const big = { cold: [], warm: [], stages: {} };
 for (let round = 1; round <= rounds; round++) {
   console.error(`install-bench: round ${round}/${rounds}`);
   for (const r of requests) {
@@ -100,30 +173,63 @@ for (let round = 1; round <= rounds; round++) {
     rmSync(chroot, { recursive: true, force: true });
     sh('cp', ['-a', pristine, chroot]);
     res.apt.push(timed('chroot', [chroot, 'apt-get', 'install', '-y', '-qq', '--no-download', ...r.pkgs]).seconds);
+    res.naive.push(naive(r.label));
     // deblayer, package cache cold: delete the package commits first.
-    for (const ref of sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'refs', 'deblayer/pkg']).split('\n').filter(Boolean)) {
-      sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'refs', '--delete', `deblayer/pkg/${ref}`]);
-    }
+    dropPackageCache(sysroot);
     const cold = timed(...deblayer('-v', 'install', '-y', '--cache-only', ...r.pkgs));
     res.cold.push(cold.seconds);
+    stagesOf(cold.stderr, res.stages);
     sh(...deblayer('-q', 'uninstall', '--cache-only', ...r.pkgs));
     const warm = timed(...deblayer('-v', 'install', '-y', '--cache-only', ...r.pkgs));
     res.warm.push(warm.seconds);
+    stagesOf(warm.stderr, res.warmStages);
     sh(...deblayer('-q', 'uninstall', '--cache-only', ...r.pkgs));
-    // Stage durations of the cold run, from --verbose ("  import: 1.23 s").
-    for (const m of cold.stderr.matchAll(/^ {2}(\w+): ([\d.]+) s$/gm)) (res.stages[m[1]] ??= []).push(Number(m[2]));
+    if (r.label === 'htop') {
+      // The same install on the big base, right after the small one.
+      dropPackageCache(bigSysroot);
+      const c = timed(...deblayerBig('-v', 'install', '-y', '--cache-only', ...r.pkgs));
+      big.cold.push(c.seconds);
+      stagesOf(c.stderr, big.stages);
+      sh(...deblayerBig('-q', 'uninstall', '--cache-only', ...r.pkgs));
+      big.warm.push(timed(...deblayerBig('-v', 'install', '-y', '--cache-only', ...r.pkgs)).seconds);
+      sh(...deblayerBig('-q', 'uninstall', '--cache-only', ...r.pkgs));
+    }
   }
 }
 
-console.log(`install: deblayer install vs apt-get install in a chroot of the same base, warm apt cache, medians of ${rounds} rounds`);
-console.log('request          apt-get s  deblayer cold s  ratio  deblayer warm s  ratio  stages of the cold run, s');
+// Re-layering after an upgrade: gdb strace vim installed (cache cold, timed),
+// then a new base commit on the branch and `deblayer upgrade` (cache warm, timed).
+const relayer = { first: [], upgrade: [], stages: {} };
+const setPkgs = requests[1].pkgs;
+for (let round = 1; round <= rounds; round++) {
+  console.error(`install-bench: upgrade round ${round}/${rounds}`);
+  dropPackageCache(sysroot);
+  relayer.first.push(timed(...deblayer('-v', 'install', '-y', '--cache-only', ...setPkgs)).seconds);
+  writeFileSync(join(tree, 'usr/share/bench-upgrade'), `round ${round}\n`);
+  sh('node', [cli, '--repo', repo, '-q', 'base', 'import', tree, '-b', 'debian/12']);
+  sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'pull-local', repo, 'debian/12']);
+  const u = timed(...deblayer('-v', 'upgrade', '--cache-only'));
+  relayer.upgrade.push(u.seconds);
+  stagesOf(u.stderr, relayer.stages);
+  sh(...deblayer('-q', 'uninstall', '--cache-only', ...setPkgs));
+}
+
+const f2 = (x) => x.toFixed(2);
+const stageText = (stages) => Object.entries(stages).map(([k, v]) => `${k} ${f2(median(v))}`).join(', ');
+console.log(`install: deblayer install vs apt-get install in a chroot of the same base, and vs the naive pipeline; warm apt cache, medians of ${rounds} rounds`);
+console.log('request          apt-get s  naive s  deblayer cold s  /apt  /naive  deblayer warm s  /apt  /naive');
 for (const r of requests) {
   const res = results[r.label];
-  const apt = median(res.apt);
-  const cold = median(res.cold);
-  const warm = median(res.warm);
-  const stages = Object.entries(res.stages).map(([k, v]) => `${k} ${median(v).toFixed(2)}`).join(', ');
+  const [apt, nv, cold, warm] = [median(res.apt), median(res.naive), median(res.cold), median(res.warm)];
   console.log(
-    `${r.label.padEnd(15)}  ${apt.toFixed(2).padStart(9)}  ${cold.toFixed(2).padStart(15)}  ${(cold / apt).toFixed(2).padStart(5)}  ${warm.toFixed(2).padStart(15)}  ${(warm / apt).toFixed(2).padStart(5)}  ${stages}`,
+    `${r.label.padEnd(15)}  ${f2(apt).padStart(9)}  ${f2(nv).padStart(7)}  ${f2(cold).padStart(15)}  ${f2(cold / apt).padStart(4)}  ${f2(cold / nv).padStart(6)}  ${f2(warm).padStart(15)}  ${f2(warm / apt).padStart(4)}  ${f2(warm / nv).padStart(6)}`,
   );
+  console.log(`  stages, cold: ${stageText(res.stages)}`);
+  console.log(`  stages, warm: ${stageText(res.warmStages)}`);
 }
+const smallCold = median(results.htop.cold);
+const smallWarm = median(results.htop.warm);
+console.log(`big base: ${bigFiles} paths against ${smallFiles} (${f2(bigFiles / smallFiles)}x); install htop there / on the small base: cold ${f2(median(big.cold))} s / ${f2(smallCold)} s = ${f2(median(big.cold) / smallCold)}, warm ${f2(median(big.warm))} s / ${f2(smallWarm)} s = ${f2(median(big.warm) / smallWarm)}`);
+console.log(`  stages on the big base, cold: ${stageText(big.stages)}`);
+console.log(`re-layering gdb strace vim after an upgrade: first install ${f2(median(relayer.first))} s, upgrade ${f2(median(relayer.upgrade))} s: ${f2(median(relayer.first) / median(relayer.upgrade))}x faster`);
+console.log(`  stages of the upgrade: ${stageText(relayer.stages)}`);
