@@ -181,6 +181,10 @@ describe('install', () => {
     expect(ok.exitCode, ok.stderr).toBe(0);
     const [layered] = await deployments();
     expect(readFileSync(join(layered!.path, 'usr/share/doc/fx-basepkg/marker'), 'utf8')).toBe('taken over\n');
+    // As dpkg does: the file moved to its new owner, and the base package no longer lists it.
+    const owner = await execa('dpkg-query', [`--admindir=${layered!.path}/usr/lib/sysimage/dpkg`, '-S', '/usr/share/doc/fx-basepkg/marker']);
+    expect(owner.stdout).toBe('fx-takeover: /usr/share/doc/fx-basepkg/marker');
+    expect(await dpkgVerify(layered!.path, ['fx-basepkg', 'fx-takeover'])).toBe('');
   });
 
   test('install needs a deployment: with --base only --dry-run and --download-only', async () => {

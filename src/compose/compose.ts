@@ -8,7 +8,7 @@
 //   - anything else shipped twice is a conflict naming both owners, unless the
 //     later package declares Replaces on the owner, as dpkg allows.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError, EXIT } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
@@ -49,17 +49,26 @@ export interface ComposeInput {
   packages: CachedPackage[];
   /** The base's entries of these paths (those that exist). */
   baseEntries: (paths: string[]) => Promise<TreeIndex>;
-  /** Owner of a base path, read only when a conflict needs a name. */
-  baseOwners: () => Promise<Map<string, string>>;
+  /** Who owns each base path, read only when a conflict needs a name. */
+  baseOwners: () => Promise<BaseOwnership>;
   branch: string;
   subject: string;
   metadata: Record<string, string>;
 }
 
-export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners'>): Promise<void> {
+/** A path a package takes over from its owner, which its Replaces allows. */
+export interface Takeover {
+  path: string;
+  to: string;
+  from: { kind: 'base'; prefix: string } | { kind: 'package'; name: string };
+}
+
+/** Checks that the packages may be laid over the base; returns the files they take over. */
+export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners'>): Promise<Takeover[]> {
   const owner = new Map<string, { kind: 'base' } | { kind: 'package'; name: string }>();
   // Only the paths the packages ship are read from the base: the cost follows the layer.
   const merged: TreeIndex = await input.baseEntries([...new Set(input.packages.flatMap((p) => Object.keys(p.index)))]);
+  const takeovers: Takeover[] = [];
   for (const pkg of input.packages) {
     const index = pkg.index;
     const replaces = replacedNames(pkg.record);
@@ -71,12 +80,17 @@ export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'bas
         continue;
       }
       const previous = owner.get(path);
-      let ownerName: string;
-      if (previous?.kind === 'package') ownerName = previous.name;
-      else ownerName = (await input.baseOwners()).get(path) ?? 'the base';
+      const basePrefix = previous?.kind === 'package' ? undefined : (await input.baseOwners()).owners.get(path);
+      const ownerName = previous?.kind === 'package' ? previous.name : basePrefix !== undefined ? basePrefix.replace(/:.*$/, '') : 'the base';
       if (replaces.has(ownerName)) {
         merged[path] = entry;
         owner.set(path, { kind: 'package', name: pkg.record.package });
+        // dpkg moves the file to its new owner: the old owner's .list and .md5sums lose it.
+        takeovers.push({
+          path,
+          to: pkg.record.package,
+          from: previous?.kind === 'package' ? { kind: 'package', name: previous.name } : { kind: 'base', prefix: basePrefix! },
+        });
         continue;
       }
       const what = before === 'd' || entry === 'd' ? 'a directory in one and a file in the other' : 'different content';
@@ -87,16 +101,57 @@ export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'bas
       );
     }
   }
+  return takeovers;
+}
+
+/** A .list or .md5sums text without the lines of PATHS (tree paths). */
+export function withoutPaths(text: string, paths: Set<string>, kind: 'list' | 'md5sums'): string {
+  return text
+    .split('\n')
+    .filter((line) => {
+      if (line === '') return false;
+      const listed = kind === 'list' ? line : `/${line.replace(/^[0-9a-f]+ +/, '')}`;
+      return !paths.has(treePathOf(listed));
+    })
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** Records of layered packages that lost files to later packages, with those files left out. */
+function afterTakeovers(records: PackageRecord[], takeovers: Takeover[]): PackageRecord[] {
+  return records.map((r) => {
+    const lost = new Set(takeovers.filter((t) => t.from.kind === 'package' && t.from.name === r.package).map((t) => t.path));
+    if (lost.size === 0) return r;
+    return {
+      ...r,
+      files: r.files.filter((f) => !lost.has(treePathOf(f))),
+      md5sums: Object.fromEntries(Object.entries(r.md5sums).filter(([f]) => !lost.has(treePathOf(f)))),
+      members: r.members.map((m) =>
+        m.name === 'md5sums' ? { ...m, data: Buffer.from(withoutPaths(Buffer.from(m.data, 'base64').toString('utf8'), lost, 'md5sums')).toString('base64') } : m,
+      ),
+    };
+  });
 }
 
 /** Writes the layered commit; returns its checksum. */
 export async function composeCommit(input: ComposeInput): Promise<string> {
-  await checkConflicts(input);
+  const takeovers = await checkConflicts(input);
   const { repo, contents } = input;
   mkdirSync(join(repo.path, 'tmp'), { recursive: true });
   const stage = mkdtempSync(join(repo.path, 'tmp', 'deblayer-db-'));
   try {
-    writeDpkgDatabase(stage, contents.database.path, contents.statusText, input.packages.map((p) => p.record));
+    writeDpkgDatabase(stage, contents.database.path, contents.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers));
+    const fromBase = takeovers.filter((t): t is Takeover & { from: { kind: 'base'; prefix: string } } => t.from.kind === 'base');
+    if (fromBase.length > 0) {
+      const { info } = await input.baseOwners();
+      for (const prefix of new Set(fromBase.map((t) => t.from.prefix))) {
+        const lost = new Set(fromBase.filter((t) => t.from.prefix === prefix).map((t) => t.path));
+        const files = info.get(prefix)!;
+        const dir = join(stage, contents.database.path, 'info');
+        writeFileSync(join(dir, `${prefix}.list`), withoutPaths(files.list, lost, 'list'), { mode: 0o644 });
+        if (files.md5sums !== undefined) writeFileSync(join(dir, `${prefix}.md5sums`), withoutPaths(files.md5sums, lost, 'md5sums'), { mode: 0o644 });
+      }
+    }
     return await repo.commit({
       branch: input.branch,
       parent: contents.base.commit,
@@ -109,16 +164,31 @@ export async function composeCommit(input: ComposeInput): Promise<string> {
   }
 }
 
-/** path -> package, from the .list files of a checked-out info directory. */
-export function ownersFromInfo(infoDir: string): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const name of readdirSync(infoDir)) {
-    if (!name.endsWith('.list')) continue;
-    const pkg = name.slice(0, -'.list'.length).replace(/:.*$/, '');
-    for (const line of readFileSync(join(infoDir, name), 'utf8').split('\n')) {
-      if (line !== '' && line !== '/.') owners.set(treePathOf(line), pkg);
-    }
-  }
-  return owners;
+export interface BaseOwnership {
+  /** Tree path -> the info file prefix of its owner (PKG, or PKG:ARCH for Multi-Arch: same). */
+  owners: Map<string, string>;
+  /** Info file prefix -> its .list and .md5sums as the base has them. */
+  info: Map<string, { list: string; md5sums?: string }>;
 }
 
+/** Who owns each path, from the .list (and .md5sums) files of a checked-out info directory. */
+export function ownersFromInfo(infoDir: string): BaseOwnership {
+  const owners = new Map<string, string>();
+  const info = new Map<string, { list: string; md5sums?: string }>();
+  for (const name of readdirSync(infoDir)) {
+    if (!name.endsWith('.list')) continue;
+    const prefix = name.slice(0, -'.list'.length);
+    const list = readFileSync(join(infoDir, name), 'utf8');
+    let md5sums: string | undefined;
+    try {
+      md5sums = readFileSync(join(infoDir, `${prefix}.md5sums`), 'utf8');
+    } catch {
+      // not every package has one
+    }
+    info.set(prefix, md5sums === undefined ? { list } : { list, md5sums });
+    for (const line of list.split('\n')) {
+      if (line !== '' && line !== '/.') owners.set(treePathOf(line), prefix);
+    }
+  }
+  return { owners, info };
+}

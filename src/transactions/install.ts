@@ -14,7 +14,7 @@ import { fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
 import type { BaseSelector } from '../base/select.js';
-import { composeCommit, ownersFromInfo } from '../compose/compose.js';
+import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
 import { lookupPaths } from '../exec/libostree.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
@@ -209,13 +209,14 @@ async function layer(
   const commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
     : await timed(options, 'compose', async () => {
+      let owners: Promise<BaseOwnership> | undefined;
       const ref = `deblayer/state/${next}`;
       const checksum = await composeCommit({
         repo,
         contents,
         packages,
         baseEntries: (paths) => lookupPaths(repo.path, contents.base.commit, paths),
-        baseOwners: () => baseOwners(repo, contents.base.commit, contents.database.path),
+        baseOwners: () => (owners ??= baseOwners(repo, contents.base.commit, contents.database.path)),
         branch: ref,
         subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,
         metadata: {
@@ -262,7 +263,7 @@ async function layer(
   };
 }
 
-async function baseOwners(repo: OstreeRepo, commit: string, database: string): Promise<Map<string, string>> {
+async function baseOwners(repo: OstreeRepo, commit: string, database: string): Promise<BaseOwnership> {
   const dir = mkdtempSync(join(tmpdir(), 'deblayer-info-'));
   try {
     await repo.checkoutCopy(commit, `${database}/info`, join(dir, 'info'));
