@@ -69,6 +69,11 @@ describe('install', () => {
   test('layers the packages and their dependencies onto the base, as a new default deployment', async () => {
     const before = await deployments();
     expect(before).toHaveLength(1);
+    // No layer database yet: status is ostree's alone, without a word about it.
+    const plain = await run(['status'], ['--json']);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stderr).toBe('');
+    expect(JSON.parse(plain.stdout).deployments[0]).not.toHaveProperty('state');
     const r = await run(['install', 'fx-app'], ['--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -123,9 +128,17 @@ describe('install', () => {
     const status = JSON.parse((await run(['status'], ['--json'])).stdout);
     expect(status.deployments[0]).toMatchObject({ default: true, checksum: layered!.checksum, baseCommit, baseRefspec: 'fx/base', requested: ['fx-app'] });
     expect(status.deployments[1].default).toBe(false);
-    expect((await run(['status'])).stdout).toMatch(new RegExp(`^  fx ${layered!.checksum.slice(0, 10)}\\.0 \\(default\\)$`, 'm'));
+    const text = (await run(['status'])).stdout;
+    expect(text).toMatch(new RegExp(`^  fx ${layered!.checksum.slice(0, 10)}\\.0 \\(default\\)$`, 'm'));
     expect(status.deployments[0].layeredPackages.sort()).toEqual(['fx-app=1.0', 'fx-extra=1.0', 'fx-lib=1.2']);
     expect(status.deployments[1]).toMatchObject({ checksum: baseCommit, requested: [], layeredPackages: [] });
+    // The layer state it is, and the transaction that made it; the base deployment, made by ostree, is none.
+    expect(status.deployments[0]).toMatchObject({ state: 1, transaction: { id: 1, command: 'install fx-app' } });
+    expect(Date.parse(status.deployments[0].transaction.time)).not.toBeNaN();
+    expect(status.deployments[1]).not.toHaveProperty('state');
+    expect(status.deployments[1]).not.toHaveProperty('transaction');
+    expect(text).toMatch(/^ {9}State: 1\n {3}Transaction: #1 install fx-app \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/m);
+    expect(text.match(/State:/g)).toHaveLength(1);
   });
 
   test('installing what is already layered says so and changes nothing', async () => {
@@ -313,6 +326,33 @@ describe('the layer database', () => {
     expect(human.stdout).toMatch(/^#1 \S+ root deblayer .*install fx-app: ok, state 1$/m);
   });
 
+  test('status shows the layer state of each deployment it knows, and its transaction, as history records them', async () => {
+    type Entry = { transaction: number; command: string; argv: string[]; started: string; state?: { id: number; commit: string; deployment: string } };
+    const commandOf = (e: Entry) => e.argv.slice(e.argv.indexOf(e.command)).join(' ');
+    // A new state, then another (which also leaves fx-epoch unlayered for the tests below).
+    for (const args of [['install', 'fx-epoch'], ['uninstall', 'fx-epoch']]) {
+      const r = await run(args);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const status = await run(['status'], ['--json']);
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(status.stderr).toBe('');
+      const shown = JSON.parse(status.stdout).deployments as { checksum: string; serial: number; default: boolean; state?: number; transaction?: unknown }[];
+      const entries = JSON.parse((await run(['history'], ['--json'])).stdout).entries as Entry[];
+      const last = entries[entries.length - 1]!;
+      expect(commandOf(last)).toBe(args.join(' '));
+      expect(shown[0]).toMatchObject({ default: true, state: last.state!.id, transaction: { id: last.transaction, command: args.join(' '), time: last.started } });
+      // Every state status names is the state history recorded for that commit and deployment.
+      expect(shown.filter((d) => d.state !== undefined).length).toBeGreaterThanOrEqual(2);
+      for (const d of shown.filter((x) => x.state !== undefined)) {
+        const made = entries.find((e) => e.state?.id === d.state)!;
+        expect(made.state).toMatchObject({ commit: d.checksum, deployment: `${d.checksum}.${d.serial}` });
+        expect(d.transaction).toEqual({ id: made.transaction, command: commandOf(made), time: made.started });
+      }
+      const text = await run(['status']);
+      expect(text.stdout).toContain(`         State: ${last.state!.id}\n   Transaction: #${last.transaction} ${args.join(' ')} (${last.started})\n`);
+    }
+  });
+
   test('a corrupt database stops a transaction before any change and is left as it is; status works without it', async () => {
     const saved = readFileSync(dbPath());
     rmSync(`${dbPath()}-wal`, { force: true });
@@ -325,9 +365,23 @@ describe('the layer database', () => {
       expect(r.stderr.trim()).toMatch(/^deblayer: error: layer database .*layers\.db cannot be read: file is not a database \(it is left as it is; move it away to start a new history\)$/);
       expect(readFileSync(dbPath(), 'utf8')).toBe('this is not a database, but someone wrote it here');
       expect(await stateOfSysroot()).toEqual(before);
+      // status shows the deployments from ostree, with one warning naming the database.
+      const warning =
+        `deblayer: warning: layer database ${dbPath()} cannot be read: file is not a database ` +
+        '(it is left as it is; move it away to start a new history); showing the deployments from ostree alone';
       const status = await run(['status'], ['--json']);
       expect(status.exitCode, status.stderr).toBe(0);
-      expect(JSON.parse(status.stdout).deployments.length).toBeGreaterThan(0);
+      expect(status.stderr).toBe(warning);
+      const shown = JSON.parse(status.stdout).deployments as { checksum: string }[];
+      expect(shown.map((d) => d.checksum)).toEqual(before.deployments.map((d) => d.checksum));
+      for (const d of shown) expect(d).not.toHaveProperty('state');
+      const text = await run(['status']);
+      expect(text.exitCode).toBe(0);
+      expect(text.stderr).toBe(warning);
+      for (const d of before.deployments) expect(text.stdout).toContain(`        Commit: ${d.checksum}\n`);
+      expect(text.stdout).not.toContain('State:');
+      expect(readFileSync(dbPath(), 'utf8')).toBe('this is not a database, but someone wrote it here');
+      expect(readdirSync(join(dbPath(), '..')).filter((f) => f.startsWith('layers.db'))).toEqual(['layers.db']);
     } finally {
       writeFileSync(dbPath(), saved);
     }
@@ -343,6 +397,18 @@ describe('the layer database', () => {
       const r = await run(['history']);
       expect(r.exitCode).toBe(1);
       expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 1: use a newer deblayer/);
+      // status: the deployments, and a warning; the database stays as the newer deblayer wrote it.
+      const status = await run(['status'], ['--json']);
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(status.stderr).toBe(
+        `deblayer: warning: layer database ${dbPath()} has schema version 99, newer than this deblayer's 1: ` +
+          'use a newer deblayer (the database is left as it is); showing the deployments from ostree alone',
+      );
+      const shown = JSON.parse(status.stdout).deployments as object[];
+      expect(shown.length).toBeGreaterThan(0);
+      for (const d of shown) expect(d).not.toHaveProperty('state');
+      expect(readFileSync(dbPath())).toEqual(readFileSync(copy));
+      expect(readdirSync(join(dbPath(), '..')).filter((f) => f.startsWith('layers.db'))).toEqual(['layers.db']);
     } finally {
       writeFileSync(dbPath(), saved);
     }
