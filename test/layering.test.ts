@@ -3,12 +3,15 @@
 // deployment, checked with ostree, dpkg-query and dpkg --verify.
 
 import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { buildFixtureWorld, type FixtureWorld } from './helpers/apt-repo.js';
+import { buildFixtureWorld, buildPackage, fixtureSources, publishSigned, type FixtureWorld } from './helpers/apt-repo.js';
 import { deblayer } from './helpers/cli.js';
+import { arOf } from './helpers/craft.js';
+import { serveDirectory } from './helpers/http-repo.js';
 import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
 
 let dir: string;
@@ -497,6 +500,89 @@ describe('one transaction at a time, and scripts', () => {
     expect(bad.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^deblayer: error: ${broken.replace(/[.]/g, '\\.')}: `));
 
     expect(await stateOfSysroot()).toEqual(before);
+  });
+
+  type Entry = { transaction: number; result: string; error?: string; state?: { id: number } };
+  /** What a failed transaction must leave as it was: deployments, refs, the repository's tmp/, the layer database. */
+  async function snapshot() {
+    return {
+      sysroot: await stateOfSysroot(),
+      tmp: readdirSync(join(sysrepo(), 'tmp')).filter((n) => n.startsWith('deblayer-')),
+      history: JSON.parse((await run(['history'], ['--json'])).stdout).entries as Entry[],
+    };
+  }
+  async function expectFailedCleanly(before: Awaited<ReturnType<typeof snapshot>>, error: RegExp) {
+    const after = await snapshot();
+    expect(after.sysroot).toEqual(before.sysroot);
+    expect(after.tmp).toEqual([]);
+    // One more transaction, failed, with the error; no new layer state.
+    expect(after.history.slice(0, -1)).toEqual(before.history);
+    const last = after.history[after.history.length - 1]!;
+    expect(last).toMatchObject({ transaction: before.history.length + 1, result: 'failed' });
+    expect(last.error).toMatch(error);
+    expect(last.state).toBeUndefined();
+    await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+  }
+  const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('deblayer: '));
+
+  test('a download that fails after the lists were fetched: exit 8 naming the file, nothing changed, recorded as failed', async () => {
+    // The fixture repository over HTTP, with a cache of its own: every .deb of the plan is downloaded.
+    const served = join(dir, 'http-repo');
+    cpSync(world.repo, served, { recursive: true });
+    const http = await serveDirectory(served);
+    try {
+      const sources = join(dir, 'http.sources');
+      writeFileSync(sources, fixtureSources(http.url.replace(/\/$/, ''), world.keyring));
+      const viaHttp = (args: string[]) => deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache-http'), ...args, '--source', sources]);
+      const refreshed = await viaHttp(['refresh-md']);
+      expect(refreshed.exitCode, refreshed.stderr).toBe(0);
+      // The mirror loses one file of the plan once its lists are fetched.
+      rmSync(join(served, 'fx-conf_1.0_all.deb'));
+      const before = await snapshot();
+      const r = await viaHttp(['install', 'fx-conf']);
+      expect(r.exitCode, r.stderr).toBe(8);
+      expect(errorLines(r.stderr)).toHaveLength(1);
+      expect(errorLines(r.stderr)[0]).toMatch(/^deblayer: error: download failed: Failed to fetch http:\/\/127\.0\.0\.1:\d+\/(\.\/)?fx-conf_1\.0_all\.deb +404 +Not Found/);
+      // It got as far as downloading: the rest of the plan came over HTTP.
+      expect(http.requests).toContain('/fx-conf_1.0_all.deb');
+      expect(http.requests).toContain('/fx-app_1.0_all.deb');
+      await expectFailedCleanly(before, /^download failed: .*fx-conf_1\.0_all\.deb/);
+    } finally {
+      await http.close();
+    }
+  });
+
+  test("a .deb that passes apt's hash check but cannot be unpacked: the import fails naming the file, nothing changed", async () => {
+    // fx-garbled's data.tar is cut in half (ar container and control intact), and the
+    // signed repository's index carries the hashes of the file as it is.
+    const build = join(dir, 'garbled');
+    mkdirSync(join(build, 'out'), { recursive: true });
+    const data = { 'usr/share/fx-garbled/data': randomBytes(32768).toString('base64') };
+    const good = await buildPackage({ Package: 'fx-garbled', Version: '1.0', Architecture: 'all', files: data }, build);
+    const members = (await execa('ar', ['t', good])).stdout.split('\n');
+    await execa('ar', ['x', good], { cwd: build });
+    const garbled = await arOf(
+      join(build, 'out', 'fx-garbled_1.0_all.deb'),
+      members.map((name) => {
+        const bytes = readFileSync(join(build, name));
+        return { name, data: name.startsWith('data.tar') ? bytes.subarray(0, bytes.length >> 1) : bytes };
+      }),
+    );
+    const repoDir = join(dir, 'garbled-repo');
+    const debs = readdirSync(world.repo).filter((f) => f.endsWith('.deb')).map((f) => join(world.repo, f));
+    await publishSigned(repoDir, [...debs, garbled], world);
+    const sources = join(dir, 'garbled.sources');
+    writeFileSync(sources, fixtureSources(`file:${repoDir}`, world.keyring));
+
+    const before = await snapshot();
+    const r = await run(['install', '--source', sources, 'fx-garbled']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const fetched = join(cache, 'archives', 'fx-garbled_1.0_all.deb');
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)[0]).toMatch(new RegExp(`^deblayer: error: ${fetched.replace(/[.]/g, '\\.')}: corrupt member 'data\\.tar\\.\\w+'`));
+    // apt fetched it and checked it: the failure is the unpacking.
+    expect(readFileSync(fetched)).toEqual(readFileSync(garbled));
+    await expectFailedCleanly(before, new RegExp(`^${fetched.replace(/[.]/g, '\\.')}: corrupt member`));
   });
 
   test('a second transaction fails at once while one runs; a lock left by a dead process is taken over', async () => {
