@@ -585,6 +585,25 @@ describe('one transaction at a time, and scripts', () => {
     await expectFailedCleanly(before, new RegExp(`^${fetched.replace(/[.]/g, '\\.')}: corrupt member`));
   });
 
+  test('a deploy that fails (a read-only /boot) takes back the layer state it composed; nothing changed', async () => {
+    // The commit is composed, and then ostree admin deploy cannot write the boot loader entries.
+    const boot = join(sysroot.path, 'boot');
+    await execa('mount', ['--bind', boot, boot]);
+    await execa('mount', ['-o', 'remount,bind,ro', boot]);
+    try {
+      const before = await snapshot();
+      const r = await run(['install', 'fx-conf']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('Composing the layered commit...');
+      expect(errorLines(r.stderr)).toHaveLength(1);
+      expect(errorLines(r.stderr)[0]).toMatch(/^deblayer: error: ostree: cannot deploy [0-9a-f]{10}: .*Read-only file system$/);
+      // No deblayer/state/N ref that history does not know and rollback --to would deploy.
+      await expectFailedCleanly(before, /^ostree: cannot deploy /);
+    } finally {
+      await execa('umount', [boot]);
+    }
+  });
+
   test('a second transaction fails at once while one runs; a lock left by a dead process is taken over', async () => {
     const before = await stateOfSysroot();
     writeFileSync(lock(), `${process.pid}\n`);
