@@ -3,12 +3,15 @@
 // deployment, checked with ostree, dpkg-query and dpkg --verify.
 
 import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { buildFixtureWorld, type FixtureWorld } from './helpers/apt-repo.js';
+import { buildFixtureWorld, buildPackage, fixtureSources, publishSigned, type FixtureWorld } from './helpers/apt-repo.js';
 import { deblayer } from './helpers/cli.js';
+import { arOf } from './helpers/craft.js';
+import { serveDirectory } from './helpers/http-repo.js';
 import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
 
 let dir: string;
@@ -69,6 +72,11 @@ describe('install', () => {
   test('layers the packages and their dependencies onto the base, as a new default deployment', async () => {
     const before = await deployments();
     expect(before).toHaveLength(1);
+    // No layer database yet: status is ostree's alone, without a word about it.
+    const plain = await run(['status'], ['--json']);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stderr).toBe('');
+    expect(JSON.parse(plain.stdout).deployments[0]).not.toHaveProperty('state');
     const r = await run(['install', 'fx-app'], ['--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -123,9 +131,17 @@ describe('install', () => {
     const status = JSON.parse((await run(['status'], ['--json'])).stdout);
     expect(status.deployments[0]).toMatchObject({ default: true, checksum: layered!.checksum, baseCommit, baseRefspec: 'fx/base', requested: ['fx-app'] });
     expect(status.deployments[1].default).toBe(false);
-    expect((await run(['status'])).stdout).toMatch(new RegExp(`^  fx ${layered!.checksum.slice(0, 10)}\\.0 \\(default\\)$`, 'm'));
+    const text = (await run(['status'])).stdout;
+    expect(text).toMatch(new RegExp(`^  fx ${layered!.checksum.slice(0, 10)}\\.0 \\(default\\)$`, 'm'));
     expect(status.deployments[0].layeredPackages.sort()).toEqual(['fx-app=1.0', 'fx-extra=1.0', 'fx-lib=1.2']);
     expect(status.deployments[1]).toMatchObject({ checksum: baseCommit, requested: [], layeredPackages: [] });
+    // The layer state it is, and the transaction that made it; the base deployment, made by ostree, is none.
+    expect(status.deployments[0]).toMatchObject({ state: 1, transaction: { id: 1, command: 'install fx-app' } });
+    expect(Date.parse(status.deployments[0].transaction.time)).not.toBeNaN();
+    expect(status.deployments[1]).not.toHaveProperty('state');
+    expect(status.deployments[1]).not.toHaveProperty('transaction');
+    expect(text).toMatch(/^ {9}State: 1\n {3}Transaction: #1 install fx-app \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/m);
+    expect(text.match(/State:/g)).toHaveLength(1);
   });
 
   test('installing what is already layered says so and changes nothing', async () => {
@@ -317,6 +333,34 @@ describe('the layer database', () => {
     expect(human.stdout).toMatch(/^#1 \S+ root deblayer .*install fx-app: ok, state 1$/m);
   });
 
+  test('status shows the layer state of each deployment it knows, and its transaction, as history records them', async () => {
+    type Entry = { transaction: number; command: string; argv: string[]; started: string; state?: { id: number; commit: string; deployment: string } };
+    const commandOf = (e: Entry) => e.argv.slice(e.argv.indexOf(e.command)).join(' ');
+    // A new state, then another, which leaves the layered set as it was. fx-conf is in the
+    // package cache already: importing fx-epoch here would shift the kill test's timings.
+    for (const args of [['install', 'fx-conf'], ['uninstall', 'fx-conf']]) {
+      const r = await run(args);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const status = await run(['status'], ['--json']);
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(status.stderr).toBe('');
+      const shown = JSON.parse(status.stdout).deployments as { checksum: string; serial: number; default: boolean; state?: number; transaction?: unknown }[];
+      const entries = JSON.parse((await run(['history'], ['--json'])).stdout).entries as Entry[];
+      const last = entries[entries.length - 1]!;
+      expect(commandOf(last)).toBe(args.join(' '));
+      expect(shown[0]).toMatchObject({ default: true, state: last.state!.id, transaction: { id: last.transaction, command: args.join(' '), time: last.started } });
+      // Every state status names is the state history recorded for that commit and deployment.
+      expect(shown.filter((d) => d.state !== undefined).length).toBeGreaterThanOrEqual(2);
+      for (const d of shown.filter((x) => x.state !== undefined)) {
+        const made = entries.find((e) => e.state?.id === d.state)!;
+        expect(made.state).toMatchObject({ commit: d.checksum, deployment: `${d.checksum}.${d.serial}` });
+        expect(d.transaction).toEqual({ id: made.transaction, command: commandOf(made), time: made.started });
+      }
+      const text = await run(['status']);
+      expect(text.stdout).toContain(`         State: ${last.state!.id}\n   Transaction: #${last.transaction} ${args.join(' ')} (${last.started})\n`);
+    }
+  });
+
   test('a corrupt database stops a transaction before any change and is left as it is; status works without it', async () => {
     const saved = readFileSync(dbPath());
     rmSync(`${dbPath()}-wal`, { force: true });
@@ -329,9 +373,23 @@ describe('the layer database', () => {
       expect(r.stderr.trim()).toMatch(/^deblayer: error: layer database .*layers\.db cannot be read: file is not a database \(it is left as it is; move it away to start a new history\)$/);
       expect(readFileSync(dbPath(), 'utf8')).toBe('this is not a database, but someone wrote it here');
       expect(await stateOfSysroot()).toEqual(before);
+      // status shows the deployments from ostree, with one warning naming the database.
+      const warning =
+        `deblayer: warning: layer database ${dbPath()} cannot be read: file is not a database ` +
+        '(it is left as it is; move it away to start a new history); showing the deployments from ostree alone';
       const status = await run(['status'], ['--json']);
       expect(status.exitCode, status.stderr).toBe(0);
-      expect(JSON.parse(status.stdout).deployments.length).toBeGreaterThan(0);
+      expect(status.stderr).toBe(warning);
+      const shown = JSON.parse(status.stdout).deployments as { checksum: string }[];
+      expect(shown.map((d) => d.checksum)).toEqual(before.deployments.map((d) => d.checksum));
+      for (const d of shown) expect(d).not.toHaveProperty('state');
+      const text = await run(['status']);
+      expect(text.exitCode).toBe(0);
+      expect(text.stderr).toBe(warning);
+      for (const d of before.deployments) expect(text.stdout).toContain(`        Commit: ${d.checksum}\n`);
+      expect(text.stdout).not.toContain('State:');
+      expect(readFileSync(dbPath(), 'utf8')).toBe('this is not a database, but someone wrote it here');
+      expect(readdirSync(join(dbPath(), '..')).filter((f) => f.startsWith('layers.db'))).toEqual(['layers.db']);
     } finally {
       writeFileSync(dbPath(), saved);
     }
@@ -347,6 +405,18 @@ describe('the layer database', () => {
       const r = await run(['history']);
       expect(r.exitCode).toBe(1);
       expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 1: use a newer deblayer/);
+      // status: the deployments, and a warning; the database stays as the newer deblayer wrote it.
+      const status = await run(['status'], ['--json']);
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(status.stderr).toBe(
+        `deblayer: warning: layer database ${dbPath()} has schema version 99, newer than this deblayer's 1: ` +
+          'use a newer deblayer (the database is left as it is); showing the deployments from ostree alone',
+      );
+      const shown = JSON.parse(status.stdout).deployments as object[];
+      expect(shown.length).toBeGreaterThan(0);
+      for (const d of shown) expect(d).not.toHaveProperty('state');
+      expect(readFileSync(dbPath())).toEqual(readFileSync(copy));
+      expect(readdirSync(join(dbPath(), '..')).filter((f) => f.startsWith('layers.db'))).toEqual(['layers.db']);
     } finally {
       writeFileSync(dbPath(), saved);
     }
@@ -435,6 +505,108 @@ describe('one transaction at a time, and scripts', () => {
     expect(bad.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^deblayer: error: ${broken.replace(/[.]/g, '\\.')}: `));
 
     expect(await stateOfSysroot()).toEqual(before);
+  });
+
+  type Entry = { transaction: number; result: string; error?: string; state?: { id: number } };
+  /** What a failed transaction must leave as it was: deployments, refs, the repository's tmp/, the layer database. */
+  async function snapshot() {
+    return {
+      sysroot: await stateOfSysroot(),
+      tmp: readdirSync(join(sysrepo(), 'tmp')).filter((n) => n.startsWith('deblayer-')),
+      history: JSON.parse((await run(['history'], ['--json'])).stdout).entries as Entry[],
+    };
+  }
+  async function expectFailedCleanly(before: Awaited<ReturnType<typeof snapshot>>, error: RegExp) {
+    const after = await snapshot();
+    expect(after.sysroot).toEqual(before.sysroot);
+    expect(after.tmp).toEqual([]);
+    // One more transaction, failed, with the error; no new layer state.
+    expect(after.history.slice(0, -1)).toEqual(before.history);
+    const last = after.history[after.history.length - 1]!;
+    expect(last).toMatchObject({ transaction: before.history.length + 1, result: 'failed' });
+    expect(last.error).toMatch(error);
+    expect(last.state).toBeUndefined();
+    await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+  }
+  const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('deblayer: '));
+
+  test('a download that fails after the lists were fetched: exit 8 naming the file, nothing changed, recorded as failed', async () => {
+    // The fixture repository over HTTP, with a cache of its own: every .deb of the plan is downloaded.
+    const served = join(dir, 'http-repo');
+    cpSync(world.repo, served, { recursive: true });
+    const http = await serveDirectory(served);
+    try {
+      const sources = join(dir, 'http.sources');
+      writeFileSync(sources, fixtureSources(http.url.replace(/\/$/, ''), world.keyring));
+      const viaHttp = (args: string[]) => deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache-http'), ...args, '--source', sources]);
+      const refreshed = await viaHttp(['refresh-md']);
+      expect(refreshed.exitCode, refreshed.stderr).toBe(0);
+      // The mirror loses one file of the plan once its lists are fetched.
+      rmSync(join(served, 'fx-conf_1.0_all.deb'));
+      const before = await snapshot();
+      const r = await viaHttp(['install', 'fx-conf']);
+      expect(r.exitCode, r.stderr).toBe(8);
+      expect(errorLines(r.stderr)).toHaveLength(1);
+      expect(errorLines(r.stderr)[0]).toMatch(/^deblayer: error: download failed: Failed to fetch http:\/\/127\.0\.0\.1:\d+\/(\.\/)?fx-conf_1\.0_all\.deb +404 +Not Found/);
+      // It got as far as downloading: the rest of the plan came over HTTP.
+      expect(http.requests).toContain('/fx-conf_1.0_all.deb');
+      expect(http.requests).toContain('/fx-app_1.0_all.deb');
+      await expectFailedCleanly(before, /^download failed: .*fx-conf_1\.0_all\.deb/);
+    } finally {
+      await http.close();
+    }
+  });
+
+  test("a .deb that passes apt's hash check but cannot be unpacked: the import fails naming the file, nothing changed", async () => {
+    // fx-garbled's data.tar is cut in half (ar container and control intact), and the
+    // signed repository's index carries the hashes of the file as it is.
+    const build = join(dir, 'garbled');
+    mkdirSync(join(build, 'out'), { recursive: true });
+    const data = { 'usr/share/fx-garbled/data': randomBytes(32768).toString('base64') };
+    const good = await buildPackage({ Package: 'fx-garbled', Version: '1.0', Architecture: 'all', files: data }, build);
+    const members = (await execa('ar', ['t', good])).stdout.split('\n');
+    await execa('ar', ['x', good], { cwd: build });
+    const garbled = await arOf(
+      join(build, 'out', 'fx-garbled_1.0_all.deb'),
+      members.map((name) => {
+        const bytes = readFileSync(join(build, name));
+        return { name, data: name.startsWith('data.tar') ? bytes.subarray(0, bytes.length >> 1) : bytes };
+      }),
+    );
+    const repoDir = join(dir, 'garbled-repo');
+    const debs = readdirSync(world.repo).filter((f) => f.endsWith('.deb')).map((f) => join(world.repo, f));
+    await publishSigned(repoDir, [...debs, garbled], world);
+    const sources = join(dir, 'garbled.sources');
+    writeFileSync(sources, fixtureSources(`file:${repoDir}`, world.keyring));
+
+    const before = await snapshot();
+    const r = await run(['install', '--source', sources, 'fx-garbled']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const fetched = join(cache, 'archives', 'fx-garbled_1.0_all.deb');
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(errorLines(r.stderr)[0]).toMatch(new RegExp(`^deblayer: error: ${fetched.replace(/[.]/g, '\\.')}: corrupt member 'data\\.tar\\.\\w+'`));
+    // apt fetched it and checked it: the failure is the unpacking.
+    expect(readFileSync(fetched)).toEqual(readFileSync(garbled));
+    await expectFailedCleanly(before, new RegExp(`^${fetched.replace(/[.]/g, '\\.')}: corrupt member`));
+  });
+
+  test('a deploy that fails (a read-only /boot) takes back the layer state it composed; nothing changed', async () => {
+    // The commit is composed, and then ostree admin deploy cannot write the boot loader entries.
+    const boot = join(sysroot.path, 'boot');
+    await execa('mount', ['--bind', boot, boot]);
+    await execa('mount', ['-o', 'remount,bind,ro', boot]);
+    try {
+      const before = await snapshot();
+      const r = await run(['install', 'fx-conf']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('Composing the layered commit...');
+      expect(errorLines(r.stderr)).toHaveLength(1);
+      expect(errorLines(r.stderr)[0]).toMatch(/^deblayer: error: ostree: cannot deploy [0-9a-f]{10}: .*Read-only file system$/);
+      // No deblayer/state/N ref that history does not know and rollback --to would deploy.
+      await expectFailedCleanly(before, /^ostree: cannot deploy /);
+    } finally {
+      await execa('umount', [boot]);
+    }
   });
 
   test('a second transaction fails at once while one runs; a lock left by a dead process is taken over', async () => {

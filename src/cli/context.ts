@@ -40,6 +40,11 @@ export class Output {
     if (!this.options.quiet && !this.options.json) process.stderr.write(line + '\n');
   }
 
+  /** Something the user should know that did not stop the command: stderr, even with --json; not with --quiet. */
+  warn(line: string): void {
+    if (!this.options.quiet) process.stderr.write(`deblayer: warning: ${line}\n`);
+  }
+
   verbose(line: string): void {
     if (this.options.verbose) process.stderr.write(line + '\n');
   }

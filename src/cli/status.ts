@@ -1,6 +1,8 @@
-// deblayer status: the sysroot's deployments, their base and layered packages.
+// deblayer status: the sysroot's deployments, their base and layered packages,
+// and, from the layer database when it can be read, their layer state.
 
 import type { Command } from 'commander';
+import { withLayerStates } from '../deploy/layer-status.js';
 import { sysrootStatus } from '../deploy/status.js';
 import { contextOf } from './context.js';
 
@@ -10,7 +12,8 @@ export function register(program: Command): void {
     .description("show the sysroot's deployments, their base and their layered packages")
     .action(async (_opts: unknown, command: Command) => {
       const out = contextOf(command);
-      const deployments = await sysrootStatus(out.options.sysroot, out.options.os);
+      const { deployments, warnings } = withLayerStates(out.options.sysroot, await sysrootStatus(out.options.sysroot, out.options.os));
+      for (const w of warnings) out.warn(w);
       if (out.json) {
         out.data({ sysroot: out.options.sysroot, deployments });
         return;
@@ -30,6 +33,8 @@ export function register(program: Command): void {
         if (d.requested.length > 0) out.result(`LayeredPackages: ${d.requested.join(' ')}`);
         if (d.requestedLocal.length > 0) out.result(`  LocalPackages: ${d.requestedLocal.join(' ')}`);
         if (d.layeredPackages.length > 0) out.result(`         Adds: ${d.layeredPackages.length} packages`);
+        if (d.state !== undefined) out.result(`         State: ${d.state}`);
+        if (d.transaction) out.result(`   Transaction: #${d.transaction.id} ${d.transaction.command} (${d.transaction.time})`);
       }
     });
 }

@@ -6,7 +6,8 @@
 //
 // A database that is corrupt or from a newer deblayer is an error and is never
 // replaced; a missing one is created by the first transaction. `status` does
-// not need it.
+// not need it: it only reads it, when it is there and readable, to name each
+// deployment's layer state.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -85,6 +86,16 @@ export interface NewState {
   packages: StatePackage[];
 }
 
+/** A layer state with the transaction that made it: what `status` shows of a deployment. */
+export interface StateSummary {
+  id: number;
+  stateroot: string;
+  commit: string;
+  /** The deployment's directory name, CHECKSUM.SERIAL. */
+  deployment: string;
+  transaction: { id: number; command: string; argv: string[]; started: string };
+}
+
 export interface HistoryEntry {
   transaction: number;
   command: string;
@@ -120,31 +131,49 @@ export class LayerDatabase {
     private readonly db: BetterSqlite3.Database,
   ) {}
 
-  /** Opens (or, with `create`, creates) the database; never replaces one it cannot read. */
-  static open(path: string, options: { create: boolean }): LayerDatabase | undefined {
+  /**
+   * Opens (or, with `create`, creates) the database; never replaces one it cannot read.
+   * `queryOnly` (status) writes nothing: no migration, no journal mode, and
+   * SQLite's query_only. The connection is still read-write, because a
+   * read-only one leaves empty -wal and -shm files behind; this one removes
+   * them on close, as every other deblayer command does.
+   */
+  static open(path: string, options: { create: boolean; queryOnly?: boolean }): LayerDatabase | undefined {
     if (!existsSync(path) && !options.create) return undefined;
     // Loaded on first use: a native module, not needed by most commands.
     const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    mkdirSync(dirname(path), { recursive: true });
-    let db: BetterSqlite3.Database;
+    if (!options.queryOnly) mkdirSync(dirname(path), { recursive: true });
+    let db: BetterSqlite3.Database | undefined;
     try {
-      db = new Database(path, { fileMustExist: !options.create });
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
+      if (options.queryOnly) {
+        db = new Database(path, { fileMustExist: true });
+        db.pragma('query_only = ON');
+      } else {
+        db = new Database(path, { fileMustExist: !options.create });
+        db.pragma('journal_mode = WAL');
+        db.pragma('foreign_keys = ON');
+      }
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
-        db.close();
         throw new LayerDatabaseError(
           `layer database ${path} has schema version ${version}, newer than this deblayer's ${SCHEMA_VERSION}: use a newer deblayer (the database is left as it is)`,
         );
       }
+      if (version < SCHEMA_VERSION && options.queryOnly) {
+        // Version 0 is an empty or foreign SQLite file; older deblayer schemas are migrated by the next transaction.
+        throw new LayerDatabaseError(
+          `layer database ${path} has schema version ${version}, not ${SCHEMA_VERSION}: not a deblayer layer database, or one the next transaction upgrades`,
+        );
+      }
       if (version < SCHEMA_VERSION) {
-        db.transaction(() => {
-          for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        const writable = db;
+        writable.transaction(() => {
+          for (let v = version; v < SCHEMA_VERSION; v++) writable.exec(MIGRATIONS[v]!);
+          writable.pragma(`user_version = ${SCHEMA_VERSION}`);
         })();
       }
     } catch (err) {
+      db?.close();
       if (err instanceof LayerDatabaseError) throw err;
       throw new LayerDatabaseError(`layer database ${path} cannot be read: ${(err as Error).message} (it is left as it is; move it away to start a new history)`, {
         cause: err,
@@ -213,6 +242,23 @@ export class LayerDatabase {
     this.db
       .prepare(`INSERT OR REPLACE INTO package_cache (ref, commit_checksum, name, version, architecture, imported) VALUES (?, ?, ?, ?, ?, ?)`)
       .run(ref, commit, name, version, architecture, new Date().toISOString());
+  }
+
+  /** Every layer state with the transaction that made it, oldest first. */
+  states(): StateSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.id AS sid, s.stateroot, s.commit_checksum, s.deployment, t.id AS tid, t.command, t.argv, t.started
+         FROM states s JOIN transactions t ON t.id = s.transaction_id ORDER BY s.id`,
+      )
+      .all() as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.sid as number,
+      stateroot: r.stateroot as string,
+      commit: r.commit_checksum as string,
+      deployment: r.deployment as string,
+      transaction: { id: r.tid as number, command: r.command as string, argv: JSON.parse(r.argv as string) as string[], started: r.started as string },
+    }));
   }
 
   history(): HistoryEntry[] {

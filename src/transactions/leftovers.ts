@@ -3,10 +3,14 @@
 // staging directories in the repository's tmp/, and its 'running' row in the
 // layer database. ostree itself keeps deployments and refs consistent: a
 // commit or deploy that never finished left no ref and no deployment.
+//
+// And what a transaction that failed leaves, cleaned up by the transaction
+// itself: the ref of a layer state it composed but could not deploy.
 
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerDatabase } from '../db/layer-db.js';
+import type { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
 
 const STAGING = /^deblayer-(pkg|db|import)-/;
 
@@ -22,4 +26,32 @@ export function cleanLeftovers(repoPath: string, db: LayerDatabase): { staging: 
     // no tmp directory: nothing left
   }
   return { staging, interrupted: db.markInterrupted() };
+}
+
+const STATES = 'deblayer/state';
+
+/** The layer-state refs of a repository, taken before a transaction for dropUndeployedStates. */
+export function stateRefs(repo: OstreeRepo): Promise<string[]> {
+  return repo.refs(STATES);
+}
+
+/**
+ * A transaction that composed deblayer/state/N and then failed (its deploy
+ * did not happen) left a ref that no deployment uses and that the database,
+ * which records states only once deployed, does not know: history would not
+ * list it, yet rollback --to N would deploy it. Such refs go; a state whose
+ * commit is deployed stays. Returns the refs dropped.
+ */
+export async function dropUndeployedStates(repo: OstreeRepo, sysroot: OstreeSysroot, before: string[]): Promise<string[]> {
+  const fresh = (await stateRefs(repo)).filter((r) => !before.includes(r));
+  if (fresh.length === 0) return [];
+  const deployed = new Set((await sysroot.deployments()).map((d) => d.checksum));
+  const dropped: string[] = [];
+  for (const ref of fresh) {
+    const commit = await repo.resolve(ref);
+    if (commit !== undefined && deployed.has(commit)) continue;
+    await repo.deleteRef(ref);
+    dropped.push(ref);
+  }
+  return dropped;
 }

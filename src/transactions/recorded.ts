@@ -1,12 +1,14 @@
 // The frame of every transaction that changes a sysroot: take the stateroot's
 // lock, open the layer database (a database that cannot be read stops here,
 // before any change), clean what a killed transaction left, record the
-// transaction as running, and record how it ended, failures too.
+// transaction as running, and record how it ended, failures too; a failed one
+// takes back the layer state it composed but did not deploy.
 
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
-import { cleanLeftovers } from './leftovers.js';
+import { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
+import { cleanLeftovers, dropUndeployedStates, stateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
 
 export interface TransactionFrame {
@@ -46,6 +48,8 @@ export async function recordedTransaction<T>(
   }
   try {
     cleanLeftovers(frame.repoPath, db);
+    const repo = new OstreeRepo(frame.repoPath);
+    const states = await stateRefs(repo);
     const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
     try {
       const result = await body({ db, txn });
@@ -53,6 +57,8 @@ export async function recordedTransaction<T>(
       return result;
     } catch (err) {
       db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
+      // Best effort: the error to report is the transaction's own, not one of this cleanup.
+      await dropUndeployedStates(repo, new OstreeSysroot(frame.sysroot), states).catch(() => []);
       throw err;
     }
   } finally {

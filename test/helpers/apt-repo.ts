@@ -109,6 +109,16 @@ async function publish(dir: string, debs: string[], signWith?: string): Promise<
   }
 }
 
+/** A flat repository of DEBS in DIR, as they are (its Packages index carries their hashes), signed with the world's key. */
+export async function publishSigned(dir: string, debs: string[], world: FixtureWorld): Promise<void> {
+  const home = join(world.dir, 'gnupg');
+  try {
+    await publish(dir, debs, home);
+  } finally {
+    await stopAgent(home);
+  }
+}
+
 /** deb822 sources for the fixture repository, keyed to a Signed-By path. */
 export function fixtureSources(uri: string, signedBy: string): string {
   return `Types: deb\nURIs: ${uri}\nSuites: ./\nSigned-By: ${signedBy}\n`;
