@@ -73,6 +73,6 @@ test('upgrade pulls the new base and layers the same requests on it again', asyn
   // The packages came from the package cache: nothing was imported again.
   expect(result.deployed.imported).toEqual([]);
   const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries;
-  expect(history.map((e: { command: string; result: string }) => `${e.command}:${e.result}`)).toEqual(['install:ok', 'upgrade:ok']);
+  expect(history.map((e: { command: string; result: string }) => `${e.command}:${e.result}`)).toEqual(['install:ok', 'upgrade:unchanged', 'upgrade:ok']);
   await execa('ostree', ['fsck', `--repo=${sysroot}/ostree/repo`, '--quiet']);
 });

@@ -238,6 +238,31 @@ export class LayerDatabase {
     })();
   }
 
+  /** States recorded before their deploy (deployment ''), whose transaction never said how the deploy went. */
+  pendingStates(): { id: number; transaction: number; stateroot: string; commit: string; ref: string | null }[] {
+    return (
+      this.db.prepare(`SELECT id, transaction_id, stateroot, commit_checksum, ref FROM states WHERE deployment = ''`).all() as Record<string, unknown>[]
+    ).map((r) => ({ id: r.id as number, transaction: r.transaction_id as number, stateroot: r.stateroot as string, commit: r.commit_checksum as string, ref: r.ref as string | null }));
+  }
+
+  setStateDeployment(id: number, deployment: string): void {
+    this.db.prepare(`UPDATE states SET deployment = ? WHERE id = ?`).run(deployment, id);
+  }
+
+  dropState(id: number): void {
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM state_packages WHERE state_id = ?`).run(id);
+      this.db.prepare(`DELETE FROM states WHERE id = ?`).run(id);
+    })();
+  }
+
+  /** A transaction killed after its deployment was made: it did what it set out to do. */
+  markCompletedAfterInterruption(id: number): void {
+    this.db
+      .prepare(`UPDATE transactions SET result = 'ok', finished = ?, error = ? WHERE id = ? AND result = 'running'`)
+      .run(new Date().toISOString(), 'interrupted after its deployment was made: recorded by the next transaction', id);
+  }
+
   recordCachedPackage(ref: string, commit: string, name: string, version: string, architecture: string): void {
     this.db
       .prepare(`INSERT OR REPLACE INTO package_cache (ref, commit_checksum, name, version, architecture, imported) VALUES (?, ?, ?, ?, ?, ?)`)

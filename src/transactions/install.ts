@@ -46,6 +46,8 @@ export interface InstallOptions extends BaseAptOptions {
   recompose?: boolean;
   onStart?: (step: InstallStep, detail?: string) => void;
   onStep?: (step: InstallStep, seconds: number) => void;
+  /** A transaction already recorded by the caller (upgrade records its pull too). */
+  recording?: Recording;
   /** For the layer database: the command and its arguments as the user gave them. */
   command?: string;
   argv?: string[];
@@ -89,6 +91,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   }
   if (options.mode !== 'deploy') return layer(options, contents, env, undefined);
+  if (options.recording) return layer(options, contents, env, options.recording);
   // Every deploying transaction is recorded in the stateroot's layer database,
   // failed ones too; a database that cannot be read stops it before any change.
   return recordedTransaction(
@@ -231,9 +234,9 @@ async function layer(
       return { checksum, ref };
     });
 
-  const deployed = await timed(options, 'deploy', () =>
-    deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot),
-  );
+  // The state is recorded before the deploy and given its deployment after:
+  // a kill in between leaves a pending state that the next transaction
+  // settles from what ostree did (src/transactions/leftovers.ts).
   if (record) {
     for (const p of packages) record.db.recordCachedPackage(p.ref, p.commit, p.record.package, p.record.version, p.record.architecture);
     record.db.recordState(record.txn, next, {
@@ -244,7 +247,7 @@ async function layer(
       ...(unlayered ? {} : { ref: commit.ref }),
       requested: newOrigin.requested,
       requestedLocal: newOrigin.requestedLocal,
-      deployment: deployed.path.split('/').pop()!,
+      deployment: '',
       packages: plan.packages.map((p) => ({
         name: p.name,
         version: p.version,
@@ -256,6 +259,14 @@ async function layer(
       })),
     });
   }
+  let deployed: Awaited<ReturnType<typeof deployCommit>>;
+  try {
+    deployed = await timed(options, 'deploy', () => deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot));
+  } catch (err) {
+    record?.db.dropState(next);
+    throw err;
+  }
+  record?.db.setStateDeployment(next, deployed.path.split('/').pop()!);
   return {
     plan,
     fetched,

@@ -28,6 +28,28 @@ export function cleanLeftovers(repoPath: string, db: LayerDatabase): { staging: 
   return { staging, interrupted: db.markInterrupted() };
 }
 
+/**
+ * States recorded before a deploy whose transaction was killed: if ostree made
+ * the deployment, the transaction did its work and the state gets its
+ * deployment; if not, the state goes, with its ref. Returns how many were settled.
+ */
+export async function settlePendingStates(db: LayerDatabase, repo: OstreeRepo, sysroot: OstreeSysroot): Promise<number> {
+  const pending = db.pendingStates();
+  if (pending.length === 0) return 0;
+  const deployments = await sysroot.deployments();
+  for (const state of pending) {
+    const made = deployments.find((d) => d.checksum === state.commit && d.stateroot === state.stateroot);
+    if (made) {
+      db.setStateDeployment(state.id, sysroot.deploymentPath(made).split('/').pop()!);
+      db.markCompletedAfterInterruption(state.transaction);
+    } else {
+      db.dropState(state.id);
+      if (state.ref !== null && !deployments.some((d) => d.checksum === state.commit)) await repo.deleteRef(state.ref).catch(() => undefined);
+    }
+  }
+  return pending.length;
+}
+
 const STATES = 'deblayer/state';
 
 /** The layer-state refs of a repository, taken before a transaction for dropUndeployedStates. */

@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
-import { cleanLeftovers, dropUndeployedStates, stateRefs } from './leftovers.js';
+import { cleanLeftovers, dropUndeployedStates, settlePendingStates, stateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
 
 export interface TransactionFrame {
@@ -47,8 +47,9 @@ export async function recordedTransaction<T>(
     throw err;
   }
   try {
-    cleanLeftovers(frame.repoPath, db);
     const repo = new OstreeRepo(frame.repoPath);
+    await settlePendingStates(db, repo, new OstreeSysroot(frame.sysroot));
+    cleanLeftovers(frame.repoPath, db);
     const states = await stateRefs(repo);
     const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
     try {

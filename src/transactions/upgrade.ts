@@ -2,10 +2,11 @@
 // pulled first), and the same requests resolved and composed on it again.
 
 import { DeblayerError, requireRoot } from '../errors.js';
-import { OstreeSysroot, short } from '../exec/ostree.js';
+import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/ostree.js';
+import { recordedTransaction, type Recording } from './recorded.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseOrigin } from '../deploy/origin.js';
-import { selectBase } from '../base/select.js';
+import { selectBase, type Base } from '../base/select.js';
 import { install, type InstallOptions, type InstallResult } from './install.js';
 
 export interface UpgradeResult extends InstallResult {
@@ -15,7 +16,9 @@ export interface UpgradeResult extends InstallResult {
   upToDate?: boolean;
 }
 
-export async function upgrade(options: Omit<InstallOptions, 'request'> & { onPull?: (line: string) => void }): Promise<UpgradeResult> {
+type UpgradeOptions = Omit<InstallOptions, 'request'> & { onPull?: (line: string) => void };
+
+export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   if (options.mode === 'deploy') requireRoot('deblayer upgrade');
   const current = await selectBase(options.selector);
   const deployment = current.deployment;
@@ -26,6 +29,23 @@ export async function upgrade(options: Omit<InstallOptions, 'request'> & { onPul
   const refspec = origin?.baseRefspec;
   if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
   const repo = sysroot.repo;
+  if (options.mode !== 'deploy') return upgradeFrom(options, current, deployment, refspec, repo, undefined);
+  // Recorded from the start, so that a failed pull or an upgrade with nothing new is in the history too.
+  return recordedTransaction(
+    { sysroot: options.selector.sysroot, stateroot: deployment.stateroot, repoPath: repo.path, command: options.command ?? 'upgrade', argv: options.argv ?? [] },
+    (recording) => upgradeFrom(options, current, deployment, refspec, repo, recording),
+    (result) => (result.deployed ? 'ok' : 'unchanged'),
+  );
+}
+
+async function upgradeFrom(
+  options: UpgradeOptions,
+  current: Base,
+  deployment: Deployment,
+  refspec: string,
+  repo: OstreeRepo,
+  recording: Recording | undefined,
+): Promise<UpgradeResult> {
   const colon = refspec.indexOf(':');
   const ref = colon >= 0 ? refspec.slice(colon + 1) : refspec;
   if (colon >= 0 && options.mode !== 'dry-run' && !options.cacheOnly) {
@@ -42,6 +62,7 @@ export async function upgrade(options: Omit<InstallOptions, 'request'> & { onPul
     deployment,
     recompose: true,
     request: { install: [], localFiles: [] },
+    ...(recording ? { recording } : {}),
   });
   return { ...result, previousBase: current.commit, newBase };
 }
