@@ -1,8 +1,7 @@
 // Deploying a commit with a given origin: staged on the booted host (finished
 // at shutdown, as rpm-ostree does), directly on an offline sysroot.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { short, type OstreeSysroot } from '../exec/ostree.js';
@@ -20,7 +19,9 @@ export function isBootedHost(sysrootPath: string): boolean {
 
 export async function deployCommit(sysroot: OstreeSysroot, commit: string, origin: Origin, stateroot: string, sysrootPath: string): Promise<DeployResult> {
   const staged = isBootedHost(sysrootPath);
-  const tmp = mkdtempSync(join(tmpdir(), 'deblayer-origin-'));
+  // In the repository's tmp/, where the next transaction cleans what a killed one left.
+  mkdirSync(join(sysroot.repo.path, 'tmp'), { recursive: true });
+  const tmp = mkdtempSync(join(sysroot.repo.path, 'tmp', 'deblayer-origin-'));
   try {
     const originFile = join(tmp, 'origin');
     writeFileSync(originFile, formatOrigin(origin));

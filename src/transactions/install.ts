@@ -7,7 +7,6 @@
 // deployment plus the new requests is resolved again from the base.
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AptSettings } from '../apt/environment.js';
 import { fetchPlan, type FetchResult } from '../apt/fetch.js';
@@ -168,14 +167,6 @@ async function layer(
   );
   if (options.mode === 'download-only') return { plan, fetched };
 
-  // Local files are kept, so that later transactions can resolve them again.
-  mkdirSync(localDir, { recursive: true });
-  for (const p of plan.packages) {
-    if (p.source.kind !== 'local') continue;
-    const kept = join(localDir, `${p.name}_${p.version}_${p.architecture}.deb`);
-    if (p.source.path !== kept) copyFileSync(p.source.path, kept);
-  }
-
   const repo = contents.base.repo;
   const packageCache = new PackageCache(repo, options.settings.cacheDir);
   const imported: string[] = [];
@@ -196,6 +187,14 @@ async function layer(
     },
     `${plan.packages.length} packages`,
   );
+
+  // Local files are kept, once imported, so that later transactions can resolve them again.
+  mkdirSync(localDir, { recursive: true });
+  for (const p of plan.packages) {
+    if (p.source.kind !== 'local') continue;
+    const kept = join(localDir, `${p.name}_${p.version}_${p.architecture}.deb`);
+    if (p.source.path !== kept) copyFileSync(p.source.path, kept);
+  }
 
   const newOrigin: Origin = {
     ...origin,
@@ -275,7 +274,8 @@ async function layer(
 }
 
 async function baseOwners(repo: OstreeRepo, commit: string, database: string): Promise<BaseOwnership> {
-  const dir = mkdtempSync(join(tmpdir(), 'deblayer-info-'));
+  mkdirSync(join(repo.path, 'tmp'), { recursive: true });
+  const dir = mkdtempSync(join(repo.path, 'tmp', 'deblayer-info-'));
   try {
     await repo.checkoutCopy(commit, `${database}/info`, join(dir, 'info'));
     return ownersFromInfo(join(dir, 'info'));
