@@ -159,33 +159,37 @@ async function layer(
     throw new DeblayerError('Abort.');
   }
   if (options.mode === 'dry-run') return { plan };
+  const repo = contents.base.repo;
+  const packageCache = new PackageCache(repo, options.settings.cacheDir);
+  const refOf = (p: { name: string; version: string; architecture: string }) => packageRef(p.name, p.version, p.architecture);
+  // Packages already in the package cache need no .deb file: only the others are fetched.
+  const cached =
+    options.mode === 'deploy'
+      ? await packageCache.lookup(plan.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })))
+      : new Map<string, CachedPackage>();
+  const missing = plan.packages.filter((p) => !cached.has(refOf(p)));
   const fetched = await timed(options, 'download', () =>
-    fetchPlan(env, plan, {
+    fetchPlan(env, { ...plan, packages: missing }, {
       ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     }),
   );
   if (options.mode === 'download-only') return { plan, fetched };
 
-  const repo = contents.base.repo;
-  const packageCache = new PackageCache(repo, options.settings.cacheDir);
   const imported: string[] = [];
   const packages: CachedPackage[] = await timed(
     options,
     'import',
     async () => {
-      const ids = plan.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture }));
-      const cached = await packageCache.lookup(ids);
-      const missing = plan.packages.filter((p) => !cached.has(packageRef(p.name, p.version, p.architecture)));
       const fresh = await packageCache.import(
         missing.map((p) => fetched.files.get(p.name)!),
         missing.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })),
         (name) => imported.push(name),
       );
       for (const p of fresh) cached.set(p.ref, p);
-      return plan.packages.map((p) => cached.get(packageRef(p.name, p.version, p.architecture))!);
+      return plan.packages.map((p) => cached.get(refOf(p))!);
     },
-    `${plan.packages.length} packages`,
+    `${missing.length} of ${plan.packages.length} packages`,
   );
 
   // Local files are kept, once imported, so that later transactions can resolve them again.
