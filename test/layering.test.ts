@@ -342,7 +342,7 @@ describe('the layer database', () => {
     try {
       const r = await run(['history']);
       expect(r.exitCode).toBe(1);
-      expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 1: use a newer deblayer/);
+      expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 2: use a newer deblayer/);
     } finally {
       writeFileSync(dbPath(), saved);
     }

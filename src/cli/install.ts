@@ -29,6 +29,7 @@ const STEP_TEXT: Record<InstallStep, string> = {
   download: 'Downloading packages',
   import: 'Importing packages into the package cache',
   compose: 'Composing the layered commit',
+  scripts: 'Running maintainer scripts and triggers',
   deploy: 'Deploying',
 };
 
@@ -83,6 +84,8 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
     mode,
     onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
+    onScriptLine: (line) => out.verbose(`  | ${line}`),
+    onNotice: (line) => out.notice(line),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
     onProgress: (line) => out.info(line),

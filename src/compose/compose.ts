@@ -54,6 +54,8 @@ export interface ComposeInput {
   branch: string;
   subject: string;
   metadata: Record<string, string>;
+  /** The packages' status: `unpacked` when the scripts stage configures them. */
+  state?: 'installed' | 'unpacked';
 }
 
 export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners'>): Promise<void> {
@@ -96,7 +98,7 @@ export async function composeCommit(input: ComposeInput): Promise<string> {
   mkdirSync(join(repo.path, 'tmp'), { recursive: true });
   const stage = mkdtempSync(join(repo.path, 'tmp', 'deblayer-db-'));
   try {
-    writeDpkgDatabase(stage, contents.database.path, contents.statusText, input.packages.map((p) => p.record));
+    writeDpkgDatabase(stage, contents.database.path, contents.statusText, input.packages.map((p) => p.record), input.state ?? 'installed');
     return await repo.commit({
       branch: input.branch,
       parent: contents.base.commit,

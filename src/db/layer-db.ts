@@ -60,6 +60,15 @@ const MIGRATIONS = [
      architecture TEXT NOT NULL,
      imported TEXT NOT NULL
    );`,
+  // What maintainer scripts printed, by package and step, failed transactions too.
+  `CREATE TABLE script_output (
+     transaction_id INTEGER NOT NULL REFERENCES transactions(id),
+     seq INTEGER NOT NULL,
+     package TEXT NOT NULL,
+     step TEXT NOT NULL,
+     output TEXT NOT NULL,
+     PRIMARY KEY (transaction_id, seq)
+   );`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -207,6 +216,22 @@ export class LayerDatabase {
       );
       for (const p of state.packages) insert.run(id, p.name, p.version, p.architecture, p.downloadSize, p.installedSize, p.reason, p.requiredBy ?? null);
     })();
+  }
+
+  recordScriptOutput(transaction: number, sections: { package: string; step: string; lines: string[] }[]): void {
+    const insert = this.db.prepare(`INSERT INTO script_output (transaction_id, seq, package, step, output) VALUES (?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      sections.forEach((s, i) => insert.run(transaction, i, s.package, s.step, s.lines.join('\n')));
+    })();
+  }
+
+  /** What scripts printed in a transaction, in order. */
+  scriptOutput(transaction: number): { package: string; step: string; output: string }[] {
+    return this.db.prepare(`SELECT package, step, output FROM script_output WHERE transaction_id = ? ORDER BY seq`).all(transaction) as {
+      package: string;
+      step: string;
+      output: string;
+    }[];
   }
 
   recordCachedPackage(ref: string, commit: string, name: string, version: string, architecture: string): void {

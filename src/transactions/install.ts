@@ -25,9 +25,13 @@ import { openBaseApt, type BaseAptOptions } from './base-apt.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { BaseContents } from '../base/select.js';
 import { recordedTransaction, type Recording } from './recorded.js';
+import { needsConfiguring, fileTriggerPaths } from '../scripts/triggers.js';
+import { runScripts } from '../scripts/run-scripts.js';
+import type { PackageOutput } from '../scripts/dpkg-output.js';
+import { SYSUSERS_CONF } from '../scripts/sysusers.js';
 
 
-export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'deploy';
+export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'scripts' | 'deploy';
 
 export interface InstallOptions extends BaseAptOptions {
   selector: BaseSelector;
@@ -46,6 +50,10 @@ export interface InstallOptions extends BaseAptOptions {
   recompose?: boolean;
   onStart?: (step: InstallStep, detail?: string) => void;
   onStep?: (step: InstallStep, seconds: number) => void;
+  /** Each line maintainer scripts and dpkg print (the CLI shows them with --verbose). */
+  onScriptLine?: (line: string) => void;
+  /** Notes for the user from the scripts stage (secrets left out of the commit, ...). */
+  onNotice?: (line: string) => void;
   /** For the layer database: the command and its arguments as the user gave them. */
   command?: string;
   argv?: string[];
@@ -206,10 +214,26 @@ async function layer(
   const states = await repo.refs('deblayer/state');
   const fromRefs = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
   const next = record ? record.db.nextStateId(fromRefs) : fromRefs;
-  const commit = unlayered
+  // Maintainer scripts and triggers: when any package has some (or a file
+  // under a file trigger of the base), the composed commit lists the packages
+  // `unpacked`, and the scripts stage configures them and commits what that
+  // changed on top; otherwise they are listed `installed` directly.
+  const databasePath = contents.database.path;
+  const baseFileTriggers = unlayered ? [] : fileTriggerPaths((await repo.cat(contents.base.commit, `${databasePath}/triggers/File`))?.toString('utf8') ?? '');
+  const configure = !unlayered && needsConfiguring(packages.map((p) => p.record), baseFileTriggers);
+  const ref = `deblayer/state/${next}`;
+  const subject = `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`;
+  const metadata: Record<string, string> = {
+    'deblayer.base': contents.base.commit,
+    'deblayer.requested': plan.requested.join(' '),
+    'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+    // The origin this state is deployed with, so that rollback --to can deploy it again.
+    'deblayer.origin': formatOrigin(newOrigin),
+    ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
+  };
+  let commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
     : await timed(options, 'compose', async () => {
-      const ref = `deblayer/state/${next}`;
       const checksum = await composeCommit({
         repo,
         contents,
@@ -217,18 +241,42 @@ async function layer(
         baseEntries: (paths) => lookupPaths(repo.path, contents.base.commit, paths),
         baseOwners: () => baseOwners(repo, contents.base.commit, contents.database.path),
         branch: ref,
-        subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,
-        metadata: {
-          'deblayer.base': contents.base.commit,
-          'deblayer.requested': plan.requested.join(' '),
-          'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
-          // The origin this state is deployed with, so that rollback --to can deploy it again.
-          'deblayer.origin': formatOrigin(newOrigin),
-          ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
-        },
+        subject,
+        metadata,
+        state: configure ? 'unpacked' : 'installed',
       });
       return { checksum, ref };
     });
+
+  if (configure) {
+    const deploymentDir = deployment ? sysroot.deploymentPath(deployment) : undefined;
+    const output: PackageOutput[] = [];
+    try {
+      commit = await timed(options, 'scripts', async () => {
+        const result = await runScripts({
+          repo,
+          composed: commit.checksum,
+          base: contents.base.commit,
+          database: databasePath,
+          records: packages.map((p) => p.record),
+          ...(deploymentDir ? { hostEtc: join(deploymentDir, 'etc') } : {}),
+          ...(deploymentDir && existsSync(join(deploymentDir, 'usr', SYSUSERS_CONF))
+            ? { previousSysusers: readFileSync(join(deploymentDir, 'usr', SYSUSERS_CONF), 'utf8') }
+            : {}),
+          skip: [],
+          branch: ref,
+          subject,
+          metadata: { ...metadata, 'deblayer.scripts': 'configured' },
+          output,
+          ...(options.onScriptLine ? { onLine: options.onScriptLine } : {}),
+        });
+        for (const n of result.notices) options.onNotice?.(n);
+        return { checksum: result.commit, ref };
+      }, `${packages.length} packages`);
+    } finally {
+      if (record) record.db.recordScriptOutput(record.txn, output);
+    }
+  }
 
   const deployed = await timed(options, 'deploy', () =>
     deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot),

@@ -8,7 +8,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerDatabase } from '../db/layer-db.js';
 
-const STAGING = /^deblayer-(pkg|db|import)-/;
+const STAGING = /^deblayer-(pkg|db|import|scripts)-/;
 
 export function cleanLeftovers(repoPath: string, db: LayerDatabase): { staging: number; interrupted: number } {
   let staging = 0;

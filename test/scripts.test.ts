@@ -1,0 +1,182 @@
+// Maintainer scripts, triggers, users and services (issue 5), end to end with
+// the real tools: fixture packages whose scripts add a system user, enable a
+// unit, register an alternative, write /var state and a would-be secret, or
+// fail on purpose, layered as local .deb files on the real debootstrapped
+// base deployed in an offline sysroot (a tmpfs in the test run's private
+// mount namespace); real dpkg configures them in real bwrap. Needs deb.debian.org
+// (resolution uses the base's sources).
+
+import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { buildPackage, type PackageSpec } from './helpers/apt-repo.js';
+import { deblayer } from './helpers/cli.js';
+import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+
+const realBase = inject('realBase');
+let work: string;
+let sysroot: TestSysroot;
+let cache: string;
+const debs: Record<string, string> = {};
+
+const UNIT = '[Unit]\nDescription=deblayer fixture service\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n';
+
+const SPECS: PackageSpec[] = [
+  {
+    Package: 'fx-svc',
+    Version: '1.0',
+    Architecture: 'all',
+    files: { 'usr/lib/systemd/system/fx-svc.service': UNIT },
+    control: {
+      preinst: '#!/bin/sh\nset -e\necho "fx-svc preinst $1 ($DPKG_MAINTSCRIPT_NAME of $DPKG_MAINTSCRIPT_PACKAGE)"\n',
+      postinst: `#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+  adduser --quiet --system --group --home /var/lib/fx-svc --no-create-home fxdaemon
+  mkdir -p /var/lib/fx-svc /var/log/fx-svc
+  echo "state of $DPKG_MAINTSCRIPT_PACKAGE" > /var/lib/fx-svc/state
+  echo "a log line" > /var/log/fx-svc/fx.log
+  chown fxdaemon:fxdaemon /var/lib/fx-svc /var/lib/fx-svc/state
+  chmod 0750 /var/lib/fx-svc
+  deb-systemd-helper enable fx-svc.service
+  mkdir -p /etc/ssh
+  echo "not really a key" > /etc/ssh/ssh_host_fxtest_key
+  echo "fx-svc configured"
+fi
+`,
+    },
+  },
+  {
+    Package: 'fx-alt',
+    Version: '1.0',
+    Architecture: 'all',
+    files: { 'usr/bin/fx-alt-impl': '#!/bin/sh\necho fx-alt\n' },
+    control: {
+      postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then update-alternatives --install /usr/bin/fx-editor fx-editor /usr/bin/fx-alt-impl 50; fi\n',
+    },
+  },
+  {
+    // A package that activates a trigger of a base package (libc-bin's ldconfig), as shared libraries do.
+    Package: 'fx-trig',
+    Version: '1.0',
+    Architecture: 'all',
+    control: { triggers: 'activate-noawait ldconfig\n' },
+  },
+  {
+    Package: 'fx-fail',
+    Version: '1.0',
+    Architecture: 'all',
+    control: { postinst: '#!/bin/sh\necho "about to fail"\necho "cannot frobnicate" >&2\nexit 7\n' },
+  },
+];
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'deblayer-scripts-'));
+  cache = join(work, 'cache');
+  const repo = join(work, 'repo');
+  // The real base with a stand-in kernel, so that ostree admin deploy accepts it.
+  const root = join(work, 'bootable');
+  mkdirSync(root);
+  await execa('tar', ['--numeric-owner', '-xpf', realBase, '-C', root]);
+  writeFileSync(join(root, 'boot/vmlinuz-6.1.0-0-stand-in'), 'not a kernel\n');
+  writeFileSync(join(root, 'boot/initrd.img-6.1.0-0-stand-in'), 'not an initrd\n');
+  mkdirSync(join(root, 'usr/lib/modules/6.1.0-0-stand-in'), { recursive: true });
+  const imported = await deblayer(['--repo', repo, 'base', 'import', root, '-b', 'debian/12']);
+  expect(imported.exitCode, imported.stderr).toBe(0);
+  rmSync(root, { recursive: true, force: true });
+  const out = join(work, 'debs');
+  mkdirSync(out);
+  for (const spec of SPECS) debs[spec.Package] = await buildPackage(spec, out);
+  sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian', '1g');
+  await sysroot.deploy('debian/12');
+  rmSync(repo, { recursive: true, force: true });
+}, 600_000);
+
+afterAll(async () => {
+  await sysroot?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const run = (args: string[], global: string[] = []) => deblayer(['--sysroot', sysroot.path, '--cache-dir', cache, ...global, ...args]);
+
+async function deployments(): Promise<string[]> {
+  const status = await execa('ostree', ['admin', 'status', `--sysroot=${sysroot.path}`], { env: { LC_ALL: 'C' } });
+  return [...status.stdout.matchAll(/^[* ] debian ([0-9a-f]{64}\.\d+)/gm)].map((m) => join(sysroot.path, 'ostree/deploy/debian/deploy', m[1]!));
+}
+
+describe('maintainer scripts', () => {
+  let deployed: string;
+  let stderr: string;
+
+  test('run in the sandbox: the deployment has the users, the enabled unit, the alternative and the /var state', async () => {
+    const start = Date.now();
+    const r = await run(['install', debs['fx-svc']!, debs['fx-alt']!, debs['fx-trig']!], ['--verbose', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    console.log(`install of 3 packages with scripts: ${((Date.now() - start) / 1000).toFixed(1)} s; ${r.stderr.split('\n').filter((l) => /^  \w+: [\d.]+ s$/.test(l)).join(',')}`);
+    stderr = r.stderr;
+    deployed = JSON.parse(r.stdout).deployed.path;
+    const usr = (p: string) => join(deployed, 'usr', p);
+
+    // The scripts ran, in dpkg's way: preinst install first, triggers of the base processed.
+    expect(stderr).toContain('fx-svc preinst install (preinst of fx-svc)');
+    expect(stderr).toContain('fx-svc configured');
+    expect(stderr).toMatch(/Processing triggers for libc-bin/);
+
+    // Users: a sysusers.d fragment; the host's own passwd is not touched.
+    const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
+    expect(sysusers).toMatch(/^g fxdaemon \d+$/m);
+    expect(sysusers).toMatch(/^u fxdaemon \d+:fxdaemon - \/var\/lib\/fx-svc \/usr\/sbin\/nologin$/m);
+    expect(readFileSync(join(deployed, 'etc/passwd'), 'utf8')).not.toContain('fxdaemon');
+    expect(readFileSync(usr('etc/passwd'), 'utf8')).not.toContain('fxdaemon');
+
+    // The unit is enabled: its symlink reaches the deployment's /etc through the merge.
+    expect(readlinkSync(join(deployed, 'etc/systemd/system/multi-user.target.wants/fx-svc.service'))).toMatch(/\/systemd\/system\/fx-svc\.service$/);
+
+    // The alternative: links in place, and update-alternatives agrees in the deployment.
+    expect(readlinkSync(usr('bin/fx-editor'))).toBe('/etc/alternatives/fx-editor');
+    expect(readlinkSync(join(deployed, 'etc/alternatives/fx-editor'))).toBe('/usr/bin/fx-alt-impl');
+    const display = await execa('chroot', [deployed, 'update-alternatives', '--admindir', '/usr/lib/sysimage/dpkg/alternatives', '--display', 'fx-editor'], {
+      env: { LC_ALL: 'C' },
+    });
+    expect(display.stdout).toMatch(/link currently points to \/usr\/bin\/fx-alt-impl/);
+
+    // /var state: tmpfiles.d lines and factory copies; logs left to the host.
+    const tmpfiles = readFileSync(usr('lib/tmpfiles.d/deblayer-00-scripts.conf'), 'utf8');
+    expect(tmpfiles).toMatch(/^d \/var\/lib\/fx-svc 0750 fxdaemon fxdaemon -$/m);
+    expect(tmpfiles).toMatch(/^C \/var\/lib\/fx-svc\/state - - - - \/usr\/share\/factory\/var\/lib\/fx-svc\/state$/m);
+    expect(tmpfiles).toMatch(/^z \/var\/lib\/fx-svc\/state 0644 fxdaemon fxdaemon -$/m);
+    expect(tmpfiles).toMatch(/^d \/var\/log\/fx-svc 0755 root root -$/m);
+    expect(tmpfiles).not.toContain('fx.log');
+    expect(readFileSync(usr('share/factory/var/lib/fx-svc/state'), 'utf8')).toBe('state of fx-svc\n');
+
+    // A secret is left out, and the user told.
+    expect(stderr).toContain('Left out of the commit: /etc/ssh/ssh_host_fxtest_key (an SSH host key)');
+    expect(existsSync(usr('etc/ssh/ssh_host_fxtest_key'))).toBe(false);
+    expect(existsSync(join(deployed, 'etc/ssh/ssh_host_fxtest_key'))).toBe(false);
+    // No policy-rc.d left behind.
+    expect(existsSync(usr('sbin/policy-rc.d'))).toBe(false);
+
+    // dpkg: everything configured, nothing to audit.
+    const admindir = usr('lib/sysimage/dpkg');
+    const q = await execa('dpkg-query', [`--admindir=${admindir}`, '-W', '-f', '${Package} ${db:Status-Abbrev}\n', 'fx-svc', 'fx-alt', 'fx-trig']);
+    expect(q.stdout.split('\n').sort()).toEqual(['fx-alt ii ', 'fx-svc ii ', 'fx-trig ii ']);
+    const audit = await execa('dpkg', [`--admindir=${admindir}`, '--audit'], { reject: false });
+    expect(audit.stdout + audit.stderr).toBe('');
+    await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
+  }, 600_000);
+
+  test('a failing postinst stops the transaction with one line naming it, and deploys nothing', async () => {
+    const before = await deployments();
+    const r = await run(['install', debs['fx-fail']!]);
+    expect(r.exitCode).toBe(1);
+    const last = r.stderr.trim().split('\n').pop()!;
+    expect(last).toMatch(/^deblayer: error: package fx-fail: its postinst script failed with exit status 7: about to fail \/ cannot frobnicate \(nothing was deployed;/);
+    expect(await deployments()).toEqual(before);
+    await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
+    const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { result: string; error?: string }[];
+    expect(history.at(-1)).toMatchObject({ result: 'failed' });
+    expect(history.at(-1)!.error).toMatch(/^package fx-fail: its postinst script failed with exit status 7/);
+  }, 600_000);
+});
