@@ -7,7 +7,7 @@
 // (resolution uses the base's sources).
 
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -73,7 +73,7 @@ fi
 ];
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'deblayer-scripts-'));
+  work = mkdtempSync(join(tmpdir(), 'deblayer-maintscripts-'));
   cache = join(work, 'cache');
   const repo = join(work, 'repo');
   // The real base with a stand-in kernel, so that ostree admin deploy accepts it.
@@ -155,8 +155,13 @@ describe('maintainer scripts', () => {
     expect(stderr).toContain('Left out of the commit: /etc/ssh/ssh_host_fxtest_key (an SSH host key)');
     expect(existsSync(usr('etc/ssh/ssh_host_fxtest_key'))).toBe(false);
     expect(existsSync(join(deployed, 'etc/ssh/ssh_host_fxtest_key'))).toBe(false);
-    // No policy-rc.d left behind.
+    // The host makes its SSH host keys: a unit that runs ssh-keygen -A before ssh.service.
+    expect(readFileSync(usr('lib/systemd/system/deblayer-ssh-host-keys.service'), 'utf8')).toContain('ExecStart=/usr/bin/ssh-keygen -A');
+    expect(readFileSync(usr('lib/systemd/system/ssh.service.d/deblayer-host-keys.conf'), 'utf8')).toContain('Wants=deblayer-ssh-host-keys.service');
+    // No policy-rc.d left behind, no mount left in this namespace, no scratch directory left.
     expect(existsSync(usr('sbin/policy-rc.d'))).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - overlay /.test(l) || l.includes('deblayer-scripts-'))).toEqual([]);
+    expect(readdirSync(join(sysroot.path, 'ostree/repo/tmp')).filter((n) => n.startsWith('deblayer-'))).toEqual([]);
 
     // dpkg: everything configured, nothing to audit.
     const admindir = usr('lib/sysimage/dpkg');
@@ -178,5 +183,62 @@ describe('maintainer scripts', () => {
     const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { result: string; error?: string }[];
     expect(history.at(-1)).toMatchObject({ result: 'failed' });
     expect(history.at(-1)!.error).toMatch(/^package fx-fail: its postinst script failed with exit status 7/);
+  }, 600_000);
+
+  test('--skip-scripts layers a package without running its scripts, kept in the origin and the database', async () => {
+    const r = await run(['install', '--skip-scripts', 'fx-fail', debs['fx-fail']!], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const path = JSON.parse(r.stdout).deployed.path as string;
+    expect(readFileSync(`${path}.origin`, 'utf8')).toMatch(/^skip-scripts=fx-fail;$/m);
+    const admindir = join(path, 'usr/lib/sysimage/dpkg');
+    const q = await execa('dpkg-query', [`--admindir=${admindir}`, '-W', '-f', '${Package} ${db:Status-Abbrev}\n', 'fx-fail', 'fx-svc']);
+    expect(q.stdout.split('\n').sort()).toEqual(['fx-fail ii ', 'fx-svc ii ']);
+    // Its own postinst stays in the database as shipped.
+    expect(readFileSync(join(admindir, 'info/fx-fail.postinst'), 'utf8')).toContain('exit 7');
+    // The other packages were configured again on the recomposition: their user is still declared.
+    expect(readFileSync(join(path, 'usr/lib/sysusers.d/deblayer.conf'), 'utf8')).toMatch(/^u fxdaemon /m);
+    const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { state?: { skipScripts: string[] } }[];
+    expect(history.at(-1)!.state!.skipScripts).toEqual(['fx-fail']);
+    // A --skip-scripts name that is not in the transaction is a usage error.
+    const bad = await run(['install', '--skip-scripts', 'fx-nothing', debs['fx-fail']!]);
+    expect(bad.exitCode).toBe(2);
+    // Uninstalling the package drops the setting.
+    const u = await run(['uninstall', 'fx-fail'], ['--json']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(readFileSync(`${JSON.parse(u.stdout).deployed.path}.origin`, 'utf8')).not.toContain('skip-scripts');
+  }, 600_000);
+});
+
+describe('real packages from the Debian archive', () => {
+  test('nginx-light and openssh-server: users, enabled units, /var directories, no host key in the commit', async () => {
+    const start = Date.now();
+    const r = await run(['install', 'nginx-light', 'openssh-server'], ['--verbose', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    console.log(`install of nginx-light openssh-server: ${((Date.now() - start) / 1000).toFixed(1)} s; ${r.stderr.split('\n').filter((l) => /^  \w+: [\d.]+ s$/.test(l)).join(',')}`);
+    const path = JSON.parse(r.stdout).deployed.path as string;
+    const usr = (p: string) => join(path, 'usr', p);
+    const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
+    expect(sysusers).toMatch(/^u sshd \d+:nogroup - \/run\/sshd \/usr\/sbin\/nologin$/m);
+    expect(sysusers).toMatch(/^g _ssh \d+$/m);
+    // www-data comes with the base: no line for it.
+    expect(sysusers).not.toMatch(/www-data/);
+    for (const unit of ['nginx.service', 'ssh.service']) {
+      expect(readlinkSync(join(path, 'etc/systemd/system/multi-user.target.wants', unit))).toMatch(new RegExp(`/${unit.replace('.', '\\.')}$`));
+    }
+    // No host key anywhere in the commit or the new deployment's /etc; the user is told.
+    expect(readdirSync(usr('etc/ssh')).filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
+    expect(readdirSync(join(path, 'etc/ssh')).filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
+    expect(r.stderr).toMatch(/Left out of the commit: \/etc\/ssh\/ssh_host_ed25519_key \(an SSH host key\)/);
+    // nginx's /var: what its scripts made is recreated at boot.
+    const tmpfiles = readFileSync(usr('lib/tmpfiles.d/deblayer-00-scripts.conf'), 'utf8');
+    expect(tmpfiles).toMatch(/^C \/var\/www\/html\/index\.nginx-debian\.html - - - - /m);
+    expect(tmpfiles).toMatch(/^d \/var\/log\/nginx \d+ \S+ adm -$/m);
+    // dpkg and apt agree that everything is installed and consistent.
+    const admindir = usr('lib/sysimage/dpkg');
+    const audit = await execa('dpkg', [`--admindir=${admindir}`, '--audit'], { reject: false });
+    expect(audit.stdout + audit.stderr).toBe('');
+    const check = await execa('chroot', [path, 'apt-get', '-o', 'Dir::State::status=/usr/lib/sysimage/dpkg/status', 'check'], { reject: false, env: { LC_ALL: 'C' } });
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
   }, 600_000);
 });

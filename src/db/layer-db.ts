@@ -68,7 +68,8 @@ const MIGRATIONS = [
      step TEXT NOT NULL,
      output TEXT NOT NULL,
      PRIMARY KEY (transaction_id, seq)
-   );`,
+   );
+   ALTER TABLE states ADD COLUMN skip_scripts TEXT NOT NULL DEFAULT '[]';`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -90,6 +91,7 @@ export interface NewState {
   ref?: string;
   requested: string[];
   requestedLocal: string[];
+  skipScripts?: string[];
   deployment: string;
   packages: StatePackage[];
 }
@@ -111,6 +113,7 @@ export interface HistoryEntry {
     ref?: string;
     requested: string[];
     requestedLocal: string[];
+    skipScripts: string[];
     deployment: string;
     packages: StatePackage[];
   };
@@ -195,8 +198,8 @@ export class LayerDatabase {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, deployment)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, deployment)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -209,6 +212,7 @@ export class LayerDatabase {
           state.ref ?? null,
           JSON.stringify(state.requested),
           JSON.stringify(state.requestedLocal),
+          JSON.stringify(state.skipScripts ?? []),
           state.deployment,
         );
       const insert = this.db.prepare(
@@ -244,7 +248,7 @@ export class LayerDatabase {
     const rows = this.db
       .prepare(
         `SELECT t.id AS tid, t.command, t.argv, t.started, t.finished, t.user, t.result, t.error,
-                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.deployment
+                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.skip_scripts, s.deployment
          FROM transactions t LEFT JOIN states s ON s.transaction_id = t.id ORDER BY t.id`,
       )
       .all() as Record<string, unknown>[];
@@ -268,6 +272,7 @@ export class LayerDatabase {
               ...(r.ref ? { ref: r.ref as string } : {}),
               requested: JSON.parse(r.requested as string) as string[],
               requestedLocal: JSON.parse(r.requested_local as string) as string[],
+              skipScripts: JSON.parse(r.skip_scripts as string) as string[],
               deployment: r.deployment as string,
               packages: (packages.all(r.sid) as Record<string, unknown>[]).map((p) => ({
                 name: p.name as string,

@@ -35,6 +35,8 @@ import { tail } from '../exec/run.js';
 import { pruneUsrLayer, varState, writeFactory, type Dropped } from './diff.js';
 import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
 import { formatSysusers, SYSUSERS_CONF, sysusersLines } from './sysusers.js';
+import { HOST_KEYS_UNIT, writeHostKeyUnits } from './host-keys.js';
+import { dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
 import { inUsr, mountVar, openView, removeView, type View } from './view.js';
 
@@ -223,12 +225,17 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
         formatTmpfilesConf("Written by deblayer: what the layered packages' scripts made under /var.", vars.lines),
         { mode: 0o644 },
       );
+      dropSupersededLines(join(view.checkout, 'usr'), view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
     }
     if (sysusers.length > 0) {
       mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
       writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });
     }
     for (const s of [...pruned.secrets, ...vars.secrets]) notices.push(`Left out of the commit: ${s.path} (${s.why}); the host makes its own.`);
+    if (pruned.secrets.some((s) => s.path.startsWith('/etc/ssh/ssh_host_'))) {
+      writeHostKeyUnits(view.usrUpper);
+      notices.push(`SSH host keys are made on the host at boot, before ssh.service, by /usr/${HOST_KEYS_UNIT}.`);
+    }
     const committed = await commitLayer({
       repo: input.repo.path,
       onto: input.composed,

@@ -66,9 +66,9 @@ export function activations(records: PackageRecord[], filePaths: string[]): { pa
 }
 
 /** Does anything of these packages need dpkg: a script, a trigger, a file under a base file trigger? */
-export function needsConfiguring(records: PackageRecord[], baseFileTriggers: string[]): boolean {
+export function needsConfiguring(records: PackageRecord[], baseFileTriggers: string[], skip: string[] = []): boolean {
   return (
-    records.some((r) => r.members.some((m) => m.name === 'preinst' || m.name === 'postinst' || m.name === 'triggers')) ||
+    records.some((r) => r.members.some((m) => m.name === 'triggers' || (!skip.includes(r.package) && (m.name === 'preinst' || m.name === 'postinst')))) ||
     activations(records, baseFileTriggers).length > 0
   );
 }

@@ -42,6 +42,8 @@ export interface InstallOptions extends BaseAptOptions {
   onResolved?: (plan: Plan) => void;
   /** Asked before anything is changed (a prompt on a terminal); false aborts. */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** install --skip-scripts: packages whose maintainer scripts are not run (kept in the origin). */
+  skipScripts?: string[];
   /** uninstall --idempotent: names that are not layered are ignored, not an error. */
   idempotent?: boolean;
   /** upgrade: the deployment whose requests are recomposed on the base the selector names. */
@@ -164,6 +166,10 @@ async function layer(
   if (options.mode === 'deploy' && options.confirm && !(await options.confirm(plan))) {
     throw new DeblayerError('Abort.');
   }
+  // --skip-scripts names packages of this plan; the origin's list is kept for those still layered.
+  const unknownSkip = (options.skipScripts ?? []).filter((n) => !plan.packages.some((p) => p.name === n));
+  if (unknownSkip.length > 0) throw new UsageError(`--skip-scripts ${unknownSkip.join(', ')}: not a package of this transaction`);
+  const skipScripts = [...new Set([...(origin.skipScripts ?? []), ...(options.skipScripts ?? [])])].filter((n) => plan.packages.some((p) => p.name === n));
   if (options.mode === 'dry-run') return { plan };
   const fetched = await timed(options, 'download', () =>
     fetchPlan(env, plan, {
@@ -208,7 +214,9 @@ async function layer(
     requested: [...plan.requested.filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')), ...plan.inactive],
     requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
     baseCommit: contents.base.commit,
+    ...(skipScripts.length > 0 ? { skipScripts } : {}),
   };
+  if (skipScripts.length === 0) delete newOrigin.skipScripts;
   const unlayered = plan.packages.length === 0;
   // Layer state N: the database's numbering, and the ref deblayer/state/N that keeps its commit.
   const states = await repo.refs('deblayer/state');
@@ -220,7 +228,7 @@ async function layer(
   // changed on top; otherwise they are listed `installed` directly.
   const databasePath = contents.database.path;
   const baseFileTriggers = unlayered ? [] : fileTriggerPaths((await repo.cat(contents.base.commit, `${databasePath}/triggers/File`))?.toString('utf8') ?? '');
-  const configure = !unlayered && needsConfiguring(packages.map((p) => p.record), baseFileTriggers);
+  const configure = !unlayered && needsConfiguring(packages.map((p) => p.record), baseFileTriggers, skipScripts);
   const ref = `deblayer/state/${next}`;
   const subject = `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`;
   const metadata: Record<string, string> = {
@@ -263,7 +271,7 @@ async function layer(
           ...(deploymentDir && existsSync(join(deploymentDir, 'usr', SYSUSERS_CONF))
             ? { previousSysusers: readFileSync(join(deploymentDir, 'usr', SYSUSERS_CONF), 'utf8') }
             : {}),
-          skip: [],
+          skip: skipScripts,
           branch: ref,
           subject,
           metadata: { ...metadata, 'deblayer.scripts': 'configured' },
@@ -291,6 +299,7 @@ async function layer(
       ...(unlayered ? {} : { ref: commit.ref }),
       requested: newOrigin.requested,
       requestedLocal: newOrigin.requestedLocal,
+      skipScripts,
       deployment: deployed.path.split('/').pop()!,
       packages: plan.packages.map((p) => ({
         name: p.name,
