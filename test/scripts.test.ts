@@ -210,6 +210,8 @@ describe('maintainer scripts', () => {
 });
 
 describe('real packages from the Debian archive', () => {
+  let nginxDeployment: string;
+
   test('nginx-light and openssh-server: users, enabled units, /var directories, no host key in the commit', async () => {
     const start = Date.now();
     const r = await run(['install', 'nginx-light', 'openssh-server'], ['--verbose', '--json']);
@@ -240,5 +242,37 @@ describe('real packages from the Debian archive', () => {
     const check = await execa('chroot', [path, 'apt-get', '-o', 'Dir::State::status=/usr/lib/sysimage/dpkg/status', 'check'], { reject: false, env: { LC_ALL: 'C' } });
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
     await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
+    nginxDeployment = path;
   }, 600_000);
+
+  test('the deployment brought up as at boot: sysusers and tmpfiles apply cleanly, nginx and sshd accept their configuration', async () => {
+    // A throwaway copy of the deployment, where systemd-sysusers and
+    // systemd-tmpfiles do what they do at boot (the stateroot's /var is empty
+    // on an offline sysroot, as on a new host).
+    const root = join(work, 'booted');
+    await execa('cp', ['-a', nginxDeployment, root]);
+    await execa('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);
+    try {
+      const inRoot = (cmd: string) => execa('chroot', [root, 'sh', '-c', cmd], { reject: false, env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+      const sysusers = await inRoot('systemd-sysusers');
+      expect(sysusers.exitCode, sysusers.stderr).toBe(0);
+      const tmpfiles = await inRoot('systemd-tmpfiles --create --prefix=/var');
+      // (The duplicates of the base and of deblayer-dbus.conf with dbus's own lines come from elsewhere.)
+      expect(tmpfiles.stderr).not.toMatch(/unsafe path transition|deblayer-00-scripts\.conf/);
+      expect((await inRoot('id -un sshd; id -un fxdaemon')).stdout).toBe('sshd\nfxdaemon');
+      expect((await inRoot('stat -c "%a %U %G" /var/lib/fx-svc /var/lib/fx-svc/state')).stdout).toBe('750 fxdaemon fxdaemon\n644 fxdaemon fxdaemon');
+      expect((await inRoot('cat /var/lib/fx-svc/state')).stdout).toBe('state of fx-svc');
+      expect((await inRoot('test -s /var/www/html/index.nginx-debian.html && echo ok')).stdout).toBe('ok');
+      const nginx = await inRoot('nginx -t');
+      expect(nginx.exitCode, nginx.stderr).toBe(0);
+      // What deblayer-ssh-host-keys.service runs, then ssh.service's own check.
+      const sshd = await inRoot('ssh-keygen -A && mkdir -p /run/sshd && sshd -t');
+      expect(sshd.exitCode, sshd.stderr).toBe(0);
+      const audit = await inRoot('dpkg --admindir=/usr/lib/sysimage/dpkg --audit');
+      expect(audit.stdout + audit.stderr).toBe('');
+    } finally {
+      await execa('umount', [join(root, 'proc')], { reject: false });
+    }
+  }, 600_000);
+
 });
