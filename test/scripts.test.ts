@@ -275,4 +275,36 @@ describe('real packages from the Debian archive', () => {
     }
   }, 600_000);
 
+
+  test('cron, vim-tiny, ca-certificates, curl and man-db: setgid spool, alternatives, the certificate bundle, man-db configured', async () => {
+    const start = Date.now();
+    const r = await run(['install', 'cron', 'vim-tiny', 'ca-certificates', 'curl', 'man-db'], ['--verbose', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    console.log(`install of cron vim-tiny ca-certificates curl man-db (with the earlier ones): ${((Date.now() - start) / 1000).toFixed(1)} s; ${r.stderr.split('\n').filter((l) => /^  \w+: [\d.]+ s$/.test(l)).join(',')}`);
+    const path = JSON.parse(r.stdout).deployed.path as string;
+    const usr = (p: string) => join(path, 'usr', p);
+    const inDeployment = (cmd: string) => execa('chroot', [path, 'sh', '-c', cmd], { reject: false, env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    // cron: its group, the setgid crontab, and the spool directory's mode kept for boot.
+    const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
+    const gid = /^g crontab (\d+)$/m.exec(sysusers)?.[1];
+    expect(gid, sysusers).toBeDefined();
+    expect((await inDeployment('stat -c "%a %u %g" /usr/bin/crontab')).stdout).toBe(`2755 0 ${gid}`);
+    expect(readFileSync(usr('lib/tmpfiles.d/deblayer-00-scripts.conf'), 'utf8')).toMatch(/^d \/var\/spool\/cron\/crontabs 1730 root crontab -$/m);
+    // vim-tiny: the vi alternative, and update-alternatives agrees in the deployment.
+    expect(readlinkSync(join(path, 'etc/alternatives/vi'))).toBe('/usr/bin/vim.tiny');
+    expect((await inDeployment('update-alternatives --admindir /usr/lib/sysimage/dpkg/alternatives --display vi')).stdout).toMatch(
+      /link currently points to \/usr\/bin\/vim\.tiny/,
+    );
+    // ca-certificates: the bundle its trigger builds; curl runs.
+    const bundle = readFileSync(join(path, 'etc/ssl/certs/ca-certificates.crt'), 'utf8');
+    expect(bundle.split('BEGIN CERTIFICATE').length).toBeGreaterThan(100);
+    expect((await inDeployment('curl --version')).stdout).toMatch(/^curl 7\./);
+    // man-db ran its postinst (the index itself lives in /var/cache, made again on the host).
+    expect(r.stderr).toMatch(/Setting up man-db /);
+    const audit = await inDeployment('dpkg --admindir=/usr/lib/sysimage/dpkg --audit');
+    expect(audit.stdout + audit.stderr).toBe('');
+    const check = await inDeployment('apt-get -o Dir::State::status=/usr/lib/sysimage/dpkg/status check');
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
+  }, 600_000);
 });
