@@ -183,6 +183,10 @@ describe('maintainer scripts', () => {
     const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { result: string; error?: string }[];
     expect(history.at(-1)).toMatchObject({ result: 'failed' });
     expect(history.at(-1)!.error).toMatch(/^package fx-fail: its postinst script failed with exit status 7/);
+    // The scripts' output is in the transaction log, the failed transaction's too.
+    const verbose = await run(['history'], ['--verbose']);
+    expect(verbose.stdout).toMatch(/^    fx-fail \(configure\):\n      about to fail\n      cannot frobnicate$/m);
+    expect(verbose.stdout).toMatch(/^    fx-svc \(preinst\):\n      fx-svc preinst install \(preinst of fx-svc\)$/m);
   }, 600_000);
 
   test('--skip-scripts layers a package without running its scripts, kept in the origin and the database', async () => {
