@@ -28,7 +28,8 @@ const SPECS: PackageSpec[] = [
     Package: 'fx-svc',
     Version: '1.0',
     Architecture: 'all',
-    files: { 'usr/lib/systemd/system/fx-svc.service': UNIT },
+    files: { 'usr/lib/systemd/system/fx-svc.service': UNIT, 'etc/fx-svc.conf': 'listen = 1\n' },
+    conffiles: ['/etc/fx-svc.conf'],
     control: {
       preinst: '#!/bin/sh\nset -e\necho "fx-svc preinst $1 ($DPKG_MAINTSCRIPT_NAME of $DPKG_MAINTSCRIPT_PACKAGE)"\n',
       postinst: `#!/bin/sh
@@ -169,6 +170,10 @@ describe('maintainer scripts', () => {
     expect(q.stdout.split('\n').sort()).toEqual(['fx-alt ii ', 'fx-svc ii ', 'fx-trig ii ']);
     const audit = await execa('dpkg', [`--admindir=${admindir}`, '--audit'], { reject: false });
     expect(audit.stdout + audit.stderr).toBe('');
+    // The conffile's hash is its content's: dpkg --verify finds nothing changed.
+    expect(readFileSync(join(admindir, 'status'), 'utf8')).toMatch(/^ \/etc\/fx-svc\.conf [0-9a-f]{32}$/m);
+    const verify = await execa('dpkg', [`--root=${deployed}`, `--admindir=${admindir}`, '--verify', 'fx-svc', 'fx-alt'], { reject: false });
+    expect(verify.stdout + verify.stderr).toBe('');
     await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
   }, 600_000);
 
@@ -245,6 +250,9 @@ describe('real packages from the Debian archive', () => {
     expect(audit.stdout + audit.stderr).toBe('');
     const check = await execa('chroot', [path, 'apt-get', '-o', 'Dir::State::status=/usr/lib/sysimage/dpkg/status', 'check'], { reject: false, env: { LC_ALL: 'C' } });
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    // Every file and conffile as dpkg recorded it (what lives in /var comes at boot).
+    const verify = await execa('dpkg', [`--root=${path}`, `--admindir=${admindir}`, '--verify', 'nginx-common', 'nginx-light', 'openssh-server', 'openssh-client'], { reject: false });
+    expect((verify.stdout + verify.stderr).split('\n').filter((l) => l !== '' && !/ \/var\//.test(l))).toEqual([]);
     await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
     nginxDeployment = path;
   }, 600_000);

@@ -31,8 +31,11 @@ function controlFields(text: string): [string, string][] {
 
 /**
  * `unpacked`: as dpkg leaves a package it has unpacked but not configured, so
- * that `dpkg --configure --pending` configures it (the scripts stage): its
- * conffiles are `newconffile`, which dpkg replaces with their md5 then.
+ * that `dpkg --configure --pending` configures it (the scripts stage). Its
+ * conffiles keep their md5, not dpkg's `newconffile`: dpkg updates that hash
+ * only for a conffile it finds as FILE.dpkg-new, and composition puts the
+ * file in place itself, so `newconffile` stayed and `dpkg --verify` reported
+ * every conffile of a configured package as changed (found with libnl-3-200).
  */
 export function statusParagraph(record: PackageRecord, state: 'installed' | 'unpacked' = 'installed'): string {
   const fields = new Map(controlFields(record.controlText));
@@ -41,7 +44,7 @@ export function statusParagraph(record: PackageRecord, state: 'installed' | 'unp
     fields.set(
       'Conffiles',
       record.conffiles
-        .map((c) => `\n ${c.path} ${state === 'installed' ? record.conffileMd5[c.path] ?? 'newconffile' : 'newconffile'}${c.flags && c.flags.length > 0 ? ` ${c.flags.join(' ')}` : ''}`)
+        .map((c) => `\n ${c.path} ${record.conffileMd5[c.path] ?? 'newconffile'}${c.flags && c.flags.length > 0 ? ` ${c.flags.join(' ')}` : ''}`)
         .join(''),
     );
   }
