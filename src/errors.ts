@@ -119,3 +119,19 @@ export class NotRootError extends DeblayerError {
 export function requireRoot(what: string): void {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new NotRootError(what);
 }
+
+/** A maintainer script failed: the transaction stops, nothing is deployed. */
+export class ScriptError extends DeblayerError {
+  constructor(
+    readonly packageName: string,
+    readonly script: string,
+    readonly status: number | undefined,
+    lastLines: string,
+    options: { detail?: string } = {},
+  ) {
+    super(
+      `package ${packageName}: its ${script} script failed${status !== undefined ? ` with exit status ${status}` : ''}${lastLines ? `: ${lastLines}` : ''} (nothing was deployed; --skip-scripts ${packageName} layers it without running its scripts)`,
+      options,
+    );
+  }
+}

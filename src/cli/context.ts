@@ -45,6 +45,11 @@ export class Output {
     if (!this.options.quiet) process.stderr.write(`deblayer: warning: ${line}\n`);
   }
 
+  /** A note the user must see even with --json (stderr): what was left out of a commit. */
+  notice(line: string): void {
+    if (!this.options.quiet) process.stderr.write(line + '\n');
+  }
+
   verbose(line: string): void {
     if (this.options.verbose) process.stderr.write(line + '\n');
   }

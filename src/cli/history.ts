@@ -19,9 +19,11 @@ export function register(program: Command): void {
       const path = layerDatabasePath(out.options.sysroot, stateroot);
       const db = LayerDatabase.open(path, { create: false });
       const entries = db ? db.history() : [];
+      // --verbose: what maintainer scripts printed in each transaction (failed ones too).
+      const scripts = new Map(db && out.options.verbose ? entries.map((e) => [e.transaction, db.scriptOutput(e.transaction)]) : []);
       db?.close();
       if (out.json) {
-        out.data({ database: path, entries });
+        out.data({ database: path, entries: entries.map((e) => (scripts.has(e.transaction) ? { ...e, scriptOutput: scripts.get(e.transaction) } : e)) });
         return;
       }
       if (entries.length === 0) {
@@ -34,6 +36,12 @@ export function register(program: Command): void {
         if (e.state) {
           out.result(`    commit ${e.state.commit.slice(0, 10)} on base ${e.state.baseCommit.slice(0, 10)}${e.state.baseRefspec ? ` (${e.state.baseRefspec})` : ''}, deployment ${e.state.deployment}`);
           out.result(`    requested: ${[...e.state.requested, ...e.state.requestedLocal].join(' ') || '(nothing)'}; ${e.state.packages.length} packages`);
+          if (e.state.skipScripts.length > 0) out.result(`    scripts skipped: ${e.state.skipScripts.join(' ')}`);
+        }
+        for (const s of scripts.get(e.transaction) ?? []) {
+          if (s.output === '') continue;
+          out.result(`    ${s.package || 'dpkg'} (${s.step}):`);
+          for (const line of s.output.split('\n')) out.result(`      ${line}`);
         }
       }
     });

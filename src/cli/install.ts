@@ -17,6 +17,7 @@ export interface InstallCommandOptions extends AptCommandOptions {
   downloadOnly?: boolean;
   cacheOnly?: boolean;
   allowInactive?: boolean;
+  skipScripts?: string[];
 }
 
 /** A local package file is named by a path: it has a '/' or ends in .deb (as with apt). */
@@ -29,6 +30,7 @@ const STEP_TEXT: Record<InstallStep, string> = {
   download: 'Downloading packages',
   import: 'Importing packages into the package cache',
   compose: 'Composing the layered commit',
+  scripts: 'Running maintainer scripts and triggers',
   deploy: 'Deploying',
 };
 
@@ -43,7 +45,12 @@ export function register(program: Command): void {
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--allow-inactive', 'accept packages the base already has (kept as inactive requests)')
       .option('--idempotent', 'do nothing, successfully, for packages already layered')
-      .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
+      .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)')
+      .option(
+        '--skip-scripts <package>',
+        'do not run the maintainer scripts of PACKAGE (repeatable; kept for later transactions): for a script that cannot run offline',
+        (value: string, previous: string[] = []) => [...previous, value],
+      ),
   )).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
     const out = contextOf(command);
     await runTransaction(out, opts, {
@@ -83,6 +90,8 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
     mode,
     onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
+    onScriptLine: (line) => out.verbose(`  | ${line}`),
+    onNotice: (line) => out.notice(line),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
     onProgress: (line) => out.info(line),
@@ -93,6 +102,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
     },
     ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
     ...(opts.idempotent ? { idempotent: true } : {}),
+    ...(opts.skipScripts ? { skipScripts: opts.skipScripts } : {}),
   });
   if (out.json) {
     out.data({

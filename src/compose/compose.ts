@@ -54,6 +54,8 @@ export interface ComposeInput {
   branch: string;
   subject: string;
   metadata: Record<string, string>;
+  /** The packages' status: `unpacked` when the scripts stage configures them. */
+  state?: 'installed' | 'unpacked';
 }
 
 /** A path a package takes over from its owner, which its Replaces allows. */
@@ -140,7 +142,7 @@ export async function composeCommit(input: ComposeInput): Promise<string> {
   mkdirSync(join(repo.path, 'tmp'), { recursive: true });
   const stage = mkdtempSync(join(repo.path, 'tmp', 'deblayer-db-'));
   try {
-    writeDpkgDatabase(stage, contents.database.path, contents.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers));
+    writeDpkgDatabase(stage, contents.database.path, contents.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers), input.state ?? 'installed');
     const fromBase = takeovers.filter((t): t is Takeover & { from: { kind: 'base'; prefix: string } } => t.from.kind === 'base');
     if (fromBase.length > 0) {
       const { info } = await input.baseOwners();

@@ -29,9 +29,17 @@ function controlFields(text: string): [string, string][] {
   return fields;
 }
 
-export function statusParagraph(record: PackageRecord): string {
+/**
+ * `unpacked`: as dpkg leaves a package it has unpacked but not configured, so
+ * that `dpkg --configure --pending` configures it (the scripts stage). Its
+ * conffiles keep their md5, not dpkg's `newconffile`: dpkg updates that hash
+ * only for a conffile it finds as FILE.dpkg-new, and composition puts the
+ * file in place itself, so `newconffile` stayed and `dpkg --verify` reported
+ * every conffile of a configured package as changed (found with libnl-3-200).
+ */
+export function statusParagraph(record: PackageRecord, state: 'installed' | 'unpacked' = 'installed'): string {
   const fields = new Map(controlFields(record.controlText));
-  fields.set('Status', 'install ok installed');
+  fields.set('Status', `install ok ${state}`);
   if (record.conffiles.length > 0) {
     fields.set(
       'Conffiles',
@@ -51,23 +59,29 @@ export function infoName(record: PackageRecord): string {
 }
 
 /** The base's status with the new paragraphs, sorted by package name as dpkg keeps it. */
-export function mergeStatus(baseStatus: string, records: PackageRecord[]): string {
+export function mergeStatus(baseStatus: string, records: PackageRecord[], state: 'installed' | 'unpacked' = 'installed'): string {
   const paragraphs = baseStatus
     .split(/\n{2,}/)
     .map((p) => p.replace(/^\n+|\n+$/g, ''))
     .filter((p) => p !== '')
     .map((p) => ({ name: /^Package: (\S+)/m.exec(p)?.[1] ?? '', text: `${p}\n` }));
-  for (const r of records) paragraphs.push({ name: r.package, text: statusParagraph(r) });
+  for (const r of records) paragraphs.push({ name: r.package, text: statusParagraph(r, state) });
   paragraphs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return paragraphs.map((p) => p.text).join('\n');
 }
 
 /** Writes status and info files for RECORDS into ROOT/DATABASE (a staging tree that overlays the base). */
-export function writeDpkgDatabase(root: string, database: string, baseStatus: string, records: PackageRecord[]): void {
+export function writeDpkgDatabase(
+  root: string,
+  database: string,
+  baseStatus: string,
+  records: PackageRecord[],
+  state: 'installed' | 'unpacked' = 'installed',
+): void {
   const dir = join(root, database);
   const info = join(dir, 'info');
   mkdirSync(info, { recursive: true });
-  writeFileSync(join(dir, 'status'), mergeStatus(baseStatus, records), { mode: 0o644 });
+  writeFileSync(join(dir, 'status'), mergeStatus(baseStatus, records, state), { mode: 0o644 });
   for (const r of records) {
     const prefix = join(info, infoName(r));
     writeFileSync(`${prefix}.list`, r.files.map((f) => `${f}\n`).join(''), { mode: 0o644 });

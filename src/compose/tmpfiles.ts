@@ -3,7 +3,7 @@
 
 import { escapedByte } from '../deb/names.js';
 
-export type TmpfilesType = 'd' | 'L' | 'C' | 'p' | 'c' | 'b';
+export type TmpfilesType = 'd' | 'f' | 'z' | 'L' | 'C' | 'p' | 'c' | 'b';
 
 export interface TmpfilesLine {
   type: TmpfilesType;

@@ -61,6 +61,16 @@ const MIGRATIONS = [
      architecture TEXT NOT NULL,
      imported TEXT NOT NULL
    );`,
+  // What maintainer scripts printed, by package and step, failed transactions too.
+  `CREATE TABLE script_output (
+     transaction_id INTEGER NOT NULL REFERENCES transactions(id),
+     seq INTEGER NOT NULL,
+     package TEXT NOT NULL,
+     step TEXT NOT NULL,
+     output TEXT NOT NULL,
+     PRIMARY KEY (transaction_id, seq)
+   );
+   ALTER TABLE states ADD COLUMN skip_scripts TEXT NOT NULL DEFAULT '[]';`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -82,6 +92,7 @@ export interface NewState {
   ref?: string;
   requested: string[];
   requestedLocal: string[];
+  skipScripts?: string[];
   deployment: string;
   packages: StatePackage[];
 }
@@ -113,6 +124,7 @@ export interface HistoryEntry {
     ref?: string;
     requested: string[];
     requestedLocal: string[];
+    skipScripts: string[];
     deployment: string;
     packages: StatePackage[];
   };
@@ -215,8 +227,8 @@ export class LayerDatabase {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, deployment)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, deployment)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -229,6 +241,7 @@ export class LayerDatabase {
           state.ref ?? null,
           JSON.stringify(state.requested),
           JSON.stringify(state.requestedLocal),
+          JSON.stringify(state.skipScripts ?? []),
           state.deployment,
         );
       const insert = this.db.prepare(
@@ -263,6 +276,22 @@ export class LayerDatabase {
       .run(new Date().toISOString(), 'interrupted after its deployment was made: recorded by the next transaction', id);
   }
 
+  recordScriptOutput(transaction: number, sections: { package: string; step: string; lines: string[] }[]): void {
+    const insert = this.db.prepare(`INSERT INTO script_output (transaction_id, seq, package, step, output) VALUES (?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      sections.forEach((s, i) => insert.run(transaction, i, s.package, s.step, s.lines.join('\n')));
+    })();
+  }
+
+  /** What scripts printed in a transaction, in order. */
+  scriptOutput(transaction: number): { package: string; step: string; output: string }[] {
+    return this.db.prepare(`SELECT package, step, output FROM script_output WHERE transaction_id = ? ORDER BY seq`).all(transaction) as {
+      package: string;
+      step: string;
+      output: string;
+    }[];
+  }
+
   recordCachedPackage(ref: string, commit: string, name: string, version: string, architecture: string): void {
     this.db
       .prepare(`INSERT OR REPLACE INTO package_cache (ref, commit_checksum, name, version, architecture, imported) VALUES (?, ?, ?, ?, ?, ?)`)
@@ -290,7 +319,7 @@ export class LayerDatabase {
     const rows = this.db
       .prepare(
         `SELECT t.id AS tid, t.command, t.argv, t.started, t.finished, t.user, t.result, t.error,
-                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.deployment
+                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.skip_scripts, s.deployment
          FROM transactions t LEFT JOIN states s ON s.transaction_id = t.id ORDER BY t.id`,
       )
       .all() as Record<string, unknown>[];
@@ -314,6 +343,7 @@ export class LayerDatabase {
               ...(r.ref ? { ref: r.ref as string } : {}),
               requested: JSON.parse(r.requested as string) as string[],
               requestedLocal: JSON.parse(r.requested_local as string) as string[],
+              skipScripts: JSON.parse(r.skip_scripts as string) as string[],
               deployment: r.deployment as string,
               packages: (packages.all(r.sid) as Record<string, unknown>[]).map((p) => ({
                 name: p.name as string,

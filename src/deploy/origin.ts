@@ -10,6 +10,7 @@
 //   requested-local=fx-local_3.0_all;
 //   [deblayer]
 //   base-commit=4005...c0
+//   skip-scripts=foo;
 
 export interface Origin {
   /** The base's refspec (what an upgrade follows); a plain `refspec=` for unlayered deployments. */
@@ -18,6 +19,8 @@ export interface Origin {
   /** Local .deb files, as NAME_VERSION_ARCH of their package-cache commits. */
   requestedLocal: string[];
   baseCommit?: string;
+  /** Packages whose maintainer scripts are not run (install --skip-scripts). */
+  skipScripts?: string[];
   /** Groups and keys deblayer does not know, kept as they were. */
   other: Record<string, Record<string, string>>;
 }
@@ -44,7 +47,7 @@ export function parseOrigin(text: string): Origin {
   const baseRefspec = origin.baserefspec ?? origin.refspec;
   const other: Record<string, Record<string, string>> = {};
   for (const [name, keys] of Object.entries(groups)) {
-    const known = name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit'] : [];
+    const known = name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit', 'skip-scripts'] : [];
     const rest = Object.fromEntries(Object.entries(keys).filter(([k]) => !known.includes(k)));
     if (Object.keys(rest).length > 0) other[name] = rest;
   }
@@ -53,6 +56,7 @@ export function parseOrigin(text: string): Origin {
     requested: list(packages.requested),
     requestedLocal: list(packages['requested-local']),
     ...(deblayer['base-commit'] ? { baseCommit: deblayer['base-commit'] } : {}),
+    ...(list(deblayer['skip-scripts']).length > 0 ? { skipScripts: list(deblayer['skip-scripts']) } : {}),
     other,
   };
 }
@@ -65,6 +69,7 @@ export function formatOrigin(o: Origin): string {
   if (o.requested.length > 0) put('packages', 'requested', o.requested.map((r) => `${r};`).join(''));
   if (o.requestedLocal.length > 0) put('packages', 'requested-local', o.requestedLocal.map((r) => `${r};`).join(''));
   if (o.baseCommit && layered) put('deblayer', 'base-commit', o.baseCommit);
+  if (o.skipScripts && o.skipScripts.length > 0 && layered) put('deblayer', 'skip-scripts', o.skipScripts.map((r) => `${r};`).join(''));
   for (const [g, keys] of Object.entries(o.other)) for (const [k, v] of Object.entries(keys)) put(g, k, v);
   return Object.entries(groups)
     .map(([g, keys]) => `[${g}]\n${Object.entries(keys).map(([k, v]) => `${k}=${v}`).join('\n')}\n`)

@@ -265,3 +265,110 @@ export async function readSubtrees(repo: string, commit: string, dirs: string[],
     ]),
   );
 }
+
+// A layer read back from overlay upper directories, committed on top of
+// another commit: what maintainer scripts changed. Through libostree, not
+// `ostree commit --tree=dir=`, for two things the CLI cannot do: delete paths
+// (an overlay whiteout, a character device 0:0, or an opaque directory, marked
+// trusted.overlay.opaque=y, stands for a deleted path), and leave out the
+// overlay's own trusted.overlay.* attributes (origin, impure) that copy-ups
+// carry, while keeping the others (security.capability from setcap).
+// MutableTree.walk() through PyGObject only takes the first path element:
+// the tree is walked by get_subdirs() instead.
+const COMMIT_LAYER = `
+import json, os, stat, sys
+import gi
+gi.require_version('OSTree', '1.0')
+from gi.repository import Gio, GLib, OSTree
+job = json.load(sys.stdin)
+top = job['dir']
+repo = OSTree.Repo.new(Gio.File.new_for_path(job['repo']))
+repo.open(None)
+mtree = OSTree.MutableTree.new_from_commit(repo, job['onto'])
+removed = []
+
+def remove(path):
+    parts = path.split('/')
+    node = mtree
+    for p in parts[:-1]:
+        subs = node.get_subdirs()
+        if p not in subs:
+            return
+        node = subs[p]
+    try:
+        node.remove(parts[-1], False)
+        removed.append(path)
+    except GLib.Error:
+        pass
+
+for root, dirs, files in os.walk(top):
+    rel = os.path.relpath(root, top)
+    for name in list(dirs) + files:
+        full = os.path.join(root, name)
+        path = name if rel == '.' else rel + '/' + name
+        st = os.lstat(full)
+        if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+            remove(path)
+            os.unlink(full)
+        elif stat.S_ISDIR(st.st_mode):
+            try:
+                opaque = os.getxattr(full, 'trusted.overlay.opaque', follow_symlinks=False) == b'y'
+            except OSError:
+                opaque = False
+            if opaque:
+                remove(path)
+
+def xattrs(repo, path, info):
+    full = os.path.join(top, path.lstrip('/'))
+    out = []
+    try:
+        names = os.listxattr(full, follow_symlinks=False)
+    except OSError:
+        names = []
+    for n in sorted(names):
+        if n.startswith('trusted.overlay.'):
+            continue
+        out.append((n.encode() + b'\\0', os.getxattr(full, n, follow_symlinks=False)))
+    return GLib.Variant('a(ayay)', out)
+
+modifier = OSTree.RepoCommitModifier.new(OSTree.RepoCommitModifierFlags.NONE, None)
+modifier.set_xattr_callback(xattrs)
+repo.prepare_transaction(None)
+try:
+    repo.write_directory_to_mtree(Gio.File.new_for_path(top), mtree, modifier, None)
+    _, root = repo.write_mtree(mtree, None)
+    metadata = GLib.VariantDict.new(None)
+    for key, value in job['metadata'].items():
+        metadata.insert_value(key, GLib.Variant('s', value))
+    _, checksum = repo.write_commit(job['parent'], job['subject'], None, metadata.end(), root, None)
+    repo.transaction_set_ref(None, job['branch'], checksum)
+    repo.commit_transaction(None)
+except BaseException as err:
+    repo.abort_transaction(None)
+    sys.stderr.write('%s\\n' % err)
+    sys.exit(1)
+sys.stdout.write(json.dumps({'commit': checksum, 'removed': removed}))
+`;
+
+export interface LayerCommitJob {
+  repo: string;
+  /** The commit the layer goes on. */
+  onto: string;
+  /** A tree read back from overlay upper directories (whiteouts and opaque directories are deletions). */
+  dir: string;
+  /** The new commit's parent. */
+  parent: string;
+  branch: string;
+  subject: string;
+  metadata: Record<string, string>;
+}
+
+/** Commits DIR over ONTO (deletions included); returns the commit and the deleted paths. */
+export async function commitLayer(job: LayerCommitJob): Promise<{ commit: string; removed: string[] }> {
+  const r = await run(PYTHON, ['-c', COMMIT_LAYER], `cannot commit ${job.branch} to ${job.repo}`, { input: JSON.stringify(job), allowFailure: true });
+  if (r.exitCode !== 0) {
+    const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
+    throw new CommandError('libostree', `cannot commit ${job.branch} to ${job.repo}: ${why}`, { detail: r.stderr });
+  }
+  return JSON.parse(r.stdout) as { commit: string; removed: string[] };
+}

@@ -155,6 +155,14 @@ export class OstreeRepo {
     );
   }
 
+  /**
+   * Checks out a whole commit as hardlinks to the repository's objects (same
+   * file system): a read-only lower for an overlay, never written through.
+   */
+  async checkoutHardlinks(commit: string, dest: string): Promise<void> {
+    await this.run(['checkout', '--require-hardlinks', commit, dest], `cannot check out ${short(commit)} into ${dest}`);
+  }
+
   /** Subject, time, parent and metadata of a commit, from one `ostree show --raw`. */
   async commitInfo(commit: string): Promise<CommitInfo> {
     const r = await this.run(['show', '--raw', commit], `cannot read commit ${short(commit)}`);

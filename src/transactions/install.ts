@@ -24,9 +24,13 @@ import { openBaseApt, type BaseAptOptions } from './base-apt.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { BaseContents } from '../base/select.js';
 import { recordedTransaction, type Recording } from './recorded.js';
+import { needsConfiguring, fileTriggerPaths } from '../scripts/triggers.js';
+import { runScripts } from '../scripts/run-scripts.js';
+import type { PackageOutput } from '../scripts/dpkg-output.js';
+import { SYSUSERS_CONF } from '../scripts/sysusers.js';
 
 
-export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'deploy';
+export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'scripts' | 'deploy';
 
 export interface InstallOptions extends BaseAptOptions {
   selector: BaseSelector;
@@ -37,6 +41,8 @@ export interface InstallOptions extends BaseAptOptions {
   onResolved?: (plan: Plan) => void;
   /** Asked before anything is changed (a prompt on a terminal); false aborts. */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** install --skip-scripts: packages whose maintainer scripts are not run (kept in the origin). */
+  skipScripts?: string[];
   /** uninstall --idempotent: names that are not layered are ignored, not an error. */
   idempotent?: boolean;
   /** upgrade: the deployment whose requests are recomposed on the base the selector names. */
@@ -47,6 +53,10 @@ export interface InstallOptions extends BaseAptOptions {
   onStep?: (step: InstallStep, seconds: number) => void;
   /** A transaction already recorded by the caller (upgrade records its pull too). */
   recording?: Recording;
+  /** Each line maintainer scripts and dpkg print (the CLI shows them with --verbose). */
+  onScriptLine?: (line: string) => void;
+  /** Notes for the user from the scripts stage (secrets left out of the commit, ...). */
+  onNotice?: (line: string) => void;
   /** For the layer database: the command and its arguments as the user gave them. */
   command?: string;
   argv?: string[];
@@ -158,6 +168,10 @@ async function layer(
   if (options.mode === 'deploy' && options.confirm && !(await options.confirm(plan))) {
     throw new DeblayerError('Abort.');
   }
+  // --skip-scripts names packages of this plan; the origin's list is kept for those still layered.
+  const unknownSkip = (options.skipScripts ?? []).filter((n) => !plan.packages.some((p) => p.name === n));
+  if (unknownSkip.length > 0) throw new UsageError(`--skip-scripts ${unknownSkip.join(', ')}: not a package of this transaction`);
+  const skipScripts = [...new Set([...(origin.skipScripts ?? []), ...(options.skipScripts ?? [])])].filter((n) => plan.packages.some((p) => p.name === n));
   if (options.mode === 'dry-run') return { plan };
   const repo = contents.base.repo;
   const packageCache = new PackageCache(repo, options.settings.cacheDir);
@@ -206,17 +220,35 @@ async function layer(
     requested: [...plan.requested.filter((n) => !plan.packages.some((p) => p.name === n && p.source.kind === 'local')), ...plan.inactive],
     requestedLocal: plan.packages.filter((p) => p.source.kind === 'local').map((p) => `${p.name}_${p.version}_${p.architecture}`),
     baseCommit: contents.base.commit,
+    ...(skipScripts.length > 0 ? { skipScripts } : {}),
   };
+  if (skipScripts.length === 0) delete newOrigin.skipScripts;
   const unlayered = plan.packages.length === 0;
   // Layer state N: the database's numbering, and the ref deblayer/state/N that keeps its commit.
   const states = await repo.refs('deblayer/state');
   const fromRefs = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
   const next = record ? record.db.nextStateId(fromRefs) : fromRefs;
-  const commit = unlayered
+  // Maintainer scripts and triggers: when any package has some (or a file
+  // under a file trigger of the base), the composed commit lists the packages
+  // `unpacked`, and the scripts stage configures them and commits what that
+  // changed on top; otherwise they are listed `installed` directly.
+  const databasePath = contents.database.path;
+  const baseFileTriggers = unlayered ? [] : fileTriggerPaths((await repo.cat(contents.base.commit, `${databasePath}/triggers/File`))?.toString('utf8') ?? '');
+  const configure = !unlayered && needsConfiguring(packages.map((p) => p.record), baseFileTriggers, skipScripts);
+  const ref = `deblayer/state/${next}`;
+  const subject = `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`;
+  const metadata: Record<string, string> = {
+    'deblayer.base': contents.base.commit,
+    'deblayer.requested': plan.requested.join(' '),
+    'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+    // The origin this state is deployed with, so that rollback --to can deploy it again.
+    'deblayer.origin': formatOrigin(newOrigin),
+    ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
+  };
+  let commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
     : await timed(options, 'compose', async () => {
       let owners: Promise<BaseOwnership> | undefined;
-      const ref = `deblayer/state/${next}`;
       const checksum = await composeCommit({
         repo,
         contents,
@@ -224,18 +256,42 @@ async function layer(
         baseEntries: (paths) => lookupPaths(repo.path, contents.base.commit, paths),
         baseOwners: () => (owners ??= baseOwners(repo, contents.base.commit, contents.database.path)),
         branch: ref,
-        subject: `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`,
-        metadata: {
-          'deblayer.base': contents.base.commit,
-          'deblayer.requested': plan.requested.join(' '),
-          'deblayer.packages': plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
-          // The origin this state is deployed with, so that rollback --to can deploy it again.
-          'deblayer.origin': formatOrigin(newOrigin),
-          ...(typeof contents.base.info.metadata.version === 'string' ? { version: contents.base.info.metadata.version } : {}),
-        },
+        subject,
+        metadata,
+        state: configure ? 'unpacked' : 'installed',
       });
       return { checksum, ref };
     });
+
+  if (configure) {
+    const deploymentDir = deployment ? sysroot.deploymentPath(deployment) : undefined;
+    const output: PackageOutput[] = [];
+    try {
+      commit = await timed(options, 'scripts', async () => {
+        const result = await runScripts({
+          repo,
+          composed: commit.checksum,
+          base: contents.base.commit,
+          database: databasePath,
+          records: packages.map((p) => p.record),
+          ...(deploymentDir ? { hostEtc: join(deploymentDir, 'etc') } : {}),
+          ...(deploymentDir && existsSync(join(deploymentDir, 'usr', SYSUSERS_CONF))
+            ? { previousSysusers: readFileSync(join(deploymentDir, 'usr', SYSUSERS_CONF), 'utf8') }
+            : {}),
+          skip: skipScripts,
+          branch: ref,
+          subject,
+          metadata: { ...metadata, 'deblayer.scripts': 'configured' },
+          output,
+          ...(options.onScriptLine ? { onLine: options.onScriptLine } : {}),
+        });
+        for (const n of result.notices) options.onNotice?.(n);
+        return { checksum: result.commit, ref };
+      }, `${packages.length} packages`);
+    } finally {
+      if (record) record.db.recordScriptOutput(record.txn, output);
+    }
+  }
 
   // The state is recorded before the deploy and given its deployment after:
   // a kill in between leaves a pending state that the next transaction
@@ -250,6 +306,7 @@ async function layer(
       ...(unlayered ? {} : { ref: commit.ref }),
       requested: newOrigin.requested,
       requestedLocal: newOrigin.requestedLocal,
+      skipScripts,
       deployment: '',
       packages: plan.packages.map((p) => ({
         name: p.name,

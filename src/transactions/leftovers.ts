@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { LayerDatabase } from '../db/layer-db.js';
 import type { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
 
-const STAGING = /^deblayer-(pkg|db|import|origin|info)-/;
+const STAGING = /^deblayer-(pkg|db|import|origin|info|scripts)-/;
 
 export function cleanLeftovers(repoPath: string, db: LayerDatabase): { staging: number; interrupted: number } {
   let staging = 0;

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chownSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-interface PackageSpec {
+export interface PackageSpec {
   Package: string;
   Version: string;
   Architecture: string;
@@ -23,6 +23,8 @@ interface PackageSpec {
   files?: Record<string, string>;
   dirs?: Record<string, string>;
   links?: Record<string, string>;
+  /** Maintainer scripts (preinst, postinst, ...) and the triggers file, by control member name. */
+  control?: Record<string, string>;
 }
 
 interface Specs {
@@ -71,6 +73,9 @@ export async function buildPackage(spec: PackageSpec, outDir: string): Promise<s
     symlinkSync(target, join(stage, path));
   }
   if (spec.conffiles) writeFileSync(join(stage, 'DEBIAN/conffiles'), spec.conffiles.join('\n') + '\n');
+  for (const [name, text] of Object.entries(spec.control ?? {})) {
+    writeFileSync(join(stage, 'DEBIAN', name), text, { mode: name === 'triggers' ? 0o644 : 0o755 });
+  }
   const du = await execa('du', ['-sk', '--exclude=DEBIAN', stage]);
   control.push(`Installed-Size: ${du.stdout.split(/\s/)[0]}`);
   writeFileSync(join(stage, 'DEBIAN/control'), control.join('\n') + '\n');

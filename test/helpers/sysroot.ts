@@ -22,12 +22,12 @@ export function inPrivateMountNamespace(): boolean {
   return !!host && !!mine && here === mine && here !== host;
 }
 
-export async function makeSysroot(path: string, sourceRepo: string, os = 'fx'): Promise<TestSysroot> {
+export async function makeSysroot(path: string, sourceRepo: string, os = 'fx', size = '512m'): Promise<TestSysroot> {
   if (!inPrivateMountNamespace()) {
     throw new Error('sysroot tests must run in a private mount namespace: run them with npm test (unshare --mount)');
   }
   mkdirSync(path, { recursive: true });
-  await execa('mount', ['-t', 'tmpfs', '-o', 'size=512m', 'tmpfs', path]);
+  await execa('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path]);
   const ostree = (args: string[]) => execa('ostree', args, { env: { LC_ALL: 'C' } });
   try {
     await ostree(['admin', 'init-fs', path]);

@@ -1,0 +1,36 @@
+// mount(8) and umount(8), always inside a private mount namespace
+// (namespace.ts): the only place that builds their command lines.
+
+import type { MountNamespace } from './namespace.js';
+
+export interface OverlaySpec {
+  lower: string;
+  upper: string;
+  work: string;
+  target: string;
+}
+
+/**
+ * Options that keep the upper directory plain to read back: no redirects
+ * (renaming a lower directory gives EXDEV, and mv falls back to copying), no
+ * metadata-only copy-ups, no index. A change always copies the file up, so a
+ * file hardlinked with a repository object is never written.
+ */
+export function overlayArgs(spec: OverlaySpec): string[] {
+  return [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${spec.lower},upperdir=${spec.upper},workdir=${spec.work},redirect_dir=off,metacopy=off,index=off`,
+    spec.target,
+  ];
+}
+
+export async function mountOverlay(ns: MountNamespace, spec: OverlaySpec): Promise<void> {
+  await ns.run('mount', overlayArgs(spec), `cannot mount an overlay on ${spec.target}`);
+}
+
+export async function unmount(ns: MountNamespace, target: string): Promise<void> {
+  await ns.run('umount', [target], `cannot unmount ${target}`);
+}

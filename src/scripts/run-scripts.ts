@@ -1,0 +1,269 @@
+// The scripts stage of a transaction: the new packages configured by the real
+// dpkg, in a bubblewrap sandbox over a writable view of the composed commit,
+// and what that changed committed on top of it as one more layer.
+//
+// Composition starts from the base every time, so every layered package is
+// new to the composed tree: all of them are `unpacked` in its dpkg status and
+// all of them are configured on every recomposition, as on a fresh install.
+// Configuring them again costs the scripts' time, but the result never
+// depends on what an older deployment happened to hold.
+//
+// Order, as dpkg installs:
+//   1. each new package's `preinst install`, in apt's order, over a view of the
+//      *base* (its files are not there yet, as for dpkg; nginx-common's preinst
+//      removes files that it ships itself); what a preinst changes is not kept;
+//   2. the host's accounts seeded into the view, policy-rc.d denying every
+//      service start (the fresh /run has no /run/systemd/system, so invoke-rc.d
+//      would start services through sysv), /var made by the tree's tmpfiles.d;
+//   3. the new packages' trigger interests registered and their triggers
+//      activated (triggers.ts), then `dpkg --configure --pending`: dependency
+//      order, postinst configure with dpkg's arguments and environment, and
+//      triggers processed once at the end;
+//   4. the upper directories read back (diff.ts, sysusers.ts) and committed.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { infoName } from '../compose/dpkg-database.js';
+import type { PackageRecord } from '../compose/package-cache.js';
+import { formatTmpfilesConf } from '../compose/tmpfiles.js';
+import { DeblayerError, ScriptError } from '../errors.js';
+import { runSandboxed, type SandboxSpec } from '../exec/bwrap.js';
+import { commitLayer } from '../exec/libostree.js';
+import { MountNamespace } from '../exec/namespace.js';
+import type { OstreeRepo } from '../exec/ostree.js';
+import { tail } from '../exec/run.js';
+import { pruneUsrLayer, varState, writeFactory, type Dropped } from './diff.js';
+import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
+import { formatSysusers, SYSUSERS_CONF, sysusersLines } from './sysusers.js';
+import { HOST_KEYS_UNIT, writeHostKeyUnits } from './host-keys.js';
+import { dropSupersededLines } from './tmpfiles-merge.js';
+import { activations, fileTriggerPaths, interestLines } from './triggers.js';
+import { inUsr, mountVar, openView, removeView, type View } from './view.js';
+
+export const SCRIPTS_TMPFILES = 'lib/tmpfiles.d/deblayer-00-scripts.conf';
+
+export interface ScriptsInput {
+  repo: OstreeRepo;
+  /** base + packages + dpkg database with the new packages `unpacked`. */
+  composed: string;
+  base: string;
+  /** The dpkg database, relative to the root (usr/lib/sysimage/dpkg). */
+  database: string;
+  /** The new packages, in apt's order. */
+  records: PackageRecord[];
+  /** /etc of the deployment layered on: its accounts are the host's. */
+  hostEtc?: string;
+  /** sysusers.d lines deblayer wrote for that deployment. */
+  previousSysusers?: string;
+  /** Packages whose scripts are not run (--skip-scripts). */
+  skip: string[];
+  branch: string;
+  subject: string;
+  metadata: Record<string, string>;
+  onLine?: (line: string) => void;
+  /** Filled as the scripts run, failures included: the transaction log. */
+  output?: PackageOutput[];
+}
+
+export interface ScriptsResult {
+  commit: string;
+  /** Output by package and step, for the transaction log. */
+  output: PackageOutput[];
+  /** Lines for the user: secrets left out, accounts and /var state carried. */
+  notices: string[];
+  sysusers: string[];
+}
+
+const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow'];
+const POLICY_RC_D = 'sbin/policy-rc.d';
+
+function scriptOf(r: PackageRecord, name: string): Buffer | undefined {
+  const m = r.members.find((x) => x.name === name);
+  return m ? Buffer.from(m.data, 'base64') : undefined;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function spec(v: View, varDir: string, extra: Partial<SandboxSpec> = {}): SandboxSpec {
+  return { usr: v.usr, var: varDir, ...extra };
+}
+
+export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
+  const output: PackageOutput[] = input.output ?? [];
+  const ns = await MountNamespace.open();
+  let view: View | undefined;
+  let baseView: View | undefined;
+  try {
+    view = await openView(input.repo, input.composed, input.database, ns, 'c');
+    const dbInUsr = input.database.replace(/^usr\//, '');
+    if (!existsSync(inUsr(view, 'bin/dpkg'))) {
+      throw new DeblayerError(
+        `the base has no /usr/bin/dpkg: cannot run the maintainer scripts of ${input.records.map((r) => r.package).join(', ')} (--skip-scripts PKG layers a package without them)`,
+      );
+    }
+    const runnable = input.records.filter((r) => !input.skip.includes(r.package));
+
+    // 1. preinst install, over the base.
+    const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
+    if (preinsts.length > 0) {
+      baseView = await openView(input.repo, input.base, input.database, ns, 'b');
+      const ci = join(baseView.dir, 'ci');
+      mkdirSync(ci);
+      for (const r of preinsts) {
+        writeFileSync(join(ci, `${r.package}.preinst`), scriptOf(r, 'preinst')!, { mode: 0o755 });
+      }
+      for (const r of preinsts) {
+        const out = new DpkgOutput();
+        const res = await runSandboxed(
+          ns,
+          spec(baseView, baseView.varLower, {
+            readOnly: [{ source: ci, dest: '/run/deblayer-ci' }],
+            env: {
+              DPKG_MAINTSCRIPT_PACKAGE: r.package,
+              DPKG_MAINTSCRIPT_NAME: 'preinst',
+              DPKG_MAINTSCRIPT_ARCH: r.architecture,
+              DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT: '1',
+              DPKG_MAINTSCRIPT_DEBUG: '0',
+              DPKG_ADMINDIR: '/var/lib/dpkg',
+            },
+          }),
+          ['sh', '-c', 'exec "$@" 2>&1', 'sh', `/run/deblayer-ci/${r.package}.preinst`, 'install'],
+          `cannot run the preinst of ${r.package}`,
+          { allowFailure: true, onLine: (l) => input.onLine?.(l) },
+        );
+        for (const l of res.stdout.split('\n').filter((x) => x !== '')) out.line(l);
+        output.push({ package: r.package, step: 'preinst', lines: out.text().split('\n').filter((x) => x !== '') });
+        if (res.exitCode !== 0) {
+          throw new ScriptError(r.package, 'preinst', res.exitCode, tail(res.stdout + '\n' + res.stderr), { detail: res.stdout + res.stderr });
+        }
+      }
+    }
+
+    // 2. The host's accounts, no service starts, /var.
+    const before: Record<string, string> = {};
+    for (const f of ACCOUNT_FILES) {
+      const host = input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f)) : undefined;
+      if (host) writeFileSync(inUsr(view, `etc/${f}`), host);
+      before[f] = readText(inUsr(view, `etc/${f}`));
+    }
+    writeFileSync(inUsr(view, POLICY_RC_D), '#!/bin/sh\n# deblayer: no service starts while a layer is composed.\nexit 101\n');
+    chmodSync(inUsr(view, POLICY_RC_D), 0o755);
+    if (existsSync(inUsr(view, 'bin/systemd-tmpfiles'))) {
+      // Lines that cannot apply offline fail on their own; the rest of /var is made.
+      await runSandboxed(ns, spec(view, view.varLower), ['systemd-tmpfiles', '--create', '--prefix=/var'], 'cannot make /var', { allowFailure: true });
+    }
+    await mountVar(view);
+
+    // Escape hatch: a skipped package's scripts are replaced in the view, and
+    // the originals kept in the commit (the replacements are left out of the layer).
+    const replaced = new Set<string>([POLICY_RC_D]);
+    for (const r of input.records.filter((x) => input.skip.includes(x.package))) {
+      for (const s of ['postinst', 'preinst']) {
+        const path = `${dbInUsr}/info/${infoName(r)}.${s}`;
+        if (!scriptOf(r, s)) continue;
+        writeFileSync(inUsr(view, path), `#!/bin/sh\n# deblayer --skip-scripts ${r.package}\nexit 0\n`);
+        replaced.add(path);
+      }
+    }
+
+    // 3. Triggers, then dpkg --configure --pending.
+    const interests = interestLines(input.records);
+    const triggersDir = inUsr(view, `${dbInUsr}/triggers`);
+    mkdirSync(triggersDir, { recursive: true });
+    if (interests.file.length > 0) writeFileSync(join(triggersDir, 'File'), readText(join(triggersDir, 'File')) + interests.file.map((l) => `${l}\n`).join(''));
+    for (const [name, lines] of interests.named) writeFileSync(join(triggersDir, name), readText(join(triggersDir, name)) + lines.map((l) => `${l}\n`).join(''));
+    const activate = activations(input.records, fileTriggerPaths(readText(join(triggersDir, 'File'))));
+    if (activate.length > 0) {
+      const script = activate.map((a) => `dpkg-trigger --by-package=${a.package} --no-await '${a.trigger.replace(/'/g, `'\\''`)}'`).join('\n');
+      const r = await runSandboxed(ns, spec(view, view.var), ['sh', '-ec', `${script}\n`], 'cannot activate triggers', { allowFailure: true });
+      if (r.exitCode !== 0) throw new DeblayerError(`dpkg-trigger failed: ${tail(r.stdout + r.stderr)}`, { detail: r.stdout + r.stderr });
+    }
+    const dpkg = new DpkgOutput();
+    const configured = await runSandboxed(
+      ns,
+      spec(view, view.var),
+      ['sh', '-c', 'exec dpkg --status-fd 3 --abort-after=1 --configure --pending 3>&1 2>&1'],
+      'cannot run dpkg --configure',
+      {
+        allowFailure: true,
+        onLine: (l, stream) => {
+          if (stream === 'stdout') dpkg.line(l);
+          if (!/^(status|processing): /.test(l)) input.onLine?.(l);
+        },
+      },
+    );
+    output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
+    if (configured.exitCode !== 0) {
+      const f = dpkg.failures[0];
+      if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
+      throw new DeblayerError(`dpkg --configure --pending failed with exit status ${configured.exitCode}: ${tail(configured.stdout + configured.stderr)}`, {
+        detail: configured.stdout + configured.stderr,
+      });
+    }
+    const after = { passwd: readText(inUsr(view, 'etc/passwd')), group: readText(inUsr(view, 'etc/group')) };
+    await ns.close();
+
+    // 4. Read back and commit.
+    const notices: string[] = [];
+    const pruned = pruneUsrLayer(view.usrUpper, join(view.checkout, 'usr'), input.database, replaced);
+    const sysusers = sysusersLines({ passwd: before.passwd!, group: before.group! }, after, input.previousSysusers);
+
+
+    const names = accountsFromText(after.passwd, after.group);
+    const vars = varState(view.varUpper, view.varLower, names);
+    writeFactory(view.layer, vars);
+    if (vars.lines.length > 0) {
+      mkdirSync(join(view.usrUpper, 'lib/tmpfiles.d'), { recursive: true });
+      writeFileSync(
+        join(view.usrUpper, SCRIPTS_TMPFILES),
+        formatTmpfilesConf("Written by deblayer: what the layered packages' scripts made under /var.", vars.lines),
+        { mode: 0o644 },
+      );
+      dropSupersededLines(join(view.checkout, 'usr'), view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
+    }
+    if (sysusers.length > 0) {
+      mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
+      writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });
+    }
+    for (const s of [...pruned.secrets, ...vars.secrets]) notices.push(`Left out of the commit: ${s.path} (${s.why}); the host makes its own.`);
+    if (pruned.secrets.some((s) => s.path.startsWith('/etc/ssh/ssh_host_'))) {
+      writeHostKeyUnits(view.usrUpper);
+      notices.push(`SSH host keys are made on the host at boot, before ssh.service, by /usr/${HOST_KEYS_UNIT}.`);
+    }
+    const committed = await commitLayer({
+      repo: input.repo.path,
+      onto: input.composed,
+      dir: view.layer,
+      parent: input.base,
+      branch: input.branch,
+      subject: input.subject,
+      metadata: input.metadata,
+    });
+    return { commit: committed.commit, output, notices, sysusers };
+  } finally {
+    await ns.close();
+    if (view) removeView(view);
+    if (baseView) removeView(baseView);
+  }
+}
+
+/** uid/gid -> name from passwd and group texts. */
+function accountsFromText(passwd: string, group: string): { user(uid: number): string; group(gid: number): string } {
+  const ids = (text: string) => {
+    const m = new Map<number, string>();
+    for (const l of text.split('\n')) {
+      const f = l.split(':');
+      if (f.length >= 3 && /^\d+$/.test(f[2]!) && !m.has(Number(f[2]))) m.set(Number(f[2]), f[0]!);
+    }
+    return m;
+  };
+  const u = ids(passwd);
+  const g = ids(group);
+  return { user: (uid) => u.get(uid) ?? String(uid), group: (gid) => g.get(gid) ?? String(gid) };
+}

@@ -1,0 +1,32 @@
+// One line per path: systemd-tmpfiles uses the first line it reads for a path
+// and warns about the others. What the scripts made in /var is newer than what
+// the packages (and the base) ship there, so the lines deblayer wrote for the
+// packages that name a path the scripts changed are taken out of their
+// fragments (the fragments are rewritten in the layer). Adjusting lines (z)
+// go with creating ones and are left alone.
+
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatTmpfilesLine, type TmpfilesLine } from '../compose/tmpfiles.js';
+
+const CREATING = /^[fFwdDvqQpLcbC]\+?!?$/;
+
+/** Rewrites into LAYER_USR the deblayer-*.conf fragments of LOWER_USR that have lines for paths of LINES. */
+export function dropSupersededLines(lowerUsr: string, layerUsr: string, lines: TmpfilesLine[], except: string): string[] {
+  const paths = new Set(lines.filter((l) => l.type !== 'z').map((l) => formatTmpfilesLine(l).split(' ')[1]!));
+  const dir = 'lib/tmpfiles.d';
+  const rewritten: string[] = [];
+  if (paths.size === 0 || !existsSync(join(lowerUsr, dir))) return rewritten;
+  for (const name of readdirSync(join(lowerUsr, dir))) {
+    if (!/^deblayer-.*\.conf$/.test(name) || `${dir}/${name}` === except) continue;
+    const text = readFileSync(join(lowerUsr, dir, name), 'utf8');
+    const kept = text.split('\n').filter((line) => {
+      const [type, path] = line.trim().split(/\s+/);
+      return !(type && path && !line.startsWith('#') && CREATING.test(type) && paths.has(path));
+    });
+    if (kept.length === text.split('\n').length) continue;
+    writeFileSync(join(layerUsr, dir, name), kept.join('\n'), { mode: 0o644 });
+    rewritten.push(name);
+  }
+  return rewritten;
+}

@@ -1,0 +1,130 @@
+// The pure parts of the scripts stage, on exact inputs: accounts to sysusers.d
+// lines, trigger interests and activations, dpkg's status-fd output, the
+// sandbox's command line and the secrets list.
+
+import { describe, expect, it } from 'vitest';
+import type { PackageRecord } from '../src/compose/package-cache.js';
+import { bwrapArgs } from '../src/exec/bwrap.js';
+import { DpkgOutput } from '../src/scripts/dpkg-output.js';
+import { secretKind } from '../src/scripts/secrets.js';
+import { sysusersLines } from '../src/scripts/sysusers.js';
+import { activations, fileTriggerPaths, interestLines, needsConfiguring } from '../src/scripts/triggers.js';
+
+function record(name: string, members: Record<string, string>, files: string[] = [], multiArchSame = false): PackageRecord {
+  return {
+    package: name,
+    version: '1.0',
+    architecture: 'amd64',
+    files,
+    md5sums: {},
+    conffiles: [],
+    tmpfiles: [],
+    controlText: `Package: ${name}\n`,
+    members: Object.entries(members).map(([n, text]) => ({ name: n, mode: 0o755, data: Buffer.from(text).toString('base64') })),
+    multiArchSame,
+    conffileMd5: {},
+  };
+}
+
+describe('sysusers.d lines from the accounts before and after the scripts', () => {
+  const before = { passwd: 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n', group: 'root:x:0:\nadm:x:4:\nnogroup:x:65534:\n' };
+  it('new groups, users (with their group by name) and members; the host’s own accounts give no line', () => {
+    const after = {
+      passwd: `${before.passwd}sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\nfx:x:101:102:Fx Daemon,,,:/var/lib/fx:/bin/false\n`,
+      group: 'root:x:0:\nadm:x:4:fx\nnogroup:x:65534:\n_ssh:x:101:\nfx:x:102:\n',
+    };
+    expect(sysusersLines(before, after)).toEqual([
+      'g _ssh 101',
+      'g fx 102',
+      'u sshd 100:nogroup - /run/sshd /usr/sbin/nologin',
+      'u fx 101:fx "Fx Daemon" /var/lib/fx /bin/false',
+      'm fx adm',
+    ]);
+  });
+  it('keeps the earlier lines of accounts that still exist (the host has them now), not those gone', () => {
+    const after = { passwd: `${before.passwd}sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n`, group: before.group };
+    const previous = '# comment\nu sshd 100:nogroup - /run/sshd /usr/sbin/nologin\ng gone 120\n';
+    expect(sysusersLines({ ...before, passwd: after.passwd }, after, previous)).toEqual(['u sshd 100:nogroup - /run/sshd /usr/sbin/nologin']);
+  });
+});
+
+describe('triggers', () => {
+  const watcher = record('fx-watch', { triggers: '# c\ninterest-noawait /usr/share/fx\ninterest fx-named\n', postinst: '#!/bin/sh\n' });
+  const data = record('libfx1', { triggers: 'activate-noawait ldconfig\n' }, ['/.', '/usr', '/usr/share', '/usr/share/fx', '/usr/share/fx/a'], true);
+  it('registers interests as dpkg writes them (File lines, named files; :arch for Multi-Arch: same)', () => {
+    const lines = interestLines([watcher, data]);
+    expect(lines.file).toEqual(['/usr/share/fx fx-watch/noawait']);
+    expect([...lines.named]).toEqual([['fx-named', ['fx-watch']]]);
+  });
+  it('activates explicit triggers and the file triggers a package’s paths fall under', () => {
+    const paths = fileTriggerPaths('/usr/share/fx fx-watch/noawait\n/usr/share/fxx other\n/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders libgdk\n');
+    expect(activations([data], paths)).toEqual([
+      { package: 'libfx1:amd64', trigger: 'ldconfig' },
+      { package: 'libfx1:amd64', trigger: '/usr/share/fx' },
+    ]);
+  });
+  it('configuring is needed for scripts, triggers, or files under a base file trigger; not for plain packages', () => {
+    const plain = record('plain', {}, ['/usr/share/doc/plain/x']);
+    expect(needsConfiguring([plain], [])).toBe(false);
+    expect(needsConfiguring([plain], ['/usr/share/doc'])).toBe(true);
+    expect(needsConfiguring([watcher], [])).toBe(true);
+    expect(needsConfiguring([record('s', { postinst: 'x' })], [], ['s'])).toBe(false);
+  });
+});
+
+describe("dpkg's output", () => {
+  it('is split by package, and the first error names the package, script, status and the lines before it', () => {
+    const out = new DpkgOutput();
+    for (const l of [
+      'processing: configure: fx-ok:amd64',
+      'Setting up fx-ok (1.0) ...',
+      'status: fx-ok:amd64: installed',
+      'processing: configure: fx-fail',
+      'Setting up fx-fail (1.0) ...',
+      'about to fail',
+      'cannot frobnicate',
+      'dpkg: error processing package fx-fail (--configure):',
+      ' installed fx-fail package post-installation script subprocess returned error exit status 7',
+      'status: fx-fail : error : installed fx-fail package post-installation script subprocess returned error exit status 7',
+      'Errors were encountered while processing:',
+      ' fx-fail',
+    ]) {
+      out.line(l);
+    }
+    expect(out.sections.filter((s) => s.lines.length > 0).map((s) => [s.package, s.step])).toEqual([
+      ['fx-ok', 'configure'],
+      ['fx-fail', 'configure'],
+    ]);
+    expect(out.failures).toEqual([
+      {
+        package: 'fx-fail',
+        script: 'postinst',
+        status: 7,
+        message: 'installed fx-fail package post-installation script subprocess returned error exit status 7',
+        lastLines: 'about to fail / cannot frobnicate',
+      },
+    ]);
+  });
+});
+
+describe('the sandbox', () => {
+  it('binds the view, drops the network and every capability but those listed, and clears the environment', () => {
+    const args = bwrapArgs({ usr: '/t/usr', var: '/t/var', env: { X: '1' } }, ['dpkg', '--configure', '--pending']);
+    const joined = args.join(' ');
+    expect(joined).toContain('--bind /t/usr /usr --bind /t/usr/etc /etc --bind /t/var /var');
+    for (const o of ['--unshare-net', '--unshare-pid', '--die-with-parent', '--new-session', '--clearenv', '--tmpfs /run', '--tmpfs /tmp']) expect(joined).toContain(o);
+    expect(joined).toContain('--cap-drop ALL');
+    expect(joined).toContain('--cap-add cap_setuid --cap-add cap_setpcap');
+    expect(joined).toContain('--setenv SYSTEMD_OFFLINE 1');
+    expect(joined).toContain('--setenv DEBIAN_FRONTEND noninteractive');
+    expect(joined).toContain('--setenv X 1');
+    expect(args.slice(-4)).toEqual(['--', 'dpkg', '--configure', '--pending']);
+  });
+  it('knows secrets and host identity', () => {
+    expect(secretKind('etc/ssh/ssh_host_ed25519_key')).toBe('an SSH host key');
+    expect(secretKind('etc/ssh/ssh_host_rsa_key.pub')).toBe('an SSH host key');
+    expect(secretKind('etc/ssl/private/ssl-cert-snakeoil.key')).toBe('a private key');
+    expect(secretKind('lib/systemd/random-seed')).toBe('a random seed');
+    expect(secretKind('etc/ssh/sshd_config')).toBeUndefined();
+  });
+});
