@@ -41,15 +41,19 @@ function bindingMissing(stderr: string): string | undefined {
     : undefined;
 }
 
-/** Moves a deployment to the front of the list: it becomes the default at the next boot. */
-export async function setDefaultDeployment(sysroot: string, stateroot: string, checksum: string, serial: number): Promise<void> {
-  const r = await run(PYTHON, ['-c', SET_DEFAULT, sysroot, stateroot, checksum, String(serial)], 'cannot change the default deployment', {
-    allowFailure: true,
-  });
+/** Runs one of the scripts here; a failure is a CommandError saying WHAT, with the script's last line or a missing binding. */
+async function runScript(script: string, args: string[], what: string, input?: string): Promise<string> {
+  const r = await run(PYTHON, ['-c', script, ...args], what, { ...(input !== undefined ? { input } : {}), allowFailure: true });
   if (r.exitCode !== 0) {
     const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
-    throw new CommandError('libostree', `cannot make ${checksum.slice(0, 10)}.${serial} the default deployment: ${why}`, { detail: r.stderr });
+    throw new CommandError('libostree', `${what}: ${why}`, { detail: r.stderr });
   }
+  return r.stdout;
+}
+
+/** Moves a deployment to the front of the list: it becomes the default at the next boot. */
+export async function setDefaultDeployment(sysroot: string, stateroot: string, checksum: string, serial: number): Promise<void> {
+  await runScript(SET_DEFAULT, [sysroot, stateroot, checksum, String(serial)], `cannot make ${checksum.slice(0, 10)}.${serial} the default deployment`);
 }
 
 // One JSON line per tree in, one JSON line per commit out, in order; the refs
@@ -194,15 +198,8 @@ sys.stdout.write(json.dumps(out))
 /** path -> 'd' or 'TYPE CHECKSUM' for those of PATHS (no leading /) that exist in COMMIT. */
 export async function lookupPaths(repo: string, commit: string, paths: string[]): Promise<Record<string, string>> {
   if (paths.length === 0) return {};
-  const r = await run(PYTHON, ['-c', LOOKUP_PATHS, repo, commit], `cannot read commit ${commit.slice(0, 10)} in ${repo}`, {
-    input: JSON.stringify(paths),
-    allowFailure: true,
-  });
-  if (r.exitCode !== 0) {
-    const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
-    throw new CommandError('libostree', `cannot read commit ${commit.slice(0, 10)} in ${repo}: ${why}`, { detail: r.stderr });
-  }
-  return JSON.parse(r.stdout) as Record<string, string>;
+  const out = await runScript(LOOKUP_PATHS, [repo, commit], `cannot read commit ${commit.slice(0, 10)} in ${repo}`, JSON.stringify(paths));
+  return JSON.parse(out) as Record<string, string>;
 }
 
 // Every entry under some directories of a commit, with file contents: apt's
@@ -249,15 +246,8 @@ export interface SubtreeEntry {
 
 /** path (no leading /) -> entry, for everything under DIRS (no leading /) in COMMIT. */
 export async function readSubtrees(repo: string, commit: string, dirs: string[], maxFileBytes = 1 << 20): Promise<Map<string, SubtreeEntry>> {
-  const r = await run(PYTHON, ['-c', READ_SUBTREES, repo, commit, String(maxFileBytes)], `cannot read commit ${commit.slice(0, 10)} in ${repo}`, {
-    input: JSON.stringify(dirs),
-    allowFailure: true,
-  });
-  if (r.exitCode !== 0) {
-    const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
-    throw new CommandError('libostree', `cannot read commit ${commit.slice(0, 10)} in ${repo}: ${why}`, { detail: r.stderr });
-  }
-  const raw = JSON.parse(r.stdout) as Record<string, { type: SubtreeEntry['type']; target?: string; data?: string }>;
+  const out = await runScript(READ_SUBTREES, [repo, commit, String(maxFileBytes)], `cannot read commit ${commit.slice(0, 10)} in ${repo}`, JSON.stringify(dirs));
+  const raw = JSON.parse(out) as Record<string, { type: SubtreeEntry['type']; target?: string; data?: string }>;
   return new Map(
     Object.entries(raw).map(([path, e]) => [
       path,
@@ -365,10 +355,6 @@ export interface LayerCommitJob {
 
 /** Commits DIR over ONTO (deletions included); returns the commit and the deleted paths. */
 export async function commitLayer(job: LayerCommitJob): Promise<{ commit: string; removed: string[] }> {
-  const r = await run(PYTHON, ['-c', COMMIT_LAYER], `cannot commit ${job.branch} to ${job.repo}`, { input: JSON.stringify(job), allowFailure: true });
-  if (r.exitCode !== 0) {
-    const why = bindingMissing(r.stderr) ?? r.stderr.trim().split('\n').pop() ?? `exit status ${r.exitCode}`;
-    throw new CommandError('libostree', `cannot commit ${job.branch} to ${job.repo}: ${why}`, { detail: r.stderr });
-  }
-  return JSON.parse(r.stdout) as { commit: string; removed: string[] };
+  const out = await runScript(COMMIT_LAYER, [], `cannot commit ${job.branch} to ${job.repo}`, JSON.stringify(job));
+  return JSON.parse(out) as { commit: string; removed: string[] };
 }
