@@ -31,10 +31,12 @@ const SPECS: PackageSpec[] = [
     files: { 'usr/lib/systemd/system/fx-svc.service': UNIT, 'etc/fx-svc.conf': 'listen = 1\n' },
     conffiles: ['/etc/fx-svc.conf'],
     control: {
-      preinst: '#!/bin/sh\nset -e\necho "fx-svc preinst $1 ($DPKG_MAINTSCRIPT_NAME of $DPKG_MAINTSCRIPT_PACKAGE)"\n',
+      // The preinst adds a group, as some packages do before their files land; the postinst needs it.
+      preinst: '#!/bin/sh\nset -e\necho "fx-svc preinst $1 ($DPKG_MAINTSCRIPT_NAME of $DPKG_MAINTSCRIPT_PACKAGE)"\naddgroup --quiet --system fxearly\n',
       postinst: `#!/bin/sh
 set -e
 if [ "$1" = configure ]; then
+  getent group fxearly >/dev/null || { echo "the preinst's group is gone" >&2; exit 9; }
   adduser --quiet --system --group --home /var/lib/fx-svc --no-create-home fxdaemon
   mkdir -p /var/lib/fx-svc /var/log/fx-svc
   echo "state of $DPKG_MAINTSCRIPT_PACKAGE" > /var/lib/fx-svc/state
@@ -128,6 +130,7 @@ describe('maintainer scripts', () => {
     // Users: a sysusers.d fragment; the host's own passwd is not touched.
     const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
     expect(sysusers).toMatch(/^g fxdaemon \d+$/m);
+    expect(sysusers).toMatch(/^g fxearly \d+$/m);
     expect(sysusers).toMatch(/^u fxdaemon \d+:fxdaemon - \/var\/lib\/fx-svc \/usr\/sbin\/nologin$/m);
     expect(readFileSync(join(deployed, 'etc/passwd'), 'utf8')).not.toContain('fxdaemon');
     expect(readFileSync(usr('etc/passwd'), 'utf8')).not.toContain('fxdaemon');

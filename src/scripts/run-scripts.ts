@@ -109,10 +109,17 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     }
     const runnable = input.records.filter((r) => !input.skip.includes(r.package));
 
-    // 1. preinst install, over the base.
+    // The host's accounts: what the scripts see, and what their new users and groups are told from.
+    const hostAccounts = new Map<string, Buffer>();
+    for (const f of ACCOUNT_FILES) {
+      if (input.hostEtc && existsSync(join(input.hostEtc, f))) hostAccounts.set(f, readFileSync(join(input.hostEtc, f)));
+    }
+
+    // 1. preinst install, over the base (with the host's accounts: a preinst may add a user).
     const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
     if (preinsts.length > 0) {
       baseView = await openView(input.repo, input.base, input.database, ns, 'b');
+      for (const [f, data] of hostAccounts) writeFileSync(inUsr(baseView, `etc/${f}`), data);
       const ci = join(baseView.dir, 'ci');
       mkdirSync(ci);
       for (const r of preinsts) {
@@ -145,12 +152,13 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       }
     }
 
-    // 2. The host's accounts, no service starts, /var.
+    // 2. The host's accounts with those the preinsts added (the only change of
+    // theirs that is kept: the rest of the base view is dropped), no service starts, /var.
     const before: Record<string, string> = {};
     for (const f of ACCOUNT_FILES) {
-      const host = input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f)) : undefined;
-      if (host) writeFileSync(inUsr(view, `etc/${f}`), host);
-      before[f] = readText(inUsr(view, `etc/${f}`));
+      before[f] = hostAccounts.get(f)?.toString('utf8') ?? readText(inUsr(view, `etc/${f}`));
+      const seed = baseView && existsSync(inUsr(baseView, `etc/${f}`)) ? readFileSync(inUsr(baseView, `etc/${f}`)) : hostAccounts.get(f);
+      if (seed) writeFileSync(inUsr(view, `etc/${f}`), seed);
     }
     writeFileSync(inUsr(view, POLICY_RC_D), '#!/bin/sh\n# deblayer: no service starts while a layer is composed.\nexit 101\n');
     chmodSync(inUsr(view, POLICY_RC_D), 0o755);
