@@ -20,48 +20,15 @@
 //
 //   node test/bench/install-bench.mjs [--rounds N]
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cli, env, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
 
-const root = new URL('../../', import.meta.url).pathname;
-const cli = join(root, 'dist/cli/main.js');
 const args = process.argv.slice(2);
-const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
-
-if (!process.env.DEBLAYER_BENCH_PRIVATE_NS) {
-  // Re-run inside a private mount namespace: the tmpfs sysroot vanishes with it.
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', process.execPath, new URL(import.meta.url).pathname, ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBLAYER_BENCH_PRIVATE_NS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-
-const env = { ...process.env, LC_ALL: 'C' };
-const work = mkdtempSync(join(tmpdir(), 'deblayer-install-bench-'));
-const mounts = [];
-const cleanup = () => {
-  for (const m of mounts) spawnSync('umount', ['--lazy', m]);
-  rmSync(work, { recursive: true, force: true });
-};
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
-
-function sh(cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-function timed(cmd, argv) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return { seconds, stderr: r.stderr };
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rounds = roundsFrom(args);
+inPrivateMountNamespace(import.meta.url, args);
+const { work, mounts } = scratch('install-bench');
 
 const requests = [
   { label: 'htop', pkgs: ['htop'] },
