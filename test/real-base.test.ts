@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Plan } from '../src/apt/plan.js';
 import { deblayer } from './helpers/cli.js';
 import { ostree } from './helpers/ostree.js';
-import { inPrivateMountNamespace, makeSysroot } from './helpers/sysroot.js';
+import { extractBootableBase, inPrivateMountNamespace, makeSysroot } from './helpers/sysroot.js';
 import { snapshotTree, type NodeInfo } from './helpers/tree.js';
 
 const realBase = inject('realBase');
@@ -221,12 +221,7 @@ describe('the imported real base boots with what the tree had', () => {
 describe('layering on the real base, deployed in an offline sysroot', () => {
   it('installs htop: it runs in the new deployment, and dpkg and apt agree it is installed', async () => {
     // The same tree with a stand-in kernel, so that ostree admin deploy accepts it.
-    const root = join(work, 'bootable');
-    mkdirSync(root);
-    await execa('tar', ['--numeric-owner', '-xpf', realBase, '-C', root]);
-    writeFileSync(join(root, 'boot/vmlinuz-6.1.0-0-stand-in'), 'not a kernel\n');
-    writeFileSync(join(root, 'boot/initrd.img-6.1.0-0-stand-in'), 'not an initrd\n');
-    mkdirSync(join(root, 'usr/lib/modules/6.1.0-0-stand-in'), { recursive: true });
+    const root = await extractBootableBase(realBase, join(work, 'bootable'));
     ok(await deblayer(['--repo', repo, 'base', 'import', root, '-b', 'debian/12-bootable']), 'import of the bootable base');
     const sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian');
     try {

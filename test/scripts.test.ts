@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { buildPackage, type PackageSpec } from './helpers/apt-repo.js';
 import { deblayer } from './helpers/cli.js';
-import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+import { extractBootableBase, makeSysroot, type TestSysroot } from './helpers/sysroot.js';
 
 const realBase = inject('realBase');
 let work: string;
@@ -80,12 +80,7 @@ beforeAll(async () => {
   cache = join(work, 'cache');
   const repo = join(work, 'repo');
   // The real base with a stand-in kernel, so that ostree admin deploy accepts it.
-  const root = join(work, 'bootable');
-  mkdirSync(root);
-  await execa('tar', ['--numeric-owner', '-xpf', realBase, '-C', root]);
-  writeFileSync(join(root, 'boot/vmlinuz-6.1.0-0-stand-in'), 'not a kernel\n');
-  writeFileSync(join(root, 'boot/initrd.img-6.1.0-0-stand-in'), 'not an initrd\n');
-  mkdirSync(join(root, 'usr/lib/modules/6.1.0-0-stand-in'), { recursive: true });
+  const root = await extractBootableBase(realBase, join(work, 'bootable'));
   const imported = await deblayer(['--repo', repo, 'base', 'import', root, '-b', 'debian/12']);
   expect(imported.exitCode, imported.stderr).toBe(0);
   rmSync(root, { recursive: true, force: true });

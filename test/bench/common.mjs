@@ -3,8 +3,8 @@
 // file system of the machine), a scratch directory removed at exit with the
 // mounts made in it, and commands run and timed.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,3 +58,14 @@ export function timed(cmd, argv, opts = {}) {
 }
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The real base (built or reused by test/make-real-base.sh) extracted into DIR, with a stand-in kernel for ostree admin deploy. */
+export function extractRealBase(dir) {
+  const tarball = execFileSync('sh', [join(root, 'test/make-real-base.sh')], { encoding: 'utf8' }).trim();
+  mkdirSync(dir);
+  sh('tar', ['--numeric-owner', '-xpf', tarball, '-C', dir]);
+  writeFileSync(join(dir, 'boot/vmlinuz-6.1.0-0-bench'), 'x\n');
+  writeFileSync(join(dir, 'boot/initrd.img-6.1.0-0-bench'), 'x\n');
+  mkdirSync(join(dir, 'usr/lib/modules/6.1.0-0-bench'), { recursive: true });
+  return dir;
+}

@@ -20,10 +20,9 @@
 //
 //   node test/bench/install-bench.mjs [--rounds N]
 
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, env, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
+import { cli, env, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
 
 const args = process.argv.slice(2);
 const rounds = roundsFrom(args);
@@ -36,14 +35,7 @@ const requests = [
 ];
 
 console.error('install-bench: preparing a real base, two offline sysroots and a chroot');
-const tarball = execFileSync('sh', [join(root, 'test/make-real-base.sh')], { encoding: 'utf8' }).trim();
-const tree = join(work, 'tree');
-mkdirSync(tree);
-sh('tar', ['--numeric-owner', '-xpf', tarball, '-C', tree]);
-// A stand-in kernel so that ostree admin deploy accepts the base.
-writeFileSync(join(tree, 'boot/vmlinuz-6.1.0-0-bench'), 'x\n');
-writeFileSync(join(tree, 'boot/initrd.img-6.1.0-0-bench'), 'x\n');
-mkdirSync(join(tree, 'usr/lib/modules/6.1.0-0-bench'), { recursive: true });
+const tree = extractRealBase(join(work, 'tree'));
 const repo = join(work, 'repo');
 const cache = join(work, 'cache');
 sh('node', [cli, '--repo', repo, '-q', 'base', 'import', tree, '-b', 'debian/12']);

@@ -8,10 +8,9 @@
 //
 //   node test/bench/scripts-bench.mjs [--rounds N]
 
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, env, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
+import { cli, env, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
 
 const args = process.argv.slice(2);
 const rounds = roundsFrom(args);
@@ -25,13 +24,7 @@ const requests = [
 ];
 
 console.error('scripts-bench: preparing a real base, an offline sysroot and a chroot');
-const tarball = execFileSync('sh', [join(root, 'test/make-real-base.sh')], { encoding: 'utf8' }).trim();
-const tree = join(work, 'tree');
-mkdirSync(tree);
-sh('tar', ['--numeric-owner', '-xpf', tarball, '-C', tree]);
-writeFileSync(join(tree, 'boot/vmlinuz-6.1.0-0-bench'), 'x\n');
-writeFileSync(join(tree, 'boot/initrd.img-6.1.0-0-bench'), 'x\n');
-mkdirSync(join(tree, 'usr/lib/modules/6.1.0-0-bench'), { recursive: true });
+const tree = extractRealBase(join(work, 'tree'));
 const repo = join(work, 'repo');
 const cache = join(work, 'cache');
 // The chroot copy is made before the import (which moves /etc and /var into /usr).

@@ -4,7 +4,8 @@
 // `ostree admin deploy` freezes the file system it deploys to.
 
 import { execa } from 'execa';
-import { mkdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface TestSysroot {
   path: string;
@@ -47,4 +48,17 @@ export async function makeSysroot(path: string, sourceRepo: string, os = 'fx', s
       rmSync(path, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Extracts the real base tarball into DIR with a stand-in kernel (ostree admin
+ * deploy refuses a tree without one); the tests never boot it.
+ */
+export async function extractBootableBase(tarball: string, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  await execa('tar', ['--numeric-owner', '-xpf', tarball, '-C', dir]);
+  writeFileSync(join(dir, 'boot/vmlinuz-6.1.0-0-stand-in'), 'not a kernel\n');
+  writeFileSync(join(dir, 'boot/initrd.img-6.1.0-0-stand-in'), 'not an initrd\n');
+  mkdirSync(join(dir, 'usr/lib/modules/6.1.0-0-stand-in'), { recursive: true });
+  return dir;
 }
