@@ -256,6 +256,88 @@ export async function readSubtrees(repo: string, commit: string, dirs: string[],
   );
 }
 
+// What one commit has that another lacks, under one directory, as hardlinks
+// to the repository's objects: changed and new files, the directories that
+// hold them (with the newer commit's metadata) and overlayfs whiteouts for
+// what it removed. Over a checkout of the older commit (an overlay's lower
+// layers, newer first) it reads as the newer one. Whole subtrees whose dirtree
+// and dirmeta checksums are equal are skipped, so the cost follows the
+// difference, not the tree (measured: a 70,000-path base takes `ostree
+// checkout -H` about 2 s, for a difference of a hundred paths).
+const CHECKOUT_DELTA = `
+import os, stat, sys
+import gi
+gi.require_version('OSTree', '1.0')
+from gi.repository import Gio, OSTree
+repo_path, older, newer, sub, dest = sys.argv[1:6]
+repo = OSTree.Repo.new(Gio.File.new_for_path(repo_path))
+repo.open(None)
+if repo.get_mode() != OSTree.RepoMode.BARE:
+    sys.stderr.write('the repository is not in bare mode: its objects cannot be hardlinked\\n')
+    sys.exit(4)
+objects = os.path.join(repo_path, 'objects')
+def csum(v):
+    return v.get_data_as_bytes().get_data().hex()
+def dirtree(checksum):
+    v = repo.load_variant(OSTree.ObjectType.DIR_TREE, checksum)[1]
+    fa, da = v.get_child_value(0), v.get_child_value(1)
+    files, dirs = {}, {}
+    for i in range(fa.n_children()):
+        e = fa.get_child_value(i)
+        files[e.get_child_value(0).get_string()] = csum(e.get_child_value(1))
+    for i in range(da.n_children()):
+        e = da.get_child_value(i)
+        dirs[e.get_child_value(0).get_string()] = (csum(e.get_child_value(1)), csum(e.get_child_value(2)))
+    return files, dirs
+def root(rev):
+    _, rev = repo.resolve_rev(rev, False)
+    c = repo.load_variant(OSTree.ObjectType.COMMIT, rev)[1]
+    tree, meta = csum(c.get_child_value(6)), csum(c.get_child_value(7))
+    for part in [p for p in sub.split('/') if p]:
+        tree, meta = dirtree(tree)[1][part]
+    return tree, meta
+def be32(x):
+    return int.from_bytes(x.to_bytes(4, 'little'), 'big')
+def mkdir(path, meta):
+    uid, gid, mode, xattrs = repo.load_variant(OSTree.ObjectType.DIR_META, meta)[1].unpack()
+    os.mkdir(path)
+    os.chown(path, be32(uid), be32(gid))
+    os.chmod(path, stat.S_IMODE(be32(mode)))
+    for k, v in xattrs:
+        os.setxattr(path, bytes(k).rstrip(b'\\0'), bytes(v), follow_symlinks=False)
+count = 0
+def walk(otree, ntree, path):
+    global count
+    ofiles, odirs = dirtree(otree) if otree else ({}, {})
+    nfiles, ndirs = dirtree(ntree)
+    for name, c in nfiles.items():
+        if ofiles.get(name) != c:
+            os.link(os.path.join(objects, c[:2], c[2:] + '.file'), os.path.join(path, name), follow_symlinks=False)
+            count += 1
+    for name, (t, m) in ndirs.items():
+        if odirs.get(name) != (t, m):
+            mkdir(os.path.join(path, name), m)
+            walk(odirs[name][0] if name in odirs else None, t, os.path.join(path, name))
+    for name in set(ofiles) | set(odirs):
+        if name not in nfiles and name not in ndirs:
+            os.mknod(os.path.join(path, name), stat.S_IFCHR | 0o600, os.makedev(0, 0))
+            count += 1
+(ot, _), (nt, nm) = root(older), root(newer)
+mkdir(dest, nm)
+walk(ot, nt, dest)
+sys.stdout.write('%d\\n' % count)
+`;
+
+/**
+ * Writes into DEST (new, on the repository's file system) what NEWER has
+ * under SUBPATH that OLDER lacks: the upper lower layer of a view of NEWER
+ * over a checkout of OLDER. Returns the number of entries written.
+ */
+export async function checkoutDelta(repo: string, older: string, newer: string, subpath: string, dest: string): Promise<number> {
+  const out = await runScript(CHECKOUT_DELTA, [repo, older, newer, subpath, dest], `cannot check out what ${newer.slice(0, 10)} adds to ${older.slice(0, 10)} into ${dest}`);
+  return Number(out.trim());
+}
+
 // A layer read back from overlay upper directories, committed on top of
 // another commit: what maintainer scripts changed. Through libostree, not
 // `ostree commit --tree=dir=`, for two things the CLI cannot do: delete paths

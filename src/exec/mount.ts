@@ -31,6 +31,11 @@ export async function mountOverlay(ns: MountNamespace, spec: OverlaySpec): Promi
   await ns.run('mount', overlayArgs(spec), `cannot mount an overlay on ${spec.target}`);
 }
 
+/** Several lower directories (the first on top) as one read-only tree at TARGET. */
+export async function mountReadOnlyOverlay(ns: MountNamespace, lowers: string[], target: string): Promise<void> {
+  await ns.run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowers.join(':')},redirect_dir=off,metacopy=off,index=off`, target], `cannot mount an overlay on ${target}`);
+}
+
 export async function unmount(ns: MountNamespace, target: string): Promise<void> {
   await ns.run('umount', [target], `cannot unmount ${target}`);
 }

@@ -159,8 +159,9 @@ export class OstreeRepo {
    * Checks out a whole commit as hardlinks to the repository's objects (same
    * file system): a read-only lower for an overlay, never written through.
    */
-  async checkoutHardlinks(commit: string, dest: string): Promise<void> {
-    await this.run(['checkout', '--require-hardlinks', commit, dest], `cannot check out ${short(commit)} into ${dest}`);
+  async checkoutHardlinks(commit: string, dest: string, subpath?: string): Promise<void> {
+    const sub = subpath ? [`--subpath=${subpath}`] : [];
+    await this.run(['checkout', '--require-hardlinks', ...sub, commit, dest], `cannot check out ${short(commit)}${subpath ?? ''} into ${dest}`);
   }
 
   /** Subject, time, parent and metadata of a commit, from one `ostree show --raw`. */

@@ -38,7 +38,7 @@ import { formatSysusers, SYSUSERS_CONF, sysusersLines } from './sysusers.js';
 import { HOST_KEYS_UNIT, writeHostKeyUnits } from './host-keys.js';
 import { dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
-import { inUsr, mountVar, openView, removeView, type View } from './view.js';
+import { closeWritable, inUsr, mountVar, openView, removeView, type View } from './view.js';
 
 export const SCRIPTS_TMPFILES = 'lib/tmpfiles.d/deblayer-00-scripts.conf';
 
@@ -100,7 +100,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
   let view: View | undefined;
   let baseView: View | undefined;
   try {
-    view = await openView(input.repo, input.composed, input.database, ns, 'c');
+    view = await openView(input.repo, { base: input.base, commit: input.composed }, input.database, ns, 'c');
     const dbInUsr = input.database.replace(/^usr\//, '');
     if (!existsSync(inUsr(view, 'bin/dpkg'))) {
       throw new DeblayerError(
@@ -118,7 +118,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     // 1. preinst install, over the base (with the host's accounts: a preinst may add a user).
     const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
     if (preinsts.length > 0) {
-      baseView = await openView(input.repo, input.base, input.database, ns, 'b');
+      baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, 'b');
       for (const [f, data] of hostAccounts) writeFileSync(inUsr(baseView, `etc/${f}`), data);
       const ci = join(baseView.dir, 'ci');
       mkdirSync(ci);
@@ -215,11 +215,11 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       });
     }
     const after = { passwd: readText(inUsr(view, 'etc/passwd')), group: readText(inUsr(view, 'etc/group')) };
-    await ns.close();
+    await closeWritable(view);
 
-    // 4. Read back and commit.
+    // 4. Read back (the lower layers are compared through the namespace's mount) and commit.
     const notices: string[] = [];
-    const pruned = pruneUsrLayer(view.usrUpper, join(view.checkout, 'usr'), input.database, replaced);
+    const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, replaced);
     const sysusers = sysusersLines({ passwd: before.passwd!, group: before.group! }, after, input.previousSysusers);
 
 
@@ -233,8 +233,9 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
         formatTmpfilesConf("Written by deblayer: what the layered packages' scripts made under /var.", vars.lines),
         { mode: 0o644 },
       );
-      dropSupersededLines(join(view.checkout, 'usr'), view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
+      dropSupersededLines(view.lowerUsr, view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
     }
+    await ns.close();
     if (sysusers.length > 0) {
       mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
       writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });

@@ -1,20 +1,28 @@
-// The writable view of a commit that scripts run over: a hardlink checkout
-// (`ostree checkout -H`, cheap: no file is copied) under a kernel overlayfs
-// whose upper directory takes every write, chmod and delete. The checked-out
-// files are the repository's objects: written in place they would corrupt it
-// (`ostree fsck` catches that); through the overlay a change always copies
-// the file up first. The upper directory is what the scripts changed, read
-// back afterwards (diff.ts). The mounts live in a private mount namespace held
-// for the view's lifetime (src/exec/namespace.ts), so none reaches the host.
+// The writable view of a commit that scripts run over: the commit's usr/ as
+// overlayfs lower layers, under an upper directory that takes every write,
+// chmod and delete. The lower layers are hardlinks to the repository's
+// objects: written in place they would corrupt it (`ostree fsck` catches
+// that); through the overlay a change always copies the file up first. The
+// upper directory is what the scripts changed, read back afterwards (diff.ts).
+// The mounts live in a private mount namespace held for the view's lifetime
+// (src/exec/namespace.ts), so none reaches the host.
+//
+// The lower layers are the base's usr/ and, above it, only what the commit
+// adds to the base (checkoutDelta): the base's usr/ is taken from a
+// deployment of the base when the sysroot has one (ostree made it with
+// hardlinks, and never writes into a deployment's usr/), so the view costs
+// what the layer holds, not what the base holds. Without such a deployment
+// (a new base after an upgrade, a bare repository) the base is checked out.
 //
 // Only usr/ is overlaid: in a commit the other top-level entries are symlinks
 // and empty directories, and the sandbox builds / itself. /var is a second
 // overlay over a scratch tree (what the tree's tmpfiles.d lines make), so that
 // what scripts add to /var can be told from what the packages ship there.
 
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { mountOverlay } from '../exec/mount.js';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { checkoutDelta } from '../exec/libostree.js';
+import { mountOverlay, mountReadOnlyOverlay, unmount } from '../exec/mount.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 
@@ -22,8 +30,8 @@ export interface View {
   ns: MountNamespace;
   /** The scratch directory (in the repository's tmp/, the file system of its objects). */
   dir: string;
-  /** The checkout (read only: hardlinks to repository objects). */
-  checkout: string;
+  /** The commit's usr/ before the scripts (read only), as Node sees it while the namespace is open. */
+  lowerUsr: string;
   /** Mount point of the writable usr view (a path in the namespace). */
   usr: string;
   /** The usr overlay's upper directory: the layer tree is its parent. */
@@ -40,16 +48,39 @@ function mkdirs(...dirs: string[]): void {
   for (const d of dirs) mkdirSync(d, { recursive: true });
 }
 
-/** A view of COMMIT; the dpkg database at DATABASE (relative, in usr/) is linked from /var/lib/dpkg. */
-export async function openView(repo: OstreeRepo, commit: string, database: string, ns: MountNamespace, name: string): Promise<View> {
+/** The usr/ of a deployment of COMMIT in the sysroot that holds REPO, if there is one. */
+export function deployedUsr(repoPath: string, commit: string): string | undefined {
+  if (basename(repoPath) !== 'repo' || basename(dirname(repoPath)) !== 'ostree') return undefined;
+  const deploy = join(dirname(repoPath), 'deploy');
+  if (!existsSync(deploy)) return undefined;
+  for (const stateroot of readdirSync(deploy)) {
+    const dir = join(deploy, stateroot, 'deploy');
+    if (!existsSync(dir)) continue;
+    const found = readdirSync(dir).find((n) => n.startsWith(`${commit}.`) && /^\d+$/.test(n.slice(commit.length + 1)) && existsSync(join(dir, n, 'usr')));
+    if (found) return join(dir, found, 'usr');
+  }
+  return undefined;
+}
+
+/** A view of COMMIT, which BASE underlies; the dpkg database at DATABASE (relative, in usr/) is linked from /var/lib/dpkg. */
+export async function openView(repo: OstreeRepo, source: { base: string; commit: string }, database: string, ns: MountNamespace, name: string): Promise<View> {
   mkdirSync(join(repo.path, 'tmp'), { recursive: true });
   const dir = mkdtempSync(join(repo.path, 'tmp', `deblayer-scripts-${name}-`));
-  const checkout = join(dir, 'checkout');
-  await repo.checkoutHardlinks(commit, checkout);
+  let baseUsr = deployedUsr(repo.path, source.base);
+  if (!baseUsr) {
+    baseUsr = join(dir, 'base-usr');
+    await repo.checkoutHardlinks(source.base, baseUsr, '/usr');
+  }
+  const lowers = [baseUsr];
+  if (source.commit !== source.base) {
+    const delta = join(dir, 'delta-usr');
+    await checkoutDelta(repo.path, source.base, source.commit, 'usr', delta);
+    lowers.unshift(delta);
+  }
   const v: View = {
     ns,
     dir,
-    checkout,
+    lowerUsr: baseUsr,
     usr: join(dir, 'usr'),
     layer: join(dir, 'layer'),
     usrUpper: join(dir, 'layer', 'usr'),
@@ -58,8 +89,15 @@ export async function openView(repo: OstreeRepo, commit: string, database: strin
     varUpper: join(dir, 'var-up'),
   };
   mkdirs(v.usr, v.usrUpper, join(dir, 'usr-work'), v.var, v.varLower, v.varUpper, join(dir, 'var-work'));
+  if (lowers.length > 1) {
+    // The lower layers as one read-only tree: what the upper is compared with.
+    const lower = join(dir, 'lower-usr');
+    mkdirs(lower);
+    await mountReadOnlyOverlay(ns, lowers, lower);
+    v.lowerUsr = ns.path(lower);
+  }
   // The upper's root is the view's /usr: it must look like the commit's usr.
-  const usrStat = statSync(join(checkout, 'usr'));
+  const usrStat = statSync(lowers[0]!);
   chmodSync(v.usrUpper, usrStat.mode & 0o7777);
   chownSync(v.usrUpper, usrStat.uid, usrStat.gid);
   chmodSync(v.layer, 0o755);
@@ -68,7 +106,7 @@ export async function openView(repo: OstreeRepo, commit: string, database: strin
   mkdirs(join(v.varLower, 'lib'), join(v.varLower, 'cache'));
   symlinkSync(relative('/var/lib', `/${database}`), join(v.varLower, 'lib/dpkg'));
   symlinkSync(relative('/var/cache', '/usr/lib/sysimage/debconf'), join(v.varLower, 'cache/debconf'));
-  await mountOverlay(ns, { lower: join(checkout, 'usr'), upper: v.usrUpper, work: join(dir, 'usr-work'), target: v.usr });
+  await mountOverlay(ns, { lower: lowers.join(':'), upper: v.usrUpper, work: join(dir, 'usr-work'), target: v.usr });
   return v;
 }
 
@@ -80,6 +118,12 @@ export async function mountVar(v: View): Promise<void> {
 /** Where Node reads and writes PATH (relative to usr/) of the view. */
 export function inUsr(v: View, path: string): string {
   return v.ns.path(join(v.usr, path));
+}
+
+/** Takes the writable mounts down: the upper directories can be read back and edited as plain trees; lowerUsr stays readable until the namespace closes. */
+export async function closeWritable(v: View): Promise<void> {
+  await unmount(v.ns, v.var);
+  await unmount(v.ns, v.usr);
 }
 
 export function removeView(v: View): void {
