@@ -71,11 +71,7 @@ describe('deb extract --layer', () => {
       `p /var/lib/${F}/fifo 0620 root root -`,
       `c /var/lib/${F}/null 0666 root root - 1:3`,
       `b /var/lib/${F}/loop 0660 root disk - 7:0`,
-      `d /var/lib 0755 root root -`,
-      `d /var/log 0755 root root -`,
       `d /var/log/${F} 2750 root adm -`,
-      `d /var/spool 0755 root root -`,
-      `d /var/spool/${F} 1730 root 5678 -`,
       `L /var/lib/${F}/current - - - - state`,
       `d /var/usrlocal/share 0755 root root -`,
       `d /var/usrlocal/share/${F} 0755 root root -`,
@@ -83,6 +79,8 @@ describe('deb extract --layer', () => {
       `d /var/srv/${F} 0755 root root -`,
       `C /var/srv/${F}/index.html - - - - /usr/share/factory/var/srv/${F}/index.html`,
     ].sort());
+    // The /var skeleton (every base declares it) and the spool the package's own tmpfiles.d declares have no line.
+    expect(readFileSync(join(dir, `usr/lib/tmpfiles.d/${F}.conf`), 'utf8')).toMatch(/^d \/var\/spool\/deblayer-fixture /m);
     const conf = readFileSync(join(dir, m.tmpfilesConf!), 'utf8');
     expect(m.tmpfilesConf).toBe(`usr/lib/tmpfiles.d/deblayer-${F}-all.conf`);
     for (const line of m.tmpfiles) expect(conf).toContain(`${line}\n`);

@@ -19,7 +19,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSyn
 import { join, dirname, relative, posix } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { FACTORY } from '../compose/layer-rewrite.js';
-import { formatTmpfilesConf, octalMode, type TmpfilesLine } from '../compose/tmpfiles.js';
+import { declaredPaths, formatTmpfilesConf, octalMode, type TmpfilesLine } from '../compose/tmpfiles.js';
 import { treeAccounts, type Accounts } from './accounts.js';
 
 export const DEFAULT_DPKG_DATABASE = 'usr/lib/sysimage/dpkg';
@@ -182,10 +182,7 @@ function declaredTmpfilesPaths(root: string): Set<string> {
     } catch {
       continue; // a dangling link (masked by /etc), or unreadable: nothing declared
     }
-    for (const line of text.split('\n')) {
-      const f = line.trim().split(/\s+/);
-      if (f.length >= 2 && !f[0]!.startsWith('#')) paths.add(f[1]!);
-    }
+    for (const path of declaredPaths(text)) paths.add(path);
   }
   return paths;
 }

@@ -36,6 +36,16 @@ function escapeField(value: string): string {
   return out;
 }
 
+/** The paths a tmpfiles.d file's lines name (comments and blank lines aside). */
+export function declaredPaths(text: string): string[] {
+  const paths: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 2 && f[0] !== '' && !f[0]!.startsWith('#')) paths.push(f[1]!);
+  }
+  return paths;
+}
+
 export function formatTmpfilesLine(line: TmpfilesLine): string {
   const fields = [
     line.type,

@@ -2,11 +2,12 @@
 // produces) or as an OSTree layer (relocated by LayerRewriter, with a
 // tmpfiles.d fragment and the manifest the dpkg database needs later).
 
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { readDataEntries, type Conffile, type DebControl, type DebEntry, type DebLayout } from '../deb/index.js';
 import { DeblayerError, LayerMappingError } from '../errors.js';
 import { LayerRewriter, type Placement } from './layer-rewrite.js';
-import { formatTmpfilesConf, type TmpfilesLine } from './tmpfiles.js';
+import { declaredPaths, formatTmpfilesConf, type TmpfilesLine } from './tmpfiles.js';
 import { TreeWriter } from './tree-writer.js';
 
 export interface UnpackOptions {
@@ -34,7 +35,8 @@ function prepareTarget(target: string): string {
 
 /** Unpack exactly as `dpkg-deb -x` would (modes, numeric owners as root, mtimes, hardlinks). */
 export async function unpackRaw(layout: DebLayout, target: string, options: UnpackOptions = {}): Promise<UnpackStats> {
-  const writer = new TreeWriter(prepareTarget(target), layout.file);
+  const root = prepareTarget(target);
+  const writer = new TreeWriter(root, layout.file);
   const stats: UnpackStats = { entries: 0, bytes: 0 };
   for await (const { entry, body } of readDataEntries(layout)) {
     options.onEntry?.(entry);
@@ -66,6 +68,32 @@ export function tmpfilesConfPath(packageName: string): string {
   return `usr/lib/tmpfiles.d/deblayer-${packageName}.conf`;
 }
 
+// The directories of /var that every Debian base has, and declares already
+// (systemd's var.conf, or deblayer-base.conf from base import). dpkg leaves an
+// existing directory as it is, and a second line for the same path is a
+// "Duplicate line" warning at every boot.
+const VAR_SKELETON = new Set(['/var', '/var/cache', '/var/lib', '/var/log', '/var/spool', '/var/tmp', '/var/mail', '/var/opt', '/var/local', '/var/backups']);
+
+/**
+ * LINES without the /var skeleton's directories and without the paths the
+ * package's own tmpfiles.d files (in TARGET, placed as PLACED says) declare:
+ * those are the package's word on them (dbus's /var/lib/dbus, ...).
+ */
+function withoutDeclared(lines: TmpfilesLine[], target: string, placed: Map<string, Placement>): TmpfilesLine[] {
+  const declared = new Set<string>();
+  for (const placement of placed.values()) {
+    if (placement.kind !== 'tree' || !/^usr\/lib\/tmpfiles\.d\/[^/]+\.conf$/.test(placement.path)) continue;
+    let text: string;
+    try {
+      text = readFileSync(join(target, placement.path), 'utf8');
+    } catch {
+      continue; // a link out of the package: nothing it declares is known here
+    }
+    for (const p of declaredPaths(text)) declared.add(p);
+  }
+  return lines.filter((l) => !(l.type === 'd' && VAR_SKELETON.has(l.path)) && !declared.has(l.path));
+}
+
 /** Unpack a package as an OSTree layer tree: see layer-rewrite.ts for the mapping. */
 export async function unpackLayer(
   layout: DebLayout,
@@ -74,7 +102,8 @@ export async function unpackLayer(
   options: UnpackOptions = {},
 ): Promise<LayerManifest> {
   const pkg = control.fields.package;
-  const writer = new TreeWriter(prepareTarget(target), layout.file);
+  const root = prepareTarget(target);
+  const writer = new TreeWriter(root, layout.file);
   const rewriter = new LayerRewriter(pkg);
   const placed = new Map<string, Placement>();
   const computeMd5 = control.md5sums.size === 0;
@@ -110,6 +139,7 @@ export async function unpackLayer(
       if (sum !== undefined) computed[`/${entry.path}`] = sum;
     }
   }
+  const tmpfiles = withoutDeclared(rewriter.tmpfiles, root, placed);
   const manifest: LayerManifest = {
     package: pkg,
     version: control.fields.version,
@@ -117,13 +147,13 @@ export async function unpackLayer(
     files,
     md5sums: computeMd5 ? computed : Object.fromEntries(control.md5sums),
     conffiles: control.conffiles,
-    tmpfiles: rewriter.tmpfiles,
+    tmpfiles,
     stats,
   };
-  if (rewriter.tmpfiles.length > 0) {
+  if (tmpfiles.length > 0) {
     const conf = tmpfilesConfPath(pkg);
     const text = Buffer.from(
-      formatTmpfilesConf(`Written by deblayer for ${pkg} ${control.fields.version}: content the package ships outside /usr.`, rewriter.tmpfiles),
+      formatTmpfilesConf(`Written by deblayer for ${pkg} ${control.fields.version}: content the package ships outside /usr.`, tmpfiles),
     );
     const confEntry: DebEntry = {
       path: conf,
