@@ -99,6 +99,12 @@ export interface LineProcess {
   finish(): Promise<void>;
   /** Ends the process at once (an error elsewhere). */
   kill(): void;
+  /**
+   * Whether the process keeps Node running: an idle helper shared by a whole
+   * run is let go of (false), so that Node exits when its work is done, and
+   * its stdin closing then ends the helper too.
+   */
+  hold(on: boolean): void;
 }
 
 /**
@@ -152,6 +158,12 @@ export async function startLineProcess(program: string, args: string[], what: st
     },
     kill() {
       child.kill('SIGTERM');
+    },
+    hold(on) {
+      for (const h of [child, child.stdout, child.stderr, child.stdin] as unknown as ({ ref?(): void; unref?(): void } | null)[]) {
+        if (on) h?.ref?.();
+        else h?.unref?.();
+      }
     },
   };
 }

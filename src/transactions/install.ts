@@ -15,7 +15,7 @@ import { resolvePlan, type Request } from '../apt/resolve.js';
 import type { BaseSelector } from '../base/select.js';
 import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
-import { lookupPaths } from '../exec/libostree.js';
+import { lookupPaths, prestartLibostree } from '../exec/libostree.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, requireRoot, UsageError } from '../errors.js';
@@ -91,6 +91,8 @@ async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Pr
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
   if (options.mode === 'deploy') requireRoot(`deblayer ${options.command ?? 'install'}`);
+  // Composition reads the base and commits through libostree: its python starts while apt resolves.
+  if (options.mode === 'deploy') prestartLibostree();
   if (options.mode === 'deploy' && options.selector.base !== undefined && !options.deployment) {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   }
