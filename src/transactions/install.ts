@@ -12,6 +12,7 @@ import type { AptSettings } from '../apt/environment.js';
 import { fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
+import { CommitCache } from '../base/commit-cache.js';
 import type { BaseSelector } from '../base/select.js';
 import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
@@ -227,7 +228,7 @@ async function layer(
   if (skipScripts.length === 0) delete newOrigin.skipScripts;
   const unlayered = plan.packages.length === 0;
   // Layer state N: the database's numbering, and the ref deblayer/state/N that keeps its commit.
-  const states = await repo.refs('deblayer/state');
+  const states = record?.stateRefs ?? (await repo.refs('deblayer/state'));
   const fromRefs = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
   const next = record ? record.db.nextStateId(fromRefs) : fromRefs;
   // Maintainer scripts and triggers: when any package has some (or a file
@@ -235,7 +236,15 @@ async function layer(
   // `unpacked`, and the scripts stage configures them and commits what that
   // changed on top; otherwise they are listed `installed` directly.
   const databasePath = contents.database.path;
-  const baseFileTriggers = unlayered ? [] : fileTriggerPaths((await repo.cat(contents.base.commit, `${databasePath}/triggers/File`))?.toString('utf8') ?? '');
+  const baseFileTriggers = unlayered
+    ? []
+    : fileTriggerPaths(
+        await new CommitCache(join(options.settings.cacheDir, 'bases')).text(
+          contents.base.commit,
+          'file-triggers',
+          async () => (await repo.cat(contents.base.commit, `${databasePath}/triggers/File`))?.toString('utf8') ?? '',
+        ),
+      );
   const configure = !unlayered && needsConfiguring(packages.map((p) => p.record), baseFileTriggers, skipScripts);
   const ref = `deblayer/state/${next}`;
   const subject = `Layer ${plan.requested.join(', ') || 'nothing'} on ${contents.base.label}`;

@@ -22,6 +22,8 @@ export interface TransactionFrame {
 export interface Recording {
   db: LayerDatabase;
   txn: number;
+  /** The deblayer/state refs when the transaction began (it holds the lock: no other adds one). */
+  stateRefs: string[];
 }
 
 export function currentUser(): string {
@@ -53,7 +55,7 @@ export async function recordedTransaction<T>(
     const states = await stateRefs(repo);
     const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
     try {
-      const result = await body({ db, txn });
+      const result = await body({ db, txn, stateRefs: states });
       db.finishTransaction(txn, outcome(result));
       return result;
     } catch (err) {
