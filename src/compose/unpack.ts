@@ -35,8 +35,7 @@ function prepareTarget(target: string): string {
 
 /** Unpack exactly as `dpkg-deb -x` would (modes, numeric owners as root, mtimes, hardlinks). */
 export async function unpackRaw(layout: DebLayout, target: string, options: UnpackOptions = {}): Promise<UnpackStats> {
-  const root = prepareTarget(target);
-  const writer = new TreeWriter(root, layout.file);
+  const writer = new TreeWriter(prepareTarget(target), layout.file);
   const stats: UnpackStats = { entries: 0, bytes: 0 };
   for await (const { entry, body } of readDataEntries(layout)) {
     options.onEntry?.(entry);
