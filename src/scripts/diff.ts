@@ -67,7 +67,8 @@ export function usrDropReason(path: string, database: string, extra: Set<string>
 
 /**
  * Prunes the usr upper to the layer: returns what was left out. LOWER is the
- * checkout's usr. Whiteouts stay: the commit step deletes those paths.
+ * commit's usr as the scripts found it (the view's lower layers). Whiteouts
+ * stay: the commit step deletes those paths.
  */
 export function pruneUsrLayer(upper: string, lower: string, database: string, extra: Set<string>): { dropped: Dropped[]; secrets: Dropped[]; changed: number } {
   const dropped: Dropped[] = [];

@@ -12,7 +12,6 @@ import type { AptSettings } from '../apt/environment.js';
 import { fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
-import { CommitCache } from '../base/commit-cache.js';
 import type { BaseSelector } from '../base/select.js';
 import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
@@ -239,7 +238,7 @@ async function layer(
   const baseFileTriggers = unlayered
     ? []
     : fileTriggerPaths(
-        await new CommitCache(join(options.settings.cacheDir, 'bases')).text(
+        await contents.base.cache.text(
           contents.base.commit,
           'file-triggers',
           async () => (await repo.cat(contents.base.commit, `${databasePath}/triggers/File`))?.toString('utf8') ?? '',

@@ -58,11 +58,12 @@ export function stateRefs(repo: OstreeRepo): Promise<string[]> {
 }
 
 /**
- * A transaction that composed deblayer/state/N and then failed (its deploy
- * did not happen) left a ref that no deployment uses and that the database,
- * which records states only once deployed, does not know: history would not
- * list it, yet rollback --to N would deploy it. Such refs go; a state whose
- * commit is deployed stays. Returns the refs dropped.
+ * A transaction that composed deblayer/state/N and then failed before its
+ * deploy (in the scripts stage, say, or in the deploy itself, whose state the
+ * database has dropped) left a ref that no deployment uses and that the
+ * database does not list: history would not show it, yet rollback --to N
+ * would deploy it. Such refs go; a state whose commit is deployed stays.
+ * Returns the refs dropped.
  */
 export async function dropUndeployedStates(repo: OstreeRepo, sysroot: OstreeSysroot, before: string[]): Promise<string[]> {
   const fresh = (await stateRefs(repo)).filter((r) => !before.includes(r));
