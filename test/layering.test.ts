@@ -675,3 +675,20 @@ describe('cleanup', () => {
   });
 });
 
+
+describe('Replaces between layered packages', () => {
+  test('the replacing package gets the file whichever comes first in the plan, as with dpkg', async () => {
+    // Requested first, fx-newname comes first in the plan; dpkg would keep its
+    // file when fx-oldname is unpacked after it ("Replaced by files in
+    // installed package fx-newname").
+    const r = await run(['install', 'fx-newname', 'fx-oldname'], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const names = (JSON.parse(r.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name);
+    expect(names.indexOf('fx-newname')).toBeLessThan(names.indexOf('fx-oldname'));
+    const [layered] = await deployments();
+    expect(readFileSync(join(layered!.path, 'usr/share/fx-renamed/data'), 'utf8')).toBe('new\n');
+    const owner = await execa('dpkg-query', [`--admindir=${layered!.path}/usr/lib/sysimage/dpkg`, '-S', '/usr/share/fx-renamed/data']);
+    expect(owner.stdout).toBe('fx-newname: /usr/share/fx-renamed/data');
+    expect(await dpkgVerify(layered!.path, ['fx-newname', 'fx-oldname'])).toBe('');
+  });
+});

@@ -10,6 +10,8 @@ import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Plan } from '../src/apt/plan.js';
+import { resolvePlan } from '../src/apt/resolve.js';
+import { openBaseApt } from '../src/transactions/base-apt.js';
 import { deblayer } from './helpers/cli.js';
 import { ostree } from './helpers/ostree.js';
 import { extractBootableBase, inPrivateMountNamespace, makeSysroot } from './helpers/sysroot.js';
@@ -140,6 +142,19 @@ describe('a real debootstrapped bookworm base', () => {
       },
       120_000,
     );
+
+    it('libapt, which resolves plain requests, plans field for field what apt-get --simulate plans', async () => {
+      const { contents, env } = await openBaseApt({ sysroot: '/nonexistent', repo, base: BRANCH }, { cacheDir: cache, configDir: join(work, 'no-config') });
+      for (const install of [['gdb', 'strace', 'vim'], ['nginx-light', 'cron', 'openssh-server', 'man-db', 'ca-certificates', 'curl', 'vim-tiny']]) {
+        const request = { install, localFiles: [] };
+        const [ours, apts] = [await resolvePlan(contents, env, request), await resolvePlan(contents, env, request, { resolver: 'apt-get' })];
+        const byName = (p: Plan) => [...p.packages].sort((a, b) => a.name.localeCompare(b.name));
+        expect(ours.packages.length, install.join(' ')).toBeGreaterThan(20);
+        expect(byName(ours), install.join(' ')).toEqual(byName(apts));
+        expect(ours.downloadSize).toBe(apts.downloadSize);
+        expect(ours.installedSize).toBe(apts.installedSize);
+      }
+    }, 120_000);
   });
 });
 

@@ -300,3 +300,25 @@ test('install that would deploy needs a sysroot deployment, not --base, and says
   expect(r.stderr).toBe('deblayer: error: install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   expect(existsSync(join(cache, 'sources'))).toBe(false);
 });
+
+describe('libapt and apt-get', () => {
+  test('libapt plans exactly what apt-get --simulate plans, dependencies first', async () => {
+    const cache = scratch();
+    const { contents, env } = await openBaseApt(
+      { sysroot: '/nonexistent', repo, base: 'fx/base' },
+      { cacheDir: cache, configDir: join(cache, 'no-config') },
+    );
+    for (const install of [['fx-app'], ['fx-epoch', 'fx-app'], ['fx-newname', 'fx-oldname'], ['fx-lib=1.2', 'fx-conf']]) {
+      const request = { install, localFiles: [] };
+      const ours = await resolvePlan(contents, env, request);
+      const apts = await resolvePlan(contents, env, request, { resolver: 'apt-get' });
+      const byName = (p: typeof ours) => [...p.packages].sort((a, b) => a.name.localeCompare(b.name));
+      expect(byName(ours), install.join(' ')).toEqual(byName(apts));
+      expect({ ...ours, packages: [] }).toEqual({ ...apts, packages: [] });
+      const at = new Map(ours.packages.map((p, i) => [p.name, i]));
+      for (const p of ours.packages) {
+        if (p.relation === 'Depends') expect(at.get(p.name)!, `${p.name} before ${p.requiredBy}`).toBeLessThan(at.get(p.requiredBy!)!);
+      }
+    }
+  });
+});

@@ -29,7 +29,7 @@ export interface Plan {
   requested: string[];
   /** Requested, but the base already has them (--allow-inactive): nothing to add now. */
   inactive: string[];
-  /** In apt's installation order. */
+  /** Dependencies before the packages that need them (apt's installation order when apt-get resolved). */
   packages: PlannedPackage[];
   downloadSize: number;
   installedSize: number;

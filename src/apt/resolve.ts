@@ -1,12 +1,16 @@
-// Resolution with apt itself: `apt-get --simulate install` against the base's
-// held status, with apt's AutoInstall debug output saying why each dependency
-// is there. deblayer has no resolver of its own; it reads apt's plan into a
-// Plan and turns apt's failures into one line that names the package at fault.
+// Resolution with apt itself, against the base's held status: libapt through
+// python3-apt marks plain requests (src/exec/apt.ts says how, and why it is
+// faster), and `apt-get --simulate install` answers everything else: local
+// files, virtual names, and any request apt cannot satisfy alone, so that apt's
+// own messages explain failures. Either way apt's AutoInstall debug output says
+// why each dependency is there. deblayer has no resolver of its own; it reads
+// apt's plan into a Plan and turns apt's failures into one line that names the
+// package at fault.
 
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DeblayerError, EXIT, UsageError } from '../errors.js';
-import { aptCache, aptGet, aptMessages } from '../exec/apt.js';
+import { aptCache, aptGet, aptMessages, libaptResolve } from '../exec/apt.js';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { parseParagraphs, type StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
@@ -55,7 +59,15 @@ interface LocalDeb {
   size: number;
 }
 
-export async function resolvePlan(contents: BaseContents, env: AptEnvironment, request: Request): Promise<Plan> {
+export interface ResolveOptions {
+  /**
+   * 'apt-get' always asks `apt-get --simulate`; by default libapt marks plain
+   * requests itself and apt-get answers the rest (see libaptResolve).
+   */
+  resolver?: 'auto' | 'apt-get';
+}
+
+export async function resolvePlan(contents: BaseContents, env: AptEnvironment, request: Request, options: ResolveOptions = {}): Promise<Plan> {
   const installed = new Map<string, StatusEntry>();
   for (const p of contents.packages) if (p.state === 'installed') installed.set(p.package, p);
 
@@ -113,12 +125,69 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   };
   if (wanted.length === 0 && locals.length === 0) return plan;
 
+  const steps =
+    (locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, wanted, contents.architectures[0]!) : undefined) ??
+    (await resolveWithAptGet(env, wanted, locals, installed, requestedNames, contents.architectures[0]!));
+  const localByName = new Map(locals.map((l) => [l.name, l]));
+  for (const s of steps) {
+    const local = localByName.get(s.name);
+    const requested = requestedNames.includes(s.name);
+    const p: PlannedPackage = {
+      name: s.name,
+      version: s.version,
+      architecture: s.architecture,
+      origin: local ? 'local file' : s.origin,
+      downloadSize: local ? local.size : s.size,
+      installedSize: local ? local.installedSize * 1024 : s.installedSize,
+      reason: requested ? 'requested' : 'dependency',
+      ...(!requested && s.why ? { requiredBy: s.why.by, relation: s.why.relation } : {}),
+      source: local ? { kind: 'local', path: local.path } : { kind: 'archive', filename: s.filename, ...(s.sha256 ? { sha256: s.sha256 } : {}) },
+    };
+    plan.packages.push(p);
+    plan.installedSize += p.installedSize;
+    if (!local) plan.downloadSize += p.downloadSize;
+  }
+  return plan;
+}
+
+/** One package of a plan as a resolver reports it, before the plan's own fields. */
+interface Resolved {
+  name: string;
+  version: string;
+  architecture: string;
+  origin: string;
+  size: number;
+  /** In bytes. */
+  installedSize: number;
+  filename: string;
+  sha256?: string;
+  why?: { by: string; relation: string };
+}
+
+async function resolveWithLibapt(env: AptEnvironment, wanted: string[], native: string): Promise<Resolved[] | undefined> {
+  const r = await libaptResolve(env.invocation, wanted, 'cannot resolve the request');
+  if (r.kind === 'fallback') return undefined;
+  const reasons = parseAutoInstall(r.autoInstall, native);
+  return r.packages.map((p) => {
+    const why = reasons.get(p.name);
+    return { ...p, sha256: p.sha256 ?? undefined, ...(why ? { why } : {}) } as Resolved;
+  });
+}
+
+async function resolveWithAptGet(
+  env: AptEnvironment,
+  wanted: string[],
+  locals: LocalDeb[],
+  installed: Map<string, StatusEntry>,
+  requestedNames: string[],
+  native: string,
+): Promise<Resolved[]> {
   const args = ['--simulate', '-o', 'Debug::pkgDepCache::AutoInstall=1', 'install', ...wanted, ...locals.map((l) => l.path)];
   const r = await aptGet(env.invocation, args, 'cannot resolve the request', { allowFailure: true });
   const detail = `command: ${r.command}\n${r.stdout}${r.stderr}`;
   if (r.exitCode !== 0) throw explainFailure(r.stdout, r.stderr, installed, detail);
 
-  const reasons = parseAutoInstall(r.stderr, contents.architectures[0]!);
+  const reasons = parseAutoInstall(r.stderr, native);
   const steps = parseSimulation(r.stdout);
   for (const s of steps) {
     if (s.action === 'Remv' || s.oldVersion !== undefined) {
@@ -131,32 +200,23 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
       );
     }
   }
-  const localByName = new Map(locals.map((l) => [l.name, l]));
-  const archive = steps.filter((s) => !localByName.has(s.name));
-  const fields = await archiveFields(env, archive);
-  for (const s of steps) {
-    const local = localByName.get(s.name);
-    const why = reasons.get(s.name);
-    const requested = requestedNames.includes(s.name);
+  const localNames = new Set(locals.map((l) => l.name));
+  const fields = await archiveFields(env, steps.filter((s) => !localNames.has(s.name)));
+  return steps.map((s) => {
     const f = fields.get(`${s.name}=${s.version}`);
-    const p: PlannedPackage = {
+    const why = reasons.get(s.name);
+    return {
       name: s.name,
       version: s.version,
       architecture: s.architecture,
-      origin: local ? 'local file' : s.origin,
-      downloadSize: local ? local.size : Number(f?.Size ?? 0),
-      installedSize: (local ? local.installedSize : Number(f?.['Installed-Size'] ?? 0)) * 1024,
-      reason: requested ? 'requested' : 'dependency',
-      ...(!requested && why ? { requiredBy: why.by, relation: why.relation } : {}),
-      source: local
-        ? { kind: 'local', path: local.path }
-        : { kind: 'archive', filename: f?.Filename ?? '', ...(f?.SHA256 ? { sha256: f.SHA256 } : {}) },
+      origin: s.origin,
+      size: Number(f?.Size ?? 0),
+      installedSize: Number(f?.['Installed-Size'] ?? 0) * 1024,
+      filename: f?.Filename ?? '',
+      ...(f?.SHA256 ? { sha256: f.SHA256 } : {}),
+      ...(why ? { why } : {}),
     };
-    plan.packages.push(p);
-    plan.installedSize += p.installedSize;
-    if (!local) plan.downloadSize += p.downloadSize;
-  }
-  return plan;
+  });
 }
 
 async function readLocalDeb(file: string): Promise<LocalDeb> {

@@ -6,7 +6,10 @@
 //   - the same path with identical content (ostree's checksum covers content,
 //     mode and owner) is fine, and directories merge;
 //   - anything else shipped twice is a conflict naming both owners, unless the
-//     later package declares Replaces on the owner, as dpkg allows.
+//     one package declares Replaces on the other, as dpkg allows. dpkg gives
+//     the file to the replacing package in either unpack order ("Replaced by
+//     files in installed package"), so the packages are laid replaced first
+//     (replacesOrder), and the plan's order does not matter.
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,7 +48,6 @@ export function treePathOf(listed: string): string {
 export interface ComposeInput {
   repo: OstreeRepo;
   contents: BaseContents;
-  /** In apt's installation order. */
   packages: CachedPackage[];
   /** The base's entries of these paths (those that exist). */
   baseEntries: (paths: string[]) => Promise<TreeIndex>;
@@ -65,7 +67,34 @@ export interface Takeover {
   from: { kind: 'base'; prefix: string } | { kind: 'package'; name: string };
 }
 
-/** Checks that the packages may be laid over the base; returns the files they take over. */
+/**
+ * PACKAGES with each one after the layered packages it Replaces, otherwise in
+ * the order given (a cycle of Replaces keeps that order).
+ */
+export function replacesOrder(packages: CachedPackage[]): CachedPackage[] {
+  const byName = new Map(packages.map((p) => [p.record.package, p]));
+  const placed = new Set<CachedPackage>();
+  const visiting = new Set<CachedPackage>();
+  const out: CachedPackage[] = [];
+  const place = (p: CachedPackage) => {
+    if (placed.has(p) || visiting.has(p)) return;
+    visiting.add(p);
+    for (const name of replacedNames(p.record)) {
+      const replaced = byName.get(name);
+      if (replaced && replaced !== p) place(replaced);
+    }
+    visiting.delete(p);
+    placed.add(p);
+    out.push(p);
+  };
+  for (const p of packages) place(p);
+  return out;
+}
+
+/**
+ * Checks that the packages, in the order they are laid (replacesOrder), may be
+ * laid over the base; returns the files they take over.
+ */
 export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners'>): Promise<Takeover[]> {
   const owner = new Map<string, { kind: 'base' } | { kind: 'package'; name: string }>();
   // Only the paths the packages ship are read from the base: the cost follows the layer.
@@ -136,7 +165,8 @@ function afterTakeovers(records: PackageRecord[], takeovers: Takeover[]): Packag
 }
 
 /** Writes the layered commit; returns its checksum. */
-export async function composeCommit(input: ComposeInput): Promise<string> {
+export async function composeCommit(composeInput: ComposeInput): Promise<string> {
+  const input = { ...composeInput, packages: replacesOrder(composeInput.packages) };
   const takeovers = await checkConflicts(input);
   const { repo, contents } = input;
   mkdirSync(join(repo.path, 'tmp'), { recursive: true });

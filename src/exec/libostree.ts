@@ -6,13 +6,10 @@
 // And for committing many package trees in one process and one transaction
 // (measured: an `ostree commit` per package cost ~0.1 s each, mostly its own
 // fsync; the gdb strace vim set is 63 packages).
-// This module is the only one that spawns /usr/bin/python3.
 
 import { CommandError } from '../errors.js';
-import { startLineProcess, type LineProcess } from './run.js';
-
-// /usr/bin/python3, not the first python3 on PATH: the binding is Debian's.
-const PYTHON = '/usr/bin/python3';
+import { startPython } from './python.js';
+import type { LineProcess } from './run.js';
 
 const SET_DEFAULT = `
 import sys
@@ -76,7 +73,7 @@ let worker: Promise<LineProcess> | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 
 function startWorker(): Promise<LineProcess> {
-  worker ??= startLineProcess(PYTHON, ['-c', WORKER], 'cannot run libostree through python3').then((p) => {
+  worker ??= startPython(WORKER, [], 'cannot run libostree through python3').then((p) => {
     p.hold(false);
     return p;
   });
@@ -196,7 +193,7 @@ export class TreeCommitter {
   ) {}
 
   static async open(repo: string): Promise<TreeCommitter> {
-    return new TreeCommitter(await startLineProcess(PYTHON, ['-c', COMMIT_TREES, repo], `cannot commit to ${repo}`), repo);
+    return new TreeCommitter(await startPython(COMMIT_TREES, [repo], `cannot commit to ${repo}`), repo);
   }
 
   /** Queues a tree; resolves once it is written (visible after finish). */
