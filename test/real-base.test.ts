@@ -150,6 +150,7 @@ describe('a real debootstrapped bookworm base', () => {
         const [ours, apts] = [await resolvePlan(contents, env, request), await resolvePlan(contents, env, request, { resolver: 'apt-get' })];
         const byName = (p: Plan) => [...p.packages].sort((a, b) => a.name.localeCompare(b.name));
         expect(ours.packages.length, install.join(' ')).toBeGreaterThan(20);
+        expect([ours.resolver, apts.resolver]).toEqual(['libapt', 'apt-get']);
         expect(byName(ours), install.join(' ')).toEqual(byName(apts));
         expect(ours.downloadSize).toBe(apts.downloadSize);
         expect(ours.installedSize).toBe(apts.installedSize);

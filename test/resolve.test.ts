@@ -132,7 +132,8 @@ describe('resolving', () => {
     const p = await plan(scratch(), ['-n', world.local['fx-local_3.0']!, 'fx-epoch']);
     expect(names(p)).toEqual(['fx-epoch=1:2.0-1', 'fx-lib=1.2', 'fx-local=3.0']);
     const local = p.packages.find((x) => x.name === 'fx-local')!;
-    expect(local).toMatchObject({ reason: 'requested', origin: 'local file', source: { kind: 'local', path: world.local['fx-local_3.0'] } });
+    expect(local).toMatchObject({ reason: 'requested', origin: 'local file', source: { kind: 'local', path: world.local['fx-local_3.0'] } });    // apt-get reads local files; libapt is left to archive requests.
+    expect((p as PlanJson & { resolver: string }).resolver).toBe('apt-get');
   });
 });
 
@@ -314,7 +315,8 @@ describe('libapt and apt-get', () => {
       const apts = await resolvePlan(contents, env, request, { resolver: 'apt-get' });
       const byName = (p: typeof ours) => [...p.packages].sort((a, b) => a.name.localeCompare(b.name));
       expect(byName(ours), install.join(' ')).toEqual(byName(apts));
-      expect({ ...ours, packages: [] }).toEqual({ ...apts, packages: [] });
+      expect([ours.resolver, apts.resolver]).toEqual(['libapt', 'apt-get']);
+      expect({ ...ours, packages: [], resolver: '' }).toEqual({ ...apts, packages: [], resolver: '' });
       const at = new Map(ours.packages.map((p, i) => [p.name, i]));
       for (const p of ours.packages) {
         if (p.relation === 'Depends') expect(at.get(p.name)!, `${p.name} before ${p.requiredBy}`).toBeLessThan(at.get(p.requiredBy!)!);

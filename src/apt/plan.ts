@@ -33,6 +33,8 @@ export interface Plan {
   packages: PlannedPackage[];
   downloadSize: number;
   installedSize: number;
+  /** Which of apt's interfaces planned the packages (none when there was nothing to ask). */
+  resolver?: 'libapt' | 'apt-get';
 }
 
 /** The .deb file name apt stores in its archive directory (':' of an epoch escaped). */

@@ -125,9 +125,10 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   };
   if (wanted.length === 0 && locals.length === 0) return plan;
 
-  const steps =
-    (locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, wanted, contents.architectures[0]!) : undefined) ??
-    (await resolveWithAptGet(env, wanted, locals, installed, requestedNames, contents.architectures[0]!));
+  const native = contents.architectures[0]!;
+  let steps = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, wanted, native) : undefined;
+  plan.resolver = steps ? 'libapt' : 'apt-get';
+  steps ??= await resolveWithAptGet(env, wanted, locals, installed, requestedNames, native);
   const localByName = new Map(locals.map((l) => [l.name, l]));
   for (const s of steps) {
     const local = localByName.get(s.name);
