@@ -114,7 +114,9 @@ export class PackageCache {
 
   /**
    * Unpacks each .deb into a layer tree and commits it, all in one ostree
-   * transaction: the next package is unpacked while the last is committed.
+   * transaction: two packages are unpacked at a time (xz decodes a package's
+   * single-block data.tar.xz on one core: measured, 4.3 s of the 7.6 s import
+   * of gdb strace vim was decompression), while python commits those done.
    * Returns the packages in the order given. EXPECTED, when given, is what each
    * file must be (what apt planned): a file that is another package is an error.
    */
@@ -123,44 +125,63 @@ export class PackageCache {
     mkdirSync(join(this.repo.path, 'tmp'), { recursive: true });
     const stages: string[] = [];
     const committer = await TreeCommitter.open(this.repo.path);
-    const pending: Promise<CachedPackage>[] = [];
-    try {
-      for (const [i, deb] of debs.entries()) {
-        const layout = openDeb(deb);
-        const control = await readDebControl(layout);
-        const { package: name, version, architecture } = control.fields;
-        const want = expected?.[i];
-        if (want && (want.name !== name || want.version !== version || want.architecture !== architecture)) {
-          throw new DeblayerError(`${deb} is ${name} ${version} ${architecture}, not ${want.name} ${want.version} ${want.architecture} as planned`);
-        }
-        const stage = mkdtempSync(join(this.repo.path, 'tmp', 'deblayer-pkg-'));
-        stages.push(stage);
-        const tree = join(stage, 'tree');
-        const record = await buildRecord(layout, control, tree);
-        const ref = packageRef(name, version, architecture);
-        const recordFile = join(tree, recordPath(name, architecture));
-        mkdirSync(dirname(recordFile), { recursive: true });
-        writeFileSync(recordFile, JSON.stringify(record) + '\n', { mode: 0o644 });
-        const done = committer
-          .commit({
-            dir: tree,
-            branch: ref,
-            subject: `deblayer package ${name} ${version} ${architecture}`,
-            metadata: { 'deblayer.control': control.controlText, version },
-            // Package commits are content: no time in them, so the same .deb gives the same commit.
-            timestamp: 0,
-          })
-          .then(({ commit, index }) => {
-            rmSync(stage, { recursive: true, force: true });
-            onImported?.(name);
-            return { ref, commit, record, index };
-          });
-        // Reported through Promise.all below; without this a failure that comes
-        // while the next package is unpacked would be an unhandled rejection.
-        done.catch(() => {});
-        pending.push(done);
+    const results: Promise<CachedPackage>[] = new Array(debs.length);
+    let next = 0;
+    let failed = false;
+    const unpackOne = async (i: number): Promise<void> => {
+      const deb = debs[i]!;
+      const layout = openDeb(deb);
+      const control = await readDebControl(layout);
+      const { package: name, version, architecture } = control.fields;
+      const want = expected?.[i];
+      if (want && (want.name !== name || want.version !== version || want.architecture !== architecture)) {
+        throw new DeblayerError(`${deb} is ${name} ${version} ${architecture}, not ${want.name} ${want.version} ${want.architecture} as planned`);
       }
-      const packages = await Promise.all(pending);
+      const stage = mkdtempSync(join(this.repo.path, 'tmp', 'deblayer-pkg-'));
+      stages.push(stage);
+      const tree = join(stage, 'tree');
+      const record = await buildRecord(layout, control, tree);
+      const ref = packageRef(name, version, architecture);
+      const recordFile = join(tree, recordPath(name, architecture));
+      mkdirSync(dirname(recordFile), { recursive: true });
+      writeFileSync(recordFile, JSON.stringify(record) + '\n', { mode: 0o644 });
+      const done = committer
+        .commit({
+          dir: tree,
+          branch: ref,
+          subject: `deblayer package ${name} ${version} ${architecture}`,
+          metadata: { 'deblayer.control': control.controlText, version },
+          // Package commits are content: no time in them, so the same .deb gives the same commit.
+          timestamp: 0,
+        })
+        .then(({ commit, index }) => {
+          rmSync(stage, { recursive: true, force: true });
+          onImported?.(name);
+          return { ref, commit, record, index };
+        });
+      // Reported through Promise.all below; without this a failure that comes
+      // while the next package is unpacked would be an unhandled rejection.
+      done.catch(() => {});
+      results[i] = done;
+    };
+    // Each lane takes the next package until none is left or one has failed.
+    const lane = async (): Promise<void> => {
+      while (!failed && next < debs.length) {
+        try {
+          await unpackOne(next++);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    try {
+      const lanes = [lane(), lane()];
+      // Both lanes settle before a failure is reported: the finally below
+      // removes the stages, and a lane may still be writing into one.
+      const settled = await Promise.allSettled(lanes);
+      for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      const packages = await Promise.all(results);
       await committer.finish();
       for (const p of packages) {
         await this.files.json(p.commit, 'record', async () => p.record);

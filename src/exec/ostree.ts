@@ -323,9 +323,16 @@ export class OstreeSysroot {
    * Deploys COMMIT as the new default deployment. On the booted host the
    * deployment is staged (finished at shutdown, as rpm-ostree does); an
    * offline sysroot is deployed directly.
+   *
+   * --no-prune: ostree still removes the deployments that drop out, but does
+   * not walk the whole repository for unreachable objects. That walk followed
+   * the base's size, not the layer's (0.1 s of a 0.35 s deploy on the small
+   * base, measured), and finds next to nothing here: every deployed commit is
+   * kept by its deblayer/state ref. `deblayer cleanup` prunes, as rpm-ostree
+   * does its own pruning apart from ostree's deploy.
    */
   async deploy(commit: string, options: { os: string; originFile: string; stage: boolean }): Promise<void> {
-    const args = ['admin', 'deploy', `--sysroot=${this.path}`, `--os=${options.os}`, `--origin-file=${options.originFile}`];
+    const args = ['admin', 'deploy', '--no-prune', `--sysroot=${this.path}`, `--os=${options.os}`, `--origin-file=${options.originFile}`];
     if (options.stage) args.push('--stage');
     args.push(commit);
     await ostree(args, `cannot deploy ${short(commit)}`);
