@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
-import type { AptInvocation } from '../exec/apt.js';
+import { openLibapt, type AptInvocation, type LibaptSession } from '../exec/apt.js';
 import { holdAll } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
 import { CommitReader, HostReader, readSourceDir, readSourceOptions, readTrusted, rewriteSignedBy, type SourceSet } from './sources.js';
@@ -43,6 +43,10 @@ export interface AptEnvironment {
   /** True once refresh-md has fetched lists for this source set. */
   hasLists(): boolean;
   markRefreshed(): void;
+  /** A libapt process for one resolution: the one prestartLibapt started, or a new one. */
+  libapt(): LibaptSession;
+  /** Starts libapt now, so that apt's cache opens while the rest of a transaction is set up. */
+  prestartLibapt(): void;
 }
 
 export async function gatherSources(contents: BaseContents, settings: AptSettings): Promise<SourceSet> {
@@ -119,8 +123,10 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
   if (settings.allowUnauthenticated) {
     options.push(['Acquire::AllowInsecureRepositories', 'true'], ['APT::Get::AllowUnauthenticated', 'true']);
   }
+  const invocation: AptInvocation = { configFile: join(sourcesDir, 'apt.conf'), options };
+  let prestarted: LibaptSession | undefined;
   return {
-    invocation: { configFile: join(sourcesDir, 'apt.conf'), options },
+    invocation,
     sources,
     sourcesDir,
     listsDir,
@@ -128,6 +134,14 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
     baseDir,
     hasLists: () => existsSync(join(listsDir, REFRESHED_STAMP)),
     markRefreshed: () => writeFileSync(join(listsDir, REFRESHED_STAMP), new Date().toISOString() + '\n'),
+    libapt() {
+      const session = prestarted ?? openLibapt(invocation);
+      prestarted = undefined;
+      return session;
+    },
+    prestartLibapt() {
+      prestarted ??= openLibapt(invocation);
+    },
   };
 }
 

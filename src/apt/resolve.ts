@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DeblayerError, EXIT, UsageError } from '../errors.js';
-import { aptCache, aptGet, aptMessages, libaptResolve } from '../exec/apt.js';
+import { aptCache, aptGet, aptMessages } from '../exec/apt.js';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { parseParagraphs, type StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
@@ -166,7 +166,7 @@ interface Resolved {
 }
 
 async function resolveWithLibapt(env: AptEnvironment, wanted: string[], native: string): Promise<Resolved[] | undefined> {
-  const r = await libaptResolve(env.invocation, wanted, 'cannot resolve the request');
+  const r = await env.libapt().resolve(wanted);
   if (r.kind === 'fallback') return undefined;
   const reasons = parseAutoInstall(r.autoInstall, native);
   return r.packages.map((p) => {

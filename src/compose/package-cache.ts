@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { CommitCache } from '../base/commit-cache.js';
 import { openDeb, readDebControl, type DebControl, type DebLayout } from '../deb/index.js';
 import { DeblayerError } from '../errors.js';
-import { TreeCommitter } from '../exec/libostree.js';
+import { listRefs, TreeCommitter } from '../exec/libostree.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { treeIndex, type TreeIndex } from './tree-index.js';
 import { unpackLayer, type LayerManifest } from './unpack.js';
@@ -89,13 +89,12 @@ export class PackageCache {
 
   /** The cached commits of these package versions, by ref; absent ones are left out. */
   async lookup(ids: PackageId[]): Promise<Map<string, CachedPackage>> {
-    const present = new Set(await this.repo.refs('deblayer/pkg'));
-    const found = ids.filter((id) => present.has(packageRef(id.name, id.version, id.architecture)));
-    const commits = await this.repo.resolveAll(found.map((id) => packageRef(id.name, id.version, id.architecture)));
+    const present = await listRefs(this.repo.path, 'deblayer/pkg');
     const out = new Map<string, CachedPackage>();
-    for (const [i, id] of found.entries()) {
+    for (const id of ids) {
       const ref = packageRef(id.name, id.version, id.architecture);
-      out.set(ref, await this.read(ref, commits[i]!, id));
+      const commit = present.get(ref);
+      if (commit !== undefined) out.set(ref, await this.read(ref, commit, id));
     }
     return out;
   }

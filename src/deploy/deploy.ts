@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
+import { deploymentSerial } from '../exec/libostree.js';
 import { short, type OstreeSysroot } from '../exec/ostree.js';
 import { formatOrigin, type Origin } from './origin.js';
 
@@ -29,7 +30,7 @@ export async function deployCommit(sysroot: OstreeSysroot, commit: string, origi
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const mine = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot);
-  if (!mine) throw new DeblayerError(`ostree admin deploy finished, but no deployment of ${short(commit)} is listed`);
-  return { path: sysroot.deploymentPath(mine), staged };
+  const serial = await deploymentSerial(sysroot.path, stateroot, commit);
+  if (serial === undefined) throw new DeblayerError(`ostree admin deploy finished, but no deployment of ${short(commit)} is listed`);
+  return { path: sysroot.deploymentPath({ stateroot, checksum: commit, serial }), staged };
 }

@@ -267,6 +267,49 @@ export async function lookupPaths(repo: string, commit: string, paths: string[])
   return JSON.parse(out) as Record<string, string>;
 }
 
+// The serial of the first deployment of a commit (the newest: ostree lists
+// them newest first), from the worker: what a deploy needs to name its
+// deployment, without another \`ostree admin status\` (~0.05 s).
+const DEPLOYMENT_SERIAL = `
+import sys
+import gi
+gi.require_version('OSTree', '1.0')
+from gi.repository import Gio, OSTree
+sysroot = OSTree.Sysroot.new(Gio.File.new_for_path(sys.argv[1]))
+sysroot.load(None)
+for d in sysroot.get_deployments():
+    if d.get_osname() == sys.argv[2] and d.get_csum() == sys.argv[3]:
+        print(d.get_deployserial())
+        break
+`;
+
+/** The serial of the newest deployment of COMMIT in STATEROOT, or undefined. */
+export async function deploymentSerial(sysroot: string, stateroot: string, commit: string): Promise<number | undefined> {
+  const out = (await runScript(DEPLOYMENT_SERIAL, [sysroot, stateroot, commit], `cannot read the deployments of ${sysroot}`)).trim();
+  return out === '' ? undefined : Number(out);
+}
+
+// The refs under a prefix with their commits, in one call to the worker that
+// is already running by then: the package cache's lookup took an \`ostree refs\`
+// and an \`ostree rev-parse\` (~0.07 s) on every transaction.
+const LIST_REFS = `
+import json, sys
+import gi
+gi.require_version('OSTree', '1.0')
+from gi.repository import Gio, OSTree
+repo = OSTree.Repo.new(Gio.File.new_for_path(sys.argv[1]))
+repo.open(None)
+_, refs = repo.list_refs(sys.argv[2], None)
+prefix = sys.argv[2].rstrip('/') + '/'
+print(json.dumps({prefix + name: checksum for name, checksum in refs.items()}))
+`;
+
+/** Ref -> commit of every ref under PREFIX (as \`ostree refs PREFIX\` lists them, with the prefix). */
+export async function listRefs(repo: string, prefix: string): Promise<Map<string, string>> {
+  const out = await runScript(LIST_REFS, [repo, prefix], `cannot list the refs under ${prefix} in ${repo}`);
+  return new Map(Object.entries(JSON.parse(out) as Record<string, string>));
+}
+
 // Every entry under some directories of a commit, with file contents: apt's
 // configuration and keys of a base in one run instead of two `ostree` runs a
 // file (measured: ~30 runs, 1.5-2.5 s, on every new base commit).

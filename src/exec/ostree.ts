@@ -339,7 +339,7 @@ export class OstreeSysroot {
   }
 
   /** The path of a deployment's checkout and its origin file. */
-  deploymentPath(d: Deployment): string {
+  deploymentPath(d: Pick<Deployment, 'stateroot' | 'checksum' | 'serial'>): string {
     return `${this.path.replace(/\/+$/, '')}/ostree/deploy/${d.stateroot}/deploy/${d.checksum}.${d.serial}`;
   }
 

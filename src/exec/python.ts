@@ -3,17 +3,12 @@
 // in src/exec/libostree.ts) and libapt (python3-apt, in src/exec/apt.ts); each
 // of those modules owns its scripts, this one only starts the interpreter.
 
-import { run, startLineProcess, type LineProcess, type RunOptions, type RunResult } from './run.js';
+import { startLineProcess, type LineProcess } from './run.js';
 
 // /usr/bin/python3, not the first python3 on PATH: the bindings are Debian's.
 const PYTHON = '/usr/bin/python3';
 
-/** Runs SCRIPT as `python3 -c SCRIPT ARGS`. */
-export function runPython(script: string, args: string[], what: string, options: RunOptions = {}): Promise<RunResult> {
-  return run(PYTHON, ['-c', script, ...args], what, options);
-}
-
 /** Starts SCRIPT as a helper spoken to in lines. */
-export function startPython(script: string, args: string[], what: string): Promise<LineProcess> {
-  return startLineProcess(PYTHON, ['-c', script, ...args], what);
+export function startPython(script: string, args: string[], what: string, env?: Record<string, string>): Promise<LineProcess> {
+  return startLineProcess(PYTHON, ['-c', script, ...args], what, env ? { env } : {});
 }

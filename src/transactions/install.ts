@@ -97,6 +97,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
   }
   const { contents, env } = await openBaseApt(options.selector, options.settings, options);
+  // apt's cache opens while the transaction is recorded and the origin read.
+  env.prestartLibapt();
   const deployment = options.deployment ?? contents.base.deployment;
   if (options.mode === 'deploy' && !deployment) {
     throw new UsageError('install deploys onto a sysroot deployment: with --base, use --dry-run or --download-only');
