@@ -12,11 +12,13 @@
 //     (replacesOrder), and the plan's order does not matter.
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DeblayerError, EXIT } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import type { BaseContents } from '../base/select.js';
 import { writeDpkgDatabase } from './dpkg-database.js';
+import { formatTmpfilesConf } from './tmpfiles.js';
+import { withoutDeclared } from './unpack.js';
 import type { TreeIndex } from './tree-index.js';
 import type { CachedPackage, PackageRecord } from './package-cache.js';
 
@@ -173,6 +175,7 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
   const stage = mkdtempSync(join(repo.path, 'tmp', 'deblayer-db-'));
   try {
     writeDpkgDatabase(stage, contents.database.path, contents.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers), input.state ?? 'installed');
+    writeFragmentsDeclaredElsewhere(stage, input.packages.map((p) => p.record));
     const fromBase = takeovers.filter((t): t is Takeover & { from: { kind: 'base'; prefix: string } } => t.from.kind === 'base');
     if (fromBase.length > 0) {
       const { info } = await input.baseOwners();
@@ -193,6 +196,33 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
     });
   } finally {
     rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A package's tmpfiles.d fragment (what it ships under /var, as lines) without
+ * the paths that another layered package's own tmpfiles.d declares: dbus ships
+ * /var/lib/dbus, and dbus-daemon's dbus.conf declares it. Two lines
+ * for one path are a "Duplicate line" warning at every boot. The rewritten
+ * fragment goes in the last tree of the commit, over the package's own.
+ */
+function writeFragmentsDeclaredElsewhere(stage: string, records: PackageRecord[]): void {
+  for (const r of records) {
+    if (!r.tmpfilesConf) continue;
+    const elsewhere = new Set(records.filter((o) => o !== r).flatMap((o) => o.tmpfilesDeclared ?? []));
+    const kept = withoutDeclared(r.tmpfiles, elsewhere);
+    if (kept.length === r.tmpfiles.length) continue;
+    const dropped = r.tmpfiles.filter((l) => !kept.includes(l)).map((l) => l.path);
+    const owners = records.filter((o) => o !== r && dropped.some((p) => (o.tmpfilesDeclared ?? []).includes(p))).map((o) => o.package);
+    mkdirSync(dirname(join(stage, r.tmpfilesConf)), { recursive: true });
+    writeFileSync(
+      join(stage, r.tmpfilesConf),
+      formatTmpfilesConf(
+        `Written by deblayer for ${r.package} ${r.version}: content the package ships outside /usr (what ${owners.join(', ')} declare left to them).`,
+        kept,
+      ),
+      { mode: 0o644 },
+    );
   }
 }
 

@@ -32,7 +32,9 @@ export interface ControlMember {
 }
 
 /** What the package commit's metadata holds (`deblayer.package`). */
-export interface PackageRecord extends Omit<LayerManifest, 'stats'> {
+export interface PackageRecord extends Omit<LayerManifest, 'stats' | 'tmpfilesDeclared'> {
+  /** Absent in the records of packages imported by an older deblayer. */
+  tmpfilesDeclared?: string[];
   /** The control file as shipped. */
   controlText: string;
   /** Every control.tar member but `control` (dpkg keeps them as info/PKG.NAME). */

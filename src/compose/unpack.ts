@@ -60,6 +60,8 @@ export interface LayerManifest {
   tmpfiles: TmpfilesLine[];
   /** Path of the tmpfiles.d fragment inside the layer tree, when there are lines. */
   tmpfilesConf?: string;
+  /** The paths the package's own usr/lib/tmpfiles.d files declare. */
+  tmpfilesDeclared: string[];
   stats: UnpackStats;
 }
 
@@ -74,11 +76,17 @@ export function tmpfilesConfPath(packageName: string): string {
 const VAR_SKELETON = new Set(['/var', '/var/cache', '/var/lib', '/var/log', '/var/spool', '/var/tmp', '/var/mail', '/var/opt', '/var/local', '/var/backups']);
 
 /**
- * LINES without the /var skeleton's directories and without the paths the
- * package's own tmpfiles.d files (in TARGET, placed as PLACED says) declare:
- * those are the package's word on them (dbus's /var/lib/dbus, ...).
+ * LINES without the /var skeleton's directories and without the paths that
+ * tmpfiles.d files already DECLARED: those are the package's word on them
+ * (dbus's /var/lib/dbus, ...). Compose does the same with what the other
+ * layered packages declare (src/compose/compose.ts).
  */
-function withoutDeclared(lines: TmpfilesLine[], target: string, placed: Map<string, Placement>): TmpfilesLine[] {
+export function withoutDeclared(lines: TmpfilesLine[], declared: Set<string>): TmpfilesLine[] {
+  return lines.filter((l) => !(l.type === 'd' && VAR_SKELETON.has(l.path)) && !declared.has(l.path));
+}
+
+/** The paths the package's own tmpfiles.d files (in TARGET, placed as PLACED says) declare. */
+function ownDeclarations(target: string, placed: Map<string, Placement>): Set<string> {
   const declared = new Set<string>();
   for (const placement of placed.values()) {
     if (placement.kind !== 'tree' || !/^usr\/lib\/tmpfiles\.d\/[^/]+\.conf$/.test(placement.path)) continue;
@@ -90,7 +98,7 @@ function withoutDeclared(lines: TmpfilesLine[], target: string, placed: Map<stri
     }
     for (const p of declaredPaths(text)) declared.add(p);
   }
-  return lines.filter((l) => !(l.type === 'd' && VAR_SKELETON.has(l.path)) && !declared.has(l.path));
+  return declared;
 }
 
 /** Unpack a package as an OSTree layer tree: see layer-rewrite.ts for the mapping. */
@@ -138,7 +146,8 @@ export async function unpackLayer(
       if (sum !== undefined) computed[`/${entry.path}`] = sum;
     }
   }
-  const tmpfiles = withoutDeclared(rewriter.tmpfiles, root, placed);
+  const declared = ownDeclarations(root, placed);
+  const tmpfiles = withoutDeclared(rewriter.tmpfiles, declared);
   const manifest: LayerManifest = {
     package: pkg,
     version: control.fields.version,
@@ -147,6 +156,7 @@ export async function unpackLayer(
     md5sums: computeMd5 ? computed : Object.fromEntries(control.md5sums),
     conffiles: control.conffiles,
     tmpfiles,
+    tmpfilesDeclared: [...declared].sort(),
     stats,
   };
   if (tmpfiles.length > 0) {
