@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DeblayerError, EXIT, UsageError } from '../errors.js';
-import { aptCache, aptGet, aptMessages } from '../exec/apt.js';
+import { aptCache, aptGet, aptMessages, type LibaptPackage } from '../exec/apt.js';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { parseParagraphs, type StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
@@ -151,16 +151,8 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   return plan;
 }
 
-/** One package of a plan as a resolver reports it, before the plan's own fields. */
-interface Resolved {
-  name: string;
-  version: string;
-  architecture: string;
-  origin: string;
-  size: number;
-  /** In bytes. */
-  installedSize: number;
-  filename: string;
+/** One package of a plan as a resolver reports it (libapt's fields), before the plan's own fields. */
+interface Resolved extends Omit<LibaptPackage, 'sha256'> {
   sha256?: string;
   why?: { by: string; relation: string };
 }
@@ -169,9 +161,9 @@ async function resolveWithLibapt(env: AptEnvironment, wanted: string[], native: 
   const r = await env.libapt().resolve(wanted);
   if (r.kind === 'fallback') return undefined;
   const reasons = parseAutoInstall(r.autoInstall, native);
-  return r.packages.map((p) => {
+  return r.packages.map(({ sha256, ...p }): Resolved => {
     const why = reasons.get(p.name);
-    return { ...p, sha256: p.sha256 ?? undefined, ...(why ? { why } : {}) } as Resolved;
+    return { ...p, ...(sha256 !== null ? { sha256 } : {}), ...(why ? { why } : {}) };
   });
 }
 
