@@ -62,7 +62,7 @@ interface LocalDeb {
 export interface ResolveOptions {
   /**
    * 'apt-get' always asks `apt-get --simulate`; by default libapt marks plain
-   * requests itself and apt-get answers the rest (see libaptResolve).
+   * requests itself and apt-get answers the rest (see openLibapt).
    */
   resolver?: 'auto' | 'apt-get';
 }
