@@ -48,6 +48,12 @@ async function plan(cache: string, args: string[]): Promise<PlanJson> {
   return JSON.parse(r.stdout) as PlanJson;
 }
 
+/** The fixture base and its apt environment, with a cache of its own, for resolvePlan itself. */
+function fixtureBaseApt() {
+  const cache = scratch();
+  return openBaseApt({ sysroot: '/nonexistent', repo, base: 'fx/base' }, { cacheDir: cache, configDir: join(cache, 'no-config') });
+}
+
 const names = (p: PlanJson) => p.packages.map((x) => `${x.name}=${x.version}`).sort();
 
 describe('resolving', () => {
@@ -249,11 +255,7 @@ describe('fetching', () => {
 
 describe('the layered set', () => {
   test('dropping a package re-resolves what stays layered, from the base', async () => {
-    const cache = scratch();
-    const { contents, env } = await openBaseApt(
-      { sysroot: '/nonexistent', repo, base: 'fx/base' },
-      { cacheDir: cache, configDir: join(cache, 'no-config') },
-    );
+    const { contents, env } = await fixtureBaseApt();
     const request = { install: [], localFiles: [], layered: ['fx-app', 'fx-epoch'] };
     const all = await resolvePlan(contents, env, request);
     expect(all.packages.map((p) => p.name).sort()).toEqual(['fx-app', 'fx-epoch', 'fx-extra', 'fx-lib']);
@@ -304,11 +306,7 @@ test('install that would deploy needs a sysroot deployment, not --base, and says
 
 describe('libapt and apt-get', () => {
   test('libapt plans exactly what apt-get --simulate plans, dependencies first', async () => {
-    const cache = scratch();
-    const { contents, env } = await openBaseApt(
-      { sysroot: '/nonexistent', repo, base: 'fx/base' },
-      { cacheDir: cache, configDir: join(cache, 'no-config') },
-    );
+    const { contents, env } = await fixtureBaseApt();
     for (const install of [['fx-app'], ['fx-epoch', 'fx-app'], ['fx-newname', 'fx-oldname'], ['fx-lib=1.2', 'fx-conf']]) {
       const request = { install, localFiles: [] };
       const ours = await resolvePlan(contents, env, request);

@@ -18,7 +18,6 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import type { BaseContents } from '../base/select.js';
 import { writeDpkgDatabase } from './dpkg-database.js';
 import { formatTmpfilesConf } from './tmpfiles.js';
-import { withoutDeclared } from './unpack.js';
 import type { TreeIndex } from './tree-index.js';
 import type { CachedPackage, PackageRecord } from './package-cache.js';
 
@@ -207,19 +206,19 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
  * fragment goes in the last tree of the commit, over the package's own.
  */
 function writeFragmentsDeclaredElsewhere(stage: string, records: PackageRecord[]): void {
+  const declaredBy = new Map<string, string[]>();
+  for (const r of records) for (const path of r.tmpfilesDeclared ?? []) declaredBy.set(path, [...(declaredBy.get(path) ?? []), r.package]);
   for (const r of records) {
     if (!r.tmpfilesConf) continue;
-    const elsewhere = new Set(records.filter((o) => o !== r).flatMap((o) => o.tmpfilesDeclared ?? []));
-    const kept = withoutDeclared(r.tmpfiles, elsewhere);
-    if (kept.length === r.tmpfiles.length) continue;
-    const dropped = r.tmpfiles.filter((l) => !kept.includes(l)).map((l) => l.path);
-    const owners = records.filter((o) => o !== r && dropped.some((p) => (o.tmpfilesDeclared ?? []).includes(p))).map((o) => o.package);
+    const others = (path: string) => (declaredBy.get(path) ?? []).filter((name) => name !== r.package);
+    const owners = [...new Set(r.tmpfiles.flatMap((l) => others(l.path)))];
+    if (owners.length === 0) continue;
     mkdirSync(dirname(join(stage, r.tmpfilesConf)), { recursive: true });
     writeFileSync(
       join(stage, r.tmpfilesConf),
       formatTmpfilesConf(
         `Written by deblayer for ${r.package} ${r.version}: content the package ships outside /usr (what ${owners.join(', ')} declare left to them).`,
-        kept,
+        r.tmpfiles.filter((l) => others(l.path).length === 0),
       ),
       { mode: 0o644 },
     );

@@ -81,7 +81,7 @@ const VAR_SKELETON = new Set(['/var', '/var/cache', '/var/lib', '/var/log', '/va
  * (dbus's /var/lib/dbus, ...). Compose does the same with what the other
  * layered packages declare (src/compose/compose.ts).
  */
-export function withoutDeclared(lines: TmpfilesLine[], declared: Set<string>): TmpfilesLine[] {
+function withoutDeclared(lines: TmpfilesLine[], declared: Set<string>): TmpfilesLine[] {
   return lines.filter((l) => !(l.type === 'd' && VAR_SKELETON.has(l.path)) && !declared.has(l.path));
 }
 
