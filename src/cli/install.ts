@@ -134,7 +134,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
     const added = result.plan.packages.map((p) => `${p.name} ${p.version}`);
     out.result(
       added.length === 0
-        ? `Nothing layered any more: deployed the base ${result.plan.base.label} itself.`
+        ? `Nothing layered any more: deployed the ${result.plan.base.label} itself.`
         : `Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`,
     );
     out.result(`  commit:     ${d.commit} (${d.ref})`);

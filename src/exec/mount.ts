@@ -36,6 +36,7 @@ export async function mountReadOnlyOverlay(ns: MountNamespace, lowers: string[],
   await ns.run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowers.join(':')},redirect_dir=off,metacopy=off,index=off`, target], `cannot mount an overlay on ${target}`);
 }
 
-export async function unmount(ns: MountNamespace, target: string): Promise<void> {
-  await ns.run('umount', [target], `cannot unmount ${target}`);
+/** One umount(8) for all TARGETS: each command run in the namespace costs a fork and two execs. */
+export async function unmount(ns: MountNamespace, ...targets: string[]): Promise<void> {
+  await ns.run('umount', targets, `cannot unmount ${targets.join(', ')}`);
 }

@@ -89,11 +89,13 @@ export async function openView(repo: OstreeRepo, source: { base: string; commit:
     varUpper: join(dir, 'var-up'),
   };
   mkdirs(v.usr, v.usrUpper, join(dir, 'usr-work'), v.var, v.varLower, v.varUpper, join(dir, 'var-work'));
+  let lowerMounted: Promise<void> = Promise.resolve();
   if (lowers.length > 1) {
     // The lower layers as one read-only tree: what the upper is compared with.
+    // It is mounted while the rest of the view is made (neither depends on the other).
     const lower = join(dir, 'lower-usr');
     mkdirs(lower);
-    await mountReadOnlyOverlay(ns, lowers, lower);
+    lowerMounted = mountReadOnlyOverlay(ns, lowers, lower);
     v.lowerUsr = ns.path(lower);
   }
   // The upper's root is the view's /usr: it must look like the commit's usr.
@@ -106,7 +108,8 @@ export async function openView(repo: OstreeRepo, source: { base: string; commit:
   mkdirs(join(v.varLower, 'lib'), join(v.varLower, 'cache'));
   symlinkSync(relative('/var/lib', `/${database}`), join(v.varLower, 'lib/dpkg'));
   symlinkSync(relative('/var/cache', '/usr/lib/sysimage/debconf'), join(v.varLower, 'cache/debconf'));
-  await mountOverlay(ns, { lower: lowers.join(':'), upper: v.usrUpper, work: join(dir, 'usr-work'), target: v.usr });
+  const mounted = await Promise.allSettled([lowerMounted, mountOverlay(ns, { lower: lowers.join(':'), upper: v.usrUpper, work: join(dir, 'usr-work'), target: v.usr })]);
+  for (const m of mounted) if (m.status === 'rejected') throw m.reason;
   return v;
 }
 
@@ -122,8 +125,7 @@ export function inUsr(v: View, path: string): string {
 
 /** Takes the writable mounts down: the upper directories can be read back and edited as plain trees; lowerUsr stays readable until the namespace closes. */
 export async function closeWritable(v: View): Promise<void> {
-  await unmount(v.ns, v.var);
-  await unmount(v.ns, v.usr);
+  await unmount(v.ns, v.var, v.usr);
 }
 
 export function removeView(v: View): void {
