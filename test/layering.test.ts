@@ -274,13 +274,23 @@ describe('rollback', () => {
     await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
   });
 
-  test('--to N deploys layer state N again, with its origin', async () => {
+  test('--to N deploys layer state N again, with its origin, and records it as a new state', async () => {
     const r = await run(['rollback', '--to', '1'], ['--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const [current] = await deployments();
-    expect(current!.checksum).toBe((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', 'deblayer/state/1'])).trim());
+    const stateOne = (await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', 'deblayer/state/1'])).trim();
+    expect(current!.checksum).toBe(stateOne);
     expect(current!.origin).toMatch(/^requested=fx-app;$/m);
     expect((await installed(current!.path)).filter((l) => /^fx-(app|conf)=/.test(l))).toEqual(['fx-app=1.0 ii ']);
+    // State 7, a copy of state 1 with its own ref: history lists it, status names it.
+    expect(JSON.parse(r.stdout).redeployed).toMatchObject({ state: 1, commit: stateOne, recordedState: 7 });
+    expect((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', 'deblayer/state/7'])).trim()).toBe(stateOne);
+    const { entries } = JSON.parse((await run(['history'], ['--json'])).stdout);
+    const [one, seven] = [entries.find((e: { state?: { id: number } }) => e.state?.id === 1).state, entries[entries.length - 1].state];
+    expect(seven).toMatchObject({ id: 7, commit: stateOne, deployment: current!.path.split('/').pop(), ref: 'deblayer/state/7' });
+    expect({ ...seven, id: 1, ref: one.ref, deployment: one.deployment }).toEqual(one);
+    const shown = JSON.parse((await run(['status'], ['--json'])).stdout).deployments;
+    expect(shown[0]).toMatchObject({ default: true, state: 7, transaction: { command: 'rollback --to 1' } });
     const gone = await run(['rollback', '--to', '99']);
     expect(gone.exitCode).toBe(1);
     expect(gone.stderr).toMatch(/layer state 99 is not kept any more \(no ref deblayer\/state\/99 in /);
@@ -314,7 +324,7 @@ describe('the layer database', () => {
       ['uninstall fx-conf fx-takeover fx-local', 'ok', 6],
       ['rollback', 'ok', null],
       ['rollback', 'ok', null],
-      ['rollback 1', 'ok', null],
+      ['rollback 1', 'ok', 7],
       ['rollback 99', 'failed', null],
     ]);
     const clash = entries[3];
@@ -615,6 +625,12 @@ describe('one transaction at a time, and scripts', () => {
       expect(errorLines(r.stderr)[0]).toMatch(/^deblayer: error: ostree: cannot deploy [0-9a-f]{10}: .*Read-only file system$/);
       // No deblayer/state/N ref that history does not know and rollback --to would deploy.
       await expectFailedCleanly(before, /^ostree: cannot deploy /);
+      // rollback --to records its copy of the state before the deploy: it goes, with its ref.
+      const beforeRollback = await snapshot();
+      const back = await run(['rollback', '--to', '1']);
+      expect(back.exitCode).toBe(1);
+      expect(errorLines(back.stderr)[0]).toMatch(/^deblayer: error: ostree: cannot deploy [0-9a-f]{10}: .*Read-only file system$/);
+      await expectFailedCleanly(beforeRollback, /^ostree: cannot deploy /);
     } finally {
       await execa('umount', [boot]);
     }

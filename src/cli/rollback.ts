@@ -26,7 +26,9 @@ export function register(program: Command): void {
       const d = result.deployment;
       out.result(
         result.redeployed
-          ? `Deployed layer state ${result.redeployed.state} (commit ${d.checksum.slice(0, 10)}) again as the default.`
+          ? `Deployed layer state ${result.redeployed.state} (commit ${d.checksum.slice(0, 10)}) again as the default${
+              result.redeployed.recordedState !== undefined ? `: layer state ${result.redeployed.recordedState}` : ''
+            }.`
           : `The default deployment is now ${d.stateroot} ${d.checksum.slice(0, 10)}.${d.serial}; the one before is kept.`,
       );
       out.result(`  deployment: ${result.path}`);

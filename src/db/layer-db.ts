@@ -116,19 +116,11 @@ export interface HistoryEntry {
   user: string;
   result: string;
   error?: string;
-  state?: {
-    id: number;
-    commit: string;
-    baseCommit: string;
-    baseRefspec?: string;
-    ref?: string;
-    requested: string[];
-    requestedLocal: string[];
-    skipScripts: string[];
-    deployment: string;
-    packages: StatePackage[];
-  };
+  state?: RecordedState & { id: number };
 }
+
+/** A layer state as the database holds it. */
+export type RecordedState = Omit<NewState, 'stateroot' | 'skipScripts'> & { skipScripts: string[] };
 
 /** Where the database of a stateroot lives: its /var, which every deployment shares. */
 export function layerDatabasePath(sysroot: string, stateroot: string): string {
@@ -315,6 +307,41 @@ export class LayerDatabase {
     }));
   }
 
+  /** Layer state ID as it was recorded (rollback --to records it again), if the database has it. */
+  state(id: number): (RecordedState & { id: number; stateroot: string }) | undefined {
+    const r = this.db
+      .prepare(
+        `SELECT id AS sid, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, deployment FROM states WHERE id = ?`,
+      )
+      .get(id) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    return { id, stateroot: r.stateroot as string, ...this.stateFields(r) };
+  }
+
+  /** The fields of a state from a row of the states table (its id as sid), with its packages. */
+  private stateFields(r: Record<string, unknown>): RecordedState {
+    const packages = this.db.prepare(`SELECT * FROM state_packages WHERE state_id = ? ORDER BY name`).all(r.sid) as Record<string, unknown>[];
+    return {
+      commit: r.commit_checksum as string,
+      baseCommit: r.base_commit as string,
+      ...(r.base_refspec ? { baseRefspec: r.base_refspec as string } : {}),
+      ...(r.ref ? { ref: r.ref as string } : {}),
+      requested: JSON.parse(r.requested as string) as string[],
+      requestedLocal: JSON.parse(r.requested_local as string) as string[],
+      skipScripts: JSON.parse(r.skip_scripts as string) as string[],
+      deployment: r.deployment as string,
+      packages: packages.map((p) => ({
+        name: p.name as string,
+        version: p.version as string,
+        architecture: p.architecture as string,
+        downloadSize: p.download_size as number,
+        installedSize: p.installed_size as number,
+        reason: p.reason as string,
+        ...(p.required_by ? { requiredBy: p.required_by as string } : {}),
+      })),
+    };
+  }
+
   history(): HistoryEntry[] {
     const rows = this.db
       .prepare(
@@ -323,7 +350,6 @@ export class LayerDatabase {
          FROM transactions t LEFT JOIN states s ON s.transaction_id = t.id ORDER BY t.id`,
       )
       .all() as Record<string, unknown>[];
-    const packages = this.db.prepare(`SELECT * FROM state_packages WHERE state_id = ? ORDER BY name`);
     return rows.map((r) => ({
       transaction: r.tid as number,
       command: r.command as string,
@@ -333,30 +359,7 @@ export class LayerDatabase {
       user: r.user as string,
       result: r.result as string,
       ...(r.error ? { error: r.error as string } : {}),
-      ...(r.sid
-        ? {
-            state: {
-              id: r.sid as number,
-              commit: r.commit_checksum as string,
-              baseCommit: r.base_commit as string,
-              ...(r.base_refspec ? { baseRefspec: r.base_refspec as string } : {}),
-              ...(r.ref ? { ref: r.ref as string } : {}),
-              requested: JSON.parse(r.requested as string) as string[],
-              requestedLocal: JSON.parse(r.requested_local as string) as string[],
-              skipScripts: JSON.parse(r.skip_scripts as string) as string[],
-              deployment: r.deployment as string,
-              packages: (packages.all(r.sid) as Record<string, unknown>[]).map((p) => ({
-                name: p.name as string,
-                version: p.version as string,
-                architecture: p.architecture as string,
-                downloadSize: p.download_size as number,
-                installedSize: p.installed_size as number,
-                reason: p.reason as string,
-                ...(p.required_by ? { requiredBy: p.required_by as string } : {}),
-              })),
-            },
-          }
-        : {}),
+      ...(r.sid ? { state: { id: r.sid as number, ...this.stateFields(r) } } : {}),
     }));
   }
 }

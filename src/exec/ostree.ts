@@ -122,6 +122,11 @@ export class OstreeRepo {
     await this.run(['pull', remote, ref], `cannot pull ${remote}:${ref}`, onLine ? { onLine: (l) => onLine(l) } : {});
   }
 
+  /** A new ref REF at COMMIT (an error if REF exists). */
+  async createRef(ref: string, commit: string): Promise<void> {
+    await this.run(['refs', `--create=${ref}`, commit], `cannot create ref ${ref}`);
+  }
+
   async deleteRef(ref: string): Promise<void> {
     await this.run(['refs', '--delete', ref], `cannot delete ref ${ref}`);
   }

@@ -23,7 +23,7 @@ import { OstreeSysroot, type Deployment, type OstreeRepo } from '../exec/ostree.
 import { openBaseApt, type BaseAptOptions } from './base-apt.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { BaseContents } from '../base/select.js';
-import { recordedTransaction, type Recording } from './recorded.js';
+import { nextStateNumber, recordedTransaction, type Recording } from './recorded.js';
 import { needsConfiguring, fileTriggerPaths } from '../scripts/triggers.js';
 import { runScripts } from '../scripts/run-scripts.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
@@ -229,9 +229,7 @@ async function layer(
   if (skipScripts.length === 0) delete newOrigin.skipScripts;
   const unlayered = plan.packages.length === 0;
   // Layer state N: the database's numbering, and the ref deblayer/state/N that keeps its commit.
-  const states = record?.stateRefs ?? (await repo.refs('deblayer/state'));
-  const fromRefs = Math.max(0, ...states.map((r) => Number(r.split('/').pop()) || 0)) + 1;
-  const next = record ? record.db.nextStateId(fromRefs) : fromRefs;
+  const next = nextStateNumber(record, record?.stateRefs ?? (await repo.refs('deblayer/state')));
   // Maintainer scripts and triggers: when any package has some (or a file
   // under a file trigger of the base), the composed commit lists the packages
   // `unpacked`, and the scripts stage configures them and commits what that

@@ -26,6 +26,12 @@ export interface Recording {
   stateRefs: string[];
 }
 
+/** The number of the next layer state: after every state the database lists and every deblayer/state/N ref. */
+export function nextStateNumber(recording: Recording | undefined, refs: string[]): number {
+  const fromRefs = Math.max(0, ...refs.map((r) => Number(r.split('/').pop()) || 0)) + 1;
+  return recording ? recording.db.nextStateId(fromRefs) : fromRefs;
+}
+
 export function currentUser(): string {
   try {
     return userInfo().username;

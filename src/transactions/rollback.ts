@@ -2,21 +2,23 @@
 // one is kept (rpm-ostree's behaviour): a reorder of the deployments, nothing
 // is deployed. On a booted host whose default is a newer pending deployment,
 // the booted one becomes the default again. `--to N` deploys the commit of
-// layer state N again (ref deblayer/state/N) with the origin recorded in it.
+// layer state N again (ref deblayer/state/N) with the origin recorded in it,
+// and records that deployment as a new layer state, a copy of N: history then
+// lists it, and status names the deployment's state.
 
 import { DeblayerError, NotASysrootError, requireRoot } from '../errors.js';
 import { setDefaultDeployment } from '../exec/libostree.js';
 import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
-import { recordedTransaction } from './recorded.js';
+import { nextStateNumber, recordedTransaction, type Recording } from './recorded.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
   deployment: Deployment;
   path: string;
-  /** For --to: the state's commit, deployed again. */
-  redeployed?: DeployResult & { state: number; commit: string };
+  /** For --to: the state's commit, deployed again, and the layer state recorded for it (when the database has state N). */
+  redeployed?: DeployResult & { state: number; commit: string; recordedState?: number };
 }
 
 export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[] } = {}): Promise<RollbackResult> {
@@ -27,7 +29,7 @@ export async function rollback(sysrootPath: string, options: { os?: string; to?:
   if (!current) throw new NotASysrootError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
   return recordedTransaction(
     { sysroot: sysrootPath, stateroot: current.stateroot, repoPath: sysroot.repo.path, command: 'rollback', argv: options.argv ?? [] },
-    () => rollbackIn(sysroot, sysrootPath, current, all, options),
+    (recording) => rollbackIn(sysroot, sysrootPath, current, all, options, recording),
   );
 }
 
@@ -37,6 +39,7 @@ async function rollbackIn(
   current: Deployment,
   all: Deployment[],
   options: { to?: number },
+  recording: Recording,
 ): Promise<RollbackResult> {
   const stateroot = current.stateroot;
 
@@ -47,9 +50,29 @@ async function rollbackIn(
     const info = await sysroot.repo.commitInfo(commit);
     const originText = info.metadata['deblayer.origin'];
     if (typeof originText !== 'string') throw new DeblayerError(`${ref} (${short(commit)}) records no origin: not a deblayer layer state`);
-    const redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
-    const now = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot)!;
-    return { deployment: now, path: redeployed.path, redeployed: { ...redeployed, state: options.to, commit } };
+    // Recorded before the deploy, given its deployment after, as install does
+    // (a kill in between leaves a pending state the next transaction settles).
+    const source = recording.db.state(options.to);
+    const copy = source ? nextStateNumber(recording, recording.stateRefs) : undefined;
+    if (source && copy !== undefined) {
+      const { id: _, deployment: __, ...fields } = source;
+      await sysroot.repo.createRef(`deblayer/state/${copy}`, commit);
+      recording.db.recordState(recording.txn, copy, { ...fields, stateroot, ref: `deblayer/state/${copy}`, deployment: '' });
+    }
+    let redeployed: DeployResult;
+    try {
+      redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
+    } catch (err) {
+      if (copy !== undefined) {
+        recording.db.dropState(copy);
+        // The commit may be deployed already (state N's own deployment): the transaction's cleanup would keep this ref.
+        await sysroot.repo.deleteRef(`deblayer/state/${copy}`).catch(() => undefined);
+      }
+      throw err;
+    }
+    if (copy !== undefined) recording.db.setStateDeployment(copy, redeployed.path.split('/').pop()!);
+    const now = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot && redeployed.path.endsWith(`/${d.checksum}.${d.serial}`))!;
+    return { deployment: now, path: redeployed.path, redeployed: { ...redeployed, state: options.to, commit, ...(copy !== undefined ? { recordedState: copy } : {}) } };
   }
 
   if (all.some((d) => d.staged)) {
