@@ -12,17 +12,18 @@ import { CLI } from './helpers/cli.js';
 const work = mkdtempSync(join(tmpdir(), 'deblayer-stream-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function bigDeb(mb: number, comp: 'xz' | 'zstd'): Promise<string> {
-  const stage = join(work, `stage-${mb}-${comp}`);
+// RANDOM MB of random bytes: 4 make an xz member too large for the liblzma helper (xz(1) decodes it), 1 one it decodes.
+async function bigDeb(mb: number, comp: 'xz' | 'zstd', random = 4): Promise<string> {
+  const stage = join(work, `stage-${mb}-${comp}-${random}`);
   mkdirSync(join(stage, 'DEBIAN'), { recursive: true });
   mkdirSync(join(stage, 'usr/share/big'), { recursive: true });
   await execa('sh', [
     '-c',
     `printf 'Package: big\\nVersion: ${mb}\\nArchitecture: all\\nMaintainer: t <t@t.invalid>\\nDescription: big\\n' > DEBIAN/control
      head -c ${mb}M /dev/zero > usr/share/big/zeros
-     head -c 4M /dev/urandom > usr/share/big/random`,
+     head -c ${random}M /dev/urandom > usr/share/big/random`,
   ], { cwd: stage });
-  const deb = join(work, `big-${mb}.${comp}.deb`);
+  const deb = join(work, `big-${mb}-${random}.${comp}.deb`);
   await execa('dpkg-deb', [`-Z${comp}`, '-z1', '--build', stage, deb]);
   rmSync(stage, { recursive: true, force: true });
   return deb;
@@ -47,6 +48,18 @@ describe('streaming', () => {
     const b = await peakRss(large, false);
     const c = await peakRss(large, true);
     // Node itself takes 50-100 MB; 32x more content may cost only noise on top.
+    expect(b - a).toBeLessThan(40 * 1024);
+    expect(c - a).toBeLessThan(40 * 1024);
+    expect(b).toBeLessThan(200 * 1024);
+  });
+
+  it('memory stays flat from 16 MB to 512 MB of xz content decoded by the liblzma helper', async () => {
+    const [small, large] = [await bigDeb(16, 'xz', 1), await bigDeb(512, 'xz', 1)];
+    const member = (await execa('sh', ['-c', `ar t ${large} && ar p ${large} data.tar.xz | wc -c`])).stdout.split('\n');
+    expect(Number(member.pop())).toBeLessThan(4 * 1024 * 1024);
+    const a = await peakRss(small, false);
+    const b = await peakRss(large, false);
+    const c = await peakRss(large, true);
     expect(b - a).toBeLessThan(40 * 1024);
     expect(c - a).toBeLessThan(40 * 1024);
     expect(b).toBeLessThan(200 * 1024);

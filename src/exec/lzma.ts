@@ -1,0 +1,228 @@
+// liblzma through python3's lzma module, in helper processes that stay up for
+// the whole run: the only place that runs it. It decodes the small .xz and
+// .lzma members of .deb files (every control.tar.xz, most data.tar.xz); the
+// large ones go to xz(1), which decodes a multi-block stream on every core
+// (src/exec/xz.ts).
+//
+// Why not xz(1) for all: starting a program costs Node a fork of itself, and
+// on this kind of VM that blocked its main thread 8 ms when small and ~25 ms
+// once the import had grown it (measured: 1.8 s of the 7 s import of gdb strace
+// vim's 63 packages went to spawning 126 xz processes, while the main thread
+// was what the import waited for). A helper is started once per reader that
+// runs at the same time (the import's two lanes: two helpers) and then decodes
+// member after member.
+//
+// The helper reads the member from the file itself (pread of the byte range),
+// so Node no longer pipes the compressed bytes either. What it sends back is
+// framed: 'D' + u32 length + bytes, then 'E' at the end of the member, or
+// 'X' + u32 length + message when the data is corrupt or truncated. Memory
+// stays bounded: at most one 256 KiB frame is decoded ahead, then the helper
+// blocks on the pipe until Node's reader has taken it.
+
+import type { ChildProcessByStdio } from 'node:child_process';
+import { Readable, type Writable } from 'node:stream';
+import { CommandError } from '../errors.js';
+import { spawnPython } from './python.js';
+import type { Decompression } from './xz.js';
+
+export interface MemberRange {
+  file: string;
+  offset: number;
+  size: number;
+}
+
+const DECODER = `
+import json, lzma, os, struct, sys
+out = sys.stdout.buffer
+CHUNK = 256 * 1024
+XZ_WORDS = {
+    'Input format not supported by decoder': 'File format not recognized',
+    'Corrupt input data': 'Compressed data is corrupt',
+}
+
+def frame(kind, data=b''):
+    out.write(kind + struct.pack('>I', len(data)))
+    out.write(data)
+    out.flush()
+
+def decode(fd, pos, end, fmt):
+    d = lzma.LZMADecompressor(fmt)
+    data = b''
+    while True:
+        if d.eof:
+            # What follows a stream, as xz(1) reads it: zero padding, or another stream.
+            rest = d.unused_data
+            while not rest.strip(b'\\0') and pos < end:
+                rest = os.pread(fd, min(CHUNK, end - pos), pos)
+                pos += len(rest)
+            if not rest.strip(b'\\0'):
+                return
+            if fmt != lzma.FORMAT_XZ:
+                raise lzma.LZMAError('Corrupt input data')
+            d = lzma.LZMADecompressor(fmt)
+            data = rest.lstrip(b'\\0')
+        elif d.needs_input and not data:
+            data = os.pread(fd, min(CHUNK, end - pos), pos) if pos < end else b''
+            if not data:
+                raise lzma.LZMAError('Unexpected end of input')
+            pos += len(data)
+        chunk = d.decompress(data, max_length=CHUNK)
+        data = b''
+        if chunk:
+            frame(b'D', chunk)
+
+for line in sys.stdin:
+    req = json.loads(line)
+    fmt = lzma.FORMAT_ALONE if req['format'] == 'lzma' else lzma.FORMAT_XZ
+    try:
+        fd = os.open(req['file'], os.O_RDONLY)
+        try:
+            decode(fd, req['offset'], req['offset'] + req['size'], fmt)
+        finally:
+            os.close(fd)
+    except (lzma.LZMAError, OSError, EOFError) as err:
+        # In xz(1)'s words, which users of Debian tools know.
+        frame(b'X', XZ_WORDS.get(str(err), str(err)).encode())
+        continue
+    frame(b'E')
+`;
+
+type Child = ChildProcessByStdio<Writable, Readable, Readable>;
+
+/** What the helper is sending now: a member's bytes to a reader, until 'E' or 'X'. */
+interface Current {
+  output: Readable;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+class Helper {
+  private current: Current | undefined;
+  /** Header bytes of a frame split across pipe reads. */
+  private header = Buffer.alloc(0);
+  /** Bytes of the current frame still to come, and its kind. */
+  private remaining = 0;
+  private kind = '';
+  private message: Buffer[] = [];
+  private stderr = '';
+  private dead: Error | undefined;
+
+  private constructor(
+    private readonly child: Child,
+    private readonly onIdle: (h: Helper) => void,
+  ) {
+    child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (this.stderr.length < 4096) this.stderr += d;
+    });
+    child.stdin.on('error', () => undefined);
+    child.on('error', (err) => this.fail(new CommandError('python3', `cannot decode xz data: ${err.message}`, { cause: err })));
+    child.on('close', (code, signal) => {
+      const why = this.stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exited with status ${code}`);
+      this.fail(new CommandError('python3', `the xz decoder stopped: ${why}`, { detail: this.stderr }));
+    });
+    this.hold(false);
+  }
+
+  static start(onIdle: (h: Helper) => void): Helper {
+    return new Helper(spawnPython(DECODER, []), onIdle);
+  }
+
+  get usable(): boolean {
+    return this.dead === undefined;
+  }
+
+  decode(range: MemberRange, format: 'xz' | 'lzma'): Decompression {
+    const output = new Readable({
+      highWaterMark: 256 * 1024,
+      read: () => {
+        this.child.stdout.resume();
+      },
+    });
+    let settle!: { resolve: () => void; reject: (err: Error) => void };
+    const finished = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    finished.catch(() => undefined);
+    this.current = { output, ...settle };
+    this.hold(true);
+    if (this.dead) this.fail(this.dead);
+    else this.child.stdin.write(`${JSON.stringify({ file: range.file, offset: range.offset, size: range.size, format })}\n`);
+    return {
+      output,
+      finished,
+      abort: () => {
+        // Mid-member the helper would go on writing: it goes, and the pool starts another.
+        if (this.current?.output === output) this.child.kill('SIGKILL');
+        output.destroy();
+      },
+    };
+  }
+
+  private receive(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.remaining > 0) {
+        const piece = chunk.subarray(at, at + this.remaining);
+        at += piece.length;
+        this.remaining -= piece.length;
+        if (this.kind === 'D') {
+          if (this.current && !this.current.output.push(piece)) this.child.stdout.pause();
+        } else {
+          this.message.push(piece);
+        }
+        if (this.remaining === 0 && this.kind === 'X') this.end(Buffer.concat(this.message).toString('utf8'));
+        continue;
+      }
+      const need = 5 - this.header.length;
+      this.header = Buffer.concat([this.header, chunk.subarray(at, at + need)]);
+      at += Math.min(need, chunk.length - at);
+      if (this.header.length < 5) return;
+      this.kind = String.fromCharCode(this.header[0]!);
+      this.remaining = this.header.readUInt32BE(1);
+      this.header = Buffer.alloc(0);
+      this.message = [];
+      if (this.kind === 'E') this.end(undefined);
+      else if (this.kind === 'X' && this.remaining === 0) this.end('corrupt data');
+    }
+  }
+
+  /** The member is done: its reader gets the end (and the reason, if it failed); the helper waits for the next. */
+  private end(failure: string | undefined): void {
+    const current = this.current;
+    this.current = undefined;
+    this.hold(false);
+    if (!current) return;
+    current.output.push(null);
+    if (failure === undefined) current.resolve();
+    else current.reject(new CommandError('liblzma', failure));
+    this.onIdle(this);
+  }
+
+  private fail(err: Error): void {
+    this.dead ??= err;
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    current.output.push(null);
+    current.reject(err);
+  }
+
+  /** An idle helper does not keep Node running; its stdin closing at exit ends it. */
+  private hold(on: boolean): void {
+    for (const h of [this.child, this.child.stdout, this.child.stderr, this.child.stdin] as unknown as { ref?(): void; unref?(): void }[]) {
+      if (on) h.ref?.();
+      else h.unref?.();
+    }
+  }
+}
+
+const idle: Helper[] = [];
+
+/** The decompressed bytes of an .xz or .lzma member, decoded by an idle helper (or a new one). */
+export function lzmaDecompress(range: MemberRange, format: 'xz' | 'lzma'): Decompression {
+  let helper = idle.pop();
+  while (helper && !helper.usable) helper = idle.pop();
+  helper ??= Helper.start((h) => idle.push(h));
+  return helper.decode(range, format);
+}
