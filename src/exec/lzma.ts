@@ -5,12 +5,13 @@
 // (src/exec/xz.ts).
 //
 // Why not xz(1) for all: starting a program costs Node a fork of itself, and
-// on this kind of VM that blocked its main thread 8 ms when small and ~25 ms
-// once the import had grown it (measured: 1.8 s of the 7 s import of gdb strace
-// vim's 63 packages went to spawning 126 xz processes, while the main thread
-// was what the import waited for). A helper is started once per reader that
-// runs at the same time (the import's two lanes: two helpers) and then decodes
-// member after member.
+// on this kind of VM that blocks its main thread 8 ms while Node is small and
+// ~25 ms once it has grown by 200 MB. Profiled, a cold install of gdb strace
+// vim spent 1.8 s of Node's main thread spawning, most of it on the 126 xz
+// processes of its import, and the main thread was what that import waited
+// for: 7.1-7.9 s then, 4.4 s through the helpers. A helper is started once
+// per reader that runs at the same time (the import's two lanes: two helpers)
+// and then decodes member after member.
 //
 // The helper reads the member from the file itself (pread of the byte range),
 // so Node no longer pipes the compressed bytes either. What it sends back is
