@@ -53,15 +53,28 @@ describe('streaming', () => {
     expect(b).toBeLessThan(200 * 1024);
   });
 
-  it('memory stays flat from 16 MB to 512 MB of xz content decoded by the liblzma helper', async () => {
+  // The package import sends small xz members to the liblzma helpers (src/exec/lzma.ts):
+  // the library as the import uses it, the helper's memory counted with Node's.
+  it('memory stays flat from 16 MB to 512 MB of xz content decoded by the liblzma helpers', async () => {
     const [small, large] = [await bigDeb(16, 'xz', 1), await bigDeb(512, 'xz', 1)];
-    const member = (await execa('sh', ['-c', `ar t ${large} && ar p ${large} data.tar.xz | wc -c`])).stdout.split('\n');
-    expect(Number(member.pop())).toBeLessThan(4 * 1024 * 1024);
-    const a = await peakRss(small, false);
-    const b = await peakRss(large, false);
-    const c = await peakRss(large, true);
+    expect(Number((await execa('sh', ['-c', `ar p ${large} data.tar.xz | wc -c`])).stdout)).toBeLessThan(4 * 1024 * 1024);
+    const dist = new URL('../dist/', import.meta.url).pathname;
+    const unpack = `
+      const { openDeb, useLzmaHelpers } = await import('${dist}deb/index.js');
+      const { unpackRaw } = await import('${dist}compose/unpack.js');
+      useLzmaHelpers();
+      const stats = await unpackRaw(openDeb(process.argv[1]), process.argv[2]);
+      if (stats.bytes < 16 * 1024 * 1024) throw new Error('unpacked only ' + stats.bytes);`;
+    const peak = async (deb: string) => {
+      const out = join(work, 'out');
+      rmSync(out, { recursive: true, force: true });
+      const r = await execa('/usr/bin/time', ['-f', '%M', 'node', '--input-type=module', '-e', unpack, deb, out]);
+      rmSync(out, { recursive: true, force: true });
+      return Number(r.stderr.trim().split('\n').pop());
+    };
+    const a = await peak(small);
+    const b = await peak(large);
     expect(b - a).toBeLessThan(40 * 1024);
-    expect(c - a).toBeLessThan(40 * 1024);
     expect(b).toBeLessThan(200 * 1024);
   });
 });

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommitCache } from '../base/commit-cache.js';
-import { openDeb, readDebControl, type DebControl, type DebLayout } from '../deb/index.js';
+import { openDeb, readDebControl, useLzmaHelpers, type DebControl, type DebLayout } from '../deb/index.js';
 import { DeblayerError } from '../errors.js';
 import { listRefs, TreeCommitter } from '../exec/libostree.js';
 import type { OstreeRepo } from '../exec/ostree.js';
@@ -123,6 +123,7 @@ export class PackageCache {
    */
   async import(debs: string[], expected?: PackageId[], onImported?: (name: string) => void): Promise<CachedPackage[]> {
     if (debs.length === 0) return [];
+    useLzmaHelpers();
     mkdirSync(join(this.repo.path, 'tmp'), { recursive: true });
     const stages: string[] = [];
     const committer = await TreeCommitter.open(this.repo.path);

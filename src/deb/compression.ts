@@ -2,9 +2,9 @@
 // suffix as dpkg does. Memory must stay bounded whatever the package holds,
 // including a gigabyte of zeros that compresses to kilobytes:
 //  - gzip: Node's zlib honours backpressure inside a chunk already;
-//  - xz/lzma: liblzma in a helper process that reads the member itself (see
-//    src/exec/lzma.ts), or for a large member the xz program through a pipe,
-//    which decodes multi-block streams on every core (src/exec/xz.ts);
+//  - xz/lzma: the xz program through a pipe, which decodes multi-block
+//    streams on every core (src/exec/xz.ts); in an import, a small member goes
+//    to a liblzma helper that reads it itself (src/exec/lzma.ts);
 //  - zstd: zstd-napi's own stream transform decodes each written chunk whole,
 //    so its low-level context is driven from _read, one output buffer per call
 //    (on the main thread: zstd decodes at several hundred MB/s).
@@ -52,11 +52,22 @@ function rawStream(range: ByteRange): Readable {
   });
 }
 
-// Below this compressed size a member is decoded by the liblzma helper: xz's
+// Below this compressed size a member may go to the liblzma helpers: xz's
 // threads only help a member of several blocks (golang-1.19-src's 18 MB
 // data.tar.xz is five: xz -T0 decoded it in 0.87 s against 1.3 s on one
 // core), and a member under 4 MB holds one or two.
 const LZMA_HELPER_MAX = 4 * 1024 * 1024;
+let lzmaHelpers = false;
+
+/**
+ * From now on, small .xz and .lzma members go to the liblzma helpers rather
+ * than to an xz process each. The package import turns this on: it decodes
+ * two members a package. A deb command decodes two in all, and there a
+ * helper's start cost more than it saved (measured: +75 ms a call).
+ */
+export function useLzmaHelpers(): void {
+  lzmaHelpers = true;
+}
 
 /**
  * The decompressed bytes of a byte range of a file. `finished` settles once
@@ -64,7 +75,7 @@ const LZMA_HELPER_MAX = 4 * 1024 * 1024;
  * ended (a truncated stream) rejects it. `abort` releases everything early.
  */
 export function openDecompressed(range: ByteRange, kind: Compression): Decompression {
-  if ((kind === 'xz' || kind === 'lzma') && range.size > 0 && range.size <= LZMA_HELPER_MAX) return lzmaDecompress(range, kind);
+  if (lzmaHelpers && (kind === 'xz' || kind === 'lzma') && range.size > 0 && range.size <= LZMA_HELPER_MAX) return lzmaDecompress(range, kind);
   const source = rawStream(range);
   const inProcess = (output: Readable): Decompression => ({
     output,

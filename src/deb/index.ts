@@ -4,6 +4,7 @@
 export { readDebLayout, type DebLayout, type TarMember } from './layout.js';
 export { readDebControl, SCRIPT_NAMES, type DebControl, type ScriptName, type Conffile } from './control-archive.js';
 export { readTarMember, type TarItem, type EntryBody } from './tar.js';
+export { useLzmaHelpers } from './compression.js';
 export type { DebEntry, EntryType } from './entry.js';
 export type { ControlFields, Relation, RelationList } from './control-fields.js';
 
