@@ -56,11 +56,12 @@ async function rollbackIn(
     const copy = source ? nextStateNumber(recording, recording.stateRefs) : undefined;
     if (source && copy !== undefined) {
       const { id: _, deployment: __, ...fields } = source;
-      await sysroot.repo.createRef(`deblayer/state/${copy}`, commit);
+      // The row first: a kill after it leaves a pending state, which the next transaction drops with its ref.
       recording.db.recordState(recording.txn, copy, { ...fields, stateroot, ref: `deblayer/state/${copy}`, deployment: '' });
     }
     let redeployed: DeployResult;
     try {
+      if (copy !== undefined) await sysroot.repo.createRef(`deblayer/state/${copy}`, commit);
       redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
     } catch (err) {
       if (copy !== undefined) {
