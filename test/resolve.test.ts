@@ -138,7 +138,8 @@ describe('resolving', () => {
     const p = await plan(scratch(), ['-n', world.local['fx-local_3.0']!, 'fx-epoch']);
     expect(names(p)).toEqual(['fx-epoch=1:2.0-1', 'fx-lib=1.2', 'fx-local=3.0']);
     const local = p.packages.find((x) => x.name === 'fx-local')!;
-    expect(local).toMatchObject({ reason: 'requested', origin: 'local file', source: { kind: 'local', path: world.local['fx-local_3.0'] } });    // apt-get reads local files; libapt is left to archive requests.
+    expect(local).toMatchObject({ reason: 'requested', origin: 'local file', source: { kind: 'local', path: world.local['fx-local_3.0'] } });
+    // apt-get reads local files; libapt is left to archive requests.
     expect((p as PlanJson & { resolver: string }).resolver).toBe('apt-get');
   });
 });

@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 # ostree: deblayer's repositories and sysroots; debootstrap: the real base;
 # apt-utils (apt-ftparchive), gpg, gpg-agent: the signed test repository;
 # util-linux: unshare, mount for the tmpfs sysroots; gir1.2-ostree-1.0,
-# python3-gi: libostree for rollback (reordering deployments); python3-apt:
-# libapt for resolution; bubblewrap: the sandbox where maintainer scripts run.
+# python3-gi: libostree (commits, deployments, rollback's reordering);
+# python3-apt: libapt for resolution; bubblewrap: the sandbox where maintainer
+# scripts run.
 PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux gir1.2-ostree-1.0 python3-gi python3-apt bubblewrap"
 
 missing=""
