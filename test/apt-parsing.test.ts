@@ -92,6 +92,20 @@ describe('sources', () => {
     expect(rewriteSignedBy(deb822, rename)).toBe(deb822.replace('/usr/share/keyrings/', '/cache/keyrings/'));
     expect(rewriteSignedBy(inline, rename)).toBe(inline);
   });
+
+  test('a deb822 Signed-By naming two keyrings, separated by a comma or a space, is read and rewritten key by key', () => {
+    for (const sep of [',', ' ', ', ']) {
+      const text = `Types: deb\nURIs: http://x\nSuites: bookworm\nComponents: main\nSigned-By: /etc/apt/keyrings/a.gpg${sep}/usr/share/keyrings/b.gpg\n`;
+      expect(signedByPaths(text)).toEqual(['/etc/apt/keyrings/a.gpg', '/usr/share/keyrings/b.gpg']);
+      const seen: string[] = [];
+      const out = rewriteSignedBy(text, (p) => {
+        seen.push(p);
+        return `/cache/${p.split('/').pop()}`;
+      });
+      expect(seen).toEqual(['/etc/apt/keyrings/a.gpg', '/usr/share/keyrings/b.gpg']);
+      expect(out).toContain(`Signed-By: /cache/a.gpg${sep}/cache/b.gpg\n`);
+    }
+  });
 });
 
 describe('dpkg status', () => {

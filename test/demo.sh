@@ -109,8 +109,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-step "Set up: Debian and npm dependencies, build"
-run sh test/setup.sh
+# The test suite runs this script after its own setup (test/demo.test.ts).
+if [ -z "${DEBLAYER_DEMO_SKIP_SETUP:-}" ]; then
+  step "Set up: Debian and npm dependencies, build"
+  run sh test/setup.sh
+fi
 
 step "A real Debian base: debootstrap bookworm minbase + systemd-sysv (built once, then cached)"
 printf '+ %s\n' "sh test/make-real-base.sh"

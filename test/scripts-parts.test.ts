@@ -107,6 +107,32 @@ describe("dpkg's output", () => {
   });
 });
 
+describe("dpkg's output, as buffered", () => {
+  it('goes to the package its "Setting up" line names, when that line arrives after the next status line', () => {
+    // What dpkg --configure --pending gave for libtirpc-common (no postinst)
+    // then libkeyutils1: stdout is flushed only when a script runs.
+    const out = new DpkgOutput();
+    for (const l of [
+      'processing: configure: libtirpc-common:all',
+      'status: libtirpc-common:all: installed',
+      'processing: configure: libkeyutils1:amd64',
+      'Setting up libtirpc-common (1.3.3+ds-1) ...',
+      'Setting up libkeyutils1:amd64 (1.6.3-2) ...',
+      'keyutils says hello',
+      'status: libkeyutils1:amd64: installed',
+      'processing: trigproc: man-db:amd64',
+      'Processing triggers for man-db (2.11.2-2) ...',
+    ]) {
+      out.line(l);
+    }
+    expect(out.sections.filter((s) => s.lines.length > 0).map((s) => [s.package, s.step, s.lines])).toEqual([
+      ['libtirpc-common', 'configure', ['Setting up libtirpc-common (1.3.3+ds-1) ...']],
+      ['libkeyutils1', 'configure', ['Setting up libkeyutils1:amd64 (1.6.3-2) ...', 'keyutils says hello']],
+      ['man-db', 'trigproc', ['Processing triggers for man-db (2.11.2-2) ...']],
+    ]);
+  });
+});
+
 describe('the sandbox', () => {
   it('binds the view, drops the network and every capability but those listed, and clears the environment', () => {
     const args = bwrapArgs({ usr: '/t/usr', var: '/t/var', env: { X: '1' } }, ['dpkg', '--configure', '--pending']);

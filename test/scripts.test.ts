@@ -123,7 +123,7 @@ describe('maintainer scripts', () => {
     expect(stderr).toMatch(/Processing triggers for libc-bin/);
 
     // Users: a sysusers.d fragment; the host's own passwd is not touched.
-    const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
+    const sysusers = readFileSync(usr('lib/sysusers.d/00-deblayer.conf'), 'utf8');
     expect(sysusers).toMatch(/^g fxdaemon \d+$/m);
     expect(sysusers).toMatch(/^g fxearly \d+$/m);
     expect(sysusers).toMatch(/^u fxdaemon \d+:fxdaemon - \/var\/lib\/fx-svc \/usr\/sbin\/nologin$/m);
@@ -205,7 +205,7 @@ describe('maintainer scripts', () => {
     // Its own postinst stays in the database as shipped.
     expect(readFileSync(join(admindir, 'info/fx-fail.postinst'), 'utf8')).toContain('exit 7');
     // The other packages were configured again on the recomposition: their user is still declared.
-    expect(readFileSync(join(path, 'usr/lib/sysusers.d/deblayer.conf'), 'utf8')).toMatch(/^u fxdaemon /m);
+    expect(readFileSync(join(path, 'usr/lib/sysusers.d/00-deblayer.conf'), 'utf8')).toMatch(/^u fxdaemon /m);
     const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { state?: { skipScripts: string[] } }[];
     expect(history.at(-1)!.state!.skipScripts).toEqual(['fx-fail']);
     // A --skip-scripts name that is not in the transaction is a usage error.
@@ -228,7 +228,7 @@ describe('real packages from the Debian archive', () => {
     console.log(`install of nginx-light openssh-server: ${((Date.now() - start) / 1000).toFixed(1)} s; ${r.stderr.split('\n').filter((l) => /^  \w+: [\d.]+ s$/.test(l)).join(',')}`);
     const path = JSON.parse(r.stdout).deployed.path as string;
     const usr = (p: string) => join(path, 'usr', p);
-    const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
+    const sysusers = readFileSync(usr('lib/sysusers.d/00-deblayer.conf'), 'utf8');
     expect(sysusers).toMatch(/^u sshd \d+:nogroup - \/run\/sshd \/usr\/sbin\/nologin$/m);
     expect(sysusers).toMatch(/^g _ssh \d+$/m);
     // www-data comes with the base: no line for it.
@@ -254,6 +254,11 @@ describe('real packages from the Debian archive', () => {
     const verify = await execa('dpkg', [`--root=${path}`, `--admindir=${admindir}`, '--verify', 'nginx-common', 'nginx-light', 'openssh-server', 'openssh-client'], { reject: false });
     expect((verify.stdout + verify.stderr).split('\n').filter((l) => l !== '' && !/ \/var\//.test(l))).toEqual([]);
     await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
+    // Nothing the transaction wrote is left unreachable (the commit before the
+    // scripts is the state's parent): libostree's prune after a reorder has
+    // nothing to free, and nothing to print.
+    const prune = await execa('ostree', ['prune', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--refs-only', '--no-prune']);
+    expect(prune.stdout).toMatch(/^No unreachable objects$/m);
     nginxDeployment = path;
   }, 600_000);
 
@@ -301,7 +306,7 @@ describe('real packages from the Debian archive', () => {
     const usr = (p: string) => join(path, 'usr', p);
     const inDeployment = (cmd: string) => execa('chroot', [path, 'sh', '-c', cmd], { reject: false, env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
     // cron: its group, the setgid crontab, and the spool directory's mode kept for boot.
-    const sysusers = readFileSync(usr('lib/sysusers.d/deblayer.conf'), 'utf8');
+    const sysusers = readFileSync(usr('lib/sysusers.d/00-deblayer.conf'), 'utf8');
     const gid = /^g crontab (\d+)$/m.exec(sysusers)?.[1];
     expect(gid, sysusers).toBeDefined();
     expect((await inDeployment('stat -c "%a %u %g" /usr/bin/crontab')).stdout).toBe(`2755 0 ${gid}`);

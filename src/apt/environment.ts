@@ -153,7 +153,11 @@ function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): v
     chmodSync(tmp, 0o755);
     for (const d of ['sources.list.d', 'trusted.gpg.d', 'keyrings', 'preferences.d', 'apt.conf.d']) mkdirSync(join(tmp, d));
     writeFileSync(join(tmp, 'sources.list'), '');
-    const keyPath = (path: string) => join(etc, 'keyrings', sources.signedBy.get(path)!.name);
+    const keyPath = (path: string) => {
+      const key = sources.signedBy.get(path);
+      if (!key) throw new DeblayerError(`${sources.origin}: a Signed-By key path '${path}' was not read with the sources`);
+      return join(etc, 'keyrings', key.name);
+    };
     for (const f of sources.files) writeFileSync(join(tmp, 'sources.list.d', f.name), rewriteSignedBy(f.text, keyPath));
     for (const k of sources.trusted) {
       if (k.name === 'trusted.gpg') writeFileSync(join(tmp, 'trusted.gpg'), k.data);

@@ -18,10 +18,15 @@ export class FetchError extends DeblayerError {
 }
 
 export interface FetchResult {
-  /** Path of each package's .deb (archive or local file), by package name. */
+  /** Path of each package's .deb (archive or local file), by fetchKey: NAME:ARCH, since Multi-Arch plans hold one name for two architectures. */
   files: Map<string, string>;
   downloaded: string[];
   cached: string[];
+}
+
+/** The key of a package in FetchResult.files. */
+export function fetchKey(p: { name: string; architecture: string }): string {
+  return `${p.name}:${p.architecture}`;
 }
 
 async function sha256(path: string): Promise<string> {
@@ -38,7 +43,7 @@ export async function fetchPlan(
   const files = new Map<string, string>();
   const wanted = plan.packages.filter((p) => p.source.kind === 'archive');
   for (const p of plan.packages) {
-    if (p.source.kind === 'local') files.set(p.name, p.source.path);
+    if (p.source.kind === 'local') files.set(fetchKey(p), p.source.path);
   }
   const pathOf = (p: (typeof wanted)[number]) => join(env.archivesDir, archiveFileName(p));
   const cached = wanted.filter((p) => existsSync(pathOf(p)));
@@ -77,6 +82,6 @@ export async function fetchPlan(
     const still = missing.filter((p) => !existsSync(pathOf(p)));
     if (still.length > 0) throw new FetchError(`apt did not download ${still.map(archiveFileName).join(', ')}`);
   }
-  for (const p of wanted) files.set(p.name, pathOf(p));
+  for (const p of wanted) files.set(fetchKey(p), pathOf(p));
   return { files, downloaded: options.cacheOnly ? [] : missing.map((p) => p.name), cached: cached.map((p) => p.name) };
 }

@@ -212,6 +212,7 @@ export function rewriteSignedBy(text: string, rename: (path: string) => string):
     return `${head}${rewritten}]`;
   });
   return one.replace(/^(Signed-By:[ \t]*)(\S[^\n]*)$/gim, (_all, k: string, v: string) =>
-    k + v.replace(/\/\S+/g, (p) => rename(p)),
+    // Several keyrings are separated by commas or spaces, as signedByPaths reads them.
+    k + v.replace(/\/[^\s,]+/g, (p) => rename(p)),
   );
 }

@@ -13,8 +13,10 @@ function readIds(file: string): Map<number, string> {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
-    return ids;
+  } catch (err) {
+    // A tree without the file names nobody; one that cannot be read is an error, not an empty file.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ids;
+    throw err;
   }
   for (const line of text.split('\n')) {
     const f = line.split(':');
@@ -31,4 +33,12 @@ export function treeAccounts(etc: string): Accounts {
     user: (uid) => users.get(uid) ?? String(uid),
     group: (gid) => groups.get(gid) ?? String(gid),
   };
+}
+
+/** A user or group that maintainer scripts created: its id, and its passwd or group entry. */
+export interface KnownAccount {
+  kind: 'user' | 'group';
+  name: string;
+  id: number;
+  entry: string;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DeblayerError, EXIT } from '../errors.js';
+import { setDiagnosticSink } from '../diagnostics.js';
 import { register as registerDebInfo } from './deb-info.js';
 import { register as registerDebContents } from './deb-contents.js';
 import { register as registerDebExtract } from './deb-extract.js';
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const verbose = argv.includes('-v') || argv.includes('--verbose');
+  if (verbose) setDiagnosticSink((line) => process.stderr.write(`deblayer: note: ${line}\n`));
   try {
     await program.parseAsync(argv);
     // A command may end with a status of its own (--unchanged-exit-77).

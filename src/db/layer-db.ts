@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DeblayerError } from '../errors.js';
+import type { KnownAccount } from '../base/accounts.js';
 
 export class LayerDatabaseError extends DeblayerError {}
 
@@ -71,6 +72,16 @@ const MIGRATIONS = [
      PRIMARY KEY (transaction_id, seq)
    );
    ALTER TABLE states ADD COLUMN skip_scripts TEXT NOT NULL DEFAULT '[]';`,
+  // Accounts that maintainer scripts created on this sysroot, with the ids
+  // they got: every later transaction gives them the same ids again.
+  `CREATE TABLE accounts (
+     kind TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+     name TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     entry TEXT NOT NULL,
+     first_state INTEGER,
+     PRIMARY KEY (kind, name)
+   );`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -266,6 +277,27 @@ export class LayerDatabase {
     this.db
       .prepare(`UPDATE transactions SET result = 'ok', finished = ?, error = ? WHERE id = ? AND result = 'running'`)
       .run(new Date().toISOString(), 'interrupted after its deployment was made: recorded by the next transaction', id);
+  }
+
+  /** Accounts scripts created on this sysroot (their passwd or group entries), oldest first. */
+  accounts(): KnownAccount[] {
+    return (this.db.prepare(`SELECT kind, name, id, entry FROM accounts ORDER BY rowid`).all() as Record<string, unknown>[]).map((r) => ({
+      kind: r.kind as KnownAccount['kind'],
+      name: r.name as string,
+      id: r.id as number,
+      entry: r.entry as string,
+    }));
+  }
+
+  /** Records accounts with their ids; an account known already keeps its row unless its id changed. */
+  recordAccounts(accounts: KnownAccount[], state: number): void {
+    const upsert = this.db.prepare(
+      `INSERT INTO accounts (kind, name, id, entry, first_state) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (kind, name) DO UPDATE SET id = excluded.id, entry = excluded.entry WHERE accounts.id != excluded.id`,
+    );
+    this.db.transaction(() => {
+      for (const a of accounts) upsert.run(a.kind, a.name, a.id, a.entry, state);
+    })();
   }
 
   recordScriptOutput(transaction: number, sections: { package: string; step: string; lines: string[] }[]): void {

@@ -4,7 +4,8 @@
 //   - the tree's /usr at /usr and its /usr/etc at /etc, a scratch /var, the
 //     merged-/usr and OSTree links (/bin -> usr/bin, /home -> var/home, ...);
 //     bwrap builds / on its own tmpfs, so its mount points never land in a view;
-//   - a fresh /proc, /dev, /run and /tmp; no network, its own pid, ipc and uts;
+//   - a fresh /proc, /dev, /run and /tmp (/tmp, /dev/shm, /run/lock sticky and
+//     world-writable, as on a host); no network, its own pid, ipc and uts;
 //   - every capability dropped but those package scripts need: chown and
 //     friends for files, setuid/setgid (man-db's setpriv fails without them,
 //     and its postinst hides the failure), sys_chroot, setfcap (setcap);
@@ -57,7 +58,10 @@ export function bwrapArgs(spec: SandboxSpec, command: string[]): string[] {
   ] as const) {
     args.push('--symlink', target, link);
   }
-  args.push('--dir', '/boot', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run', '--tmpfs', '/tmp', '--dir', '/run/lock');
+  args.push('--dir', '/boot', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/run');
+  // bwrap makes these 0755 root; a host has them 1777, and scripts that drop to a
+  // system user write there (mariadb-install-db's InnoDB temporary files in /tmp).
+  args.push('--perms', '1777', '--tmpfs', '/tmp', '--perms', '1777', '--dir', '/run/lock', '--perms', '1777', '--tmpfs', '/dev/shm');
   for (const b of spec.readOnly ?? []) args.push('--ro-bind', b.source, b.dest);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try', '--hostname', 'localhost');
   args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');

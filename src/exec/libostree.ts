@@ -45,7 +45,13 @@ function bindingMissing(stderr: string): string | undefined {
 // (its own globals, sys.argv, stdin and stdout, SystemExit as the exit
 // status), so each stays a plain script.
 const WORKER = `
-import gc, io, json, sys, traceback
+import gc, io, json, os, sys, traceback
+# Replies go out on a copy of fd 1, and fd 1 itself becomes stderr: libostree
+# prints to the process's stdout from C (write_deployments' prune says "Freed
+# objects: ..."), and nothing but replies may reach the reply channel.
+replies = os.fdopen(os.dup(1), 'w')
+os.dup2(2, 1)
+sys.stdout = os.fdopen(1, 'w', closefd=False)
 # The binding is imported while the worker waits for its first script (it
 # costs ~0.08 s): the scripts' own imports then find it loaded. A missing
 # binding is reported by the first script that imports it.
@@ -74,8 +80,8 @@ for line in real_stdin:
     finally:
         sys.stdin, sys.stdout, sys.stderr = real_stdin, real_stdout, real_stderr
         gc.collect()
-    real_stdout.write(json.dumps({'code': code, 'stdout': out.getvalue(), 'stderr': err.getvalue()}) + '\\n')
-    real_stdout.flush()
+    replies.write(json.dumps({'code': code, 'stdout': out.getvalue(), 'stderr': err.getvalue()}) + '\\n')
+    replies.flush()
 `;
 
 let worker: Promise<LineProcess> | undefined;
@@ -137,6 +143,9 @@ export async function setDefaultDeployment(sysroot: string, stateroot: string, c
 // listing of the new commit is needed.
 const COMMIT_TREES = `
 import json, os, stat, sys
+# The replies' channel is a copy of fd 1; fd 1 becomes stderr (see WORKER).
+replies = os.fdopen(os.dup(1), 'w')
+os.dup2(2, 1)
 import gi
 gi.require_version('OSTree', '1.0')
 from gi.repository import Gio, GLib, OSTree
@@ -170,8 +179,8 @@ try:
         repo.transaction_set_ref(None, job['branch'], checksum)
         tree = {}
         index(mtree, job['dir'], '', tree)
-        sys.stdout.write(json.dumps({'commit': checksum, 'index': tree}) + '\\n')
-        sys.stdout.flush()
+        replies.write(json.dumps({'commit': checksum, 'index': tree}) + '\\n')
+        replies.flush()
     repo.commit_transaction(None)
 except BaseException as err:
     repo.abort_transaction(None)

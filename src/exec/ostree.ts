@@ -5,8 +5,9 @@
 // maintained GI binding, and the CLI of 2022.7 (Debian 12) has every operation
 // deblayer needs for reading commits, committing and deploying.
 
+import { existsSync } from 'node:fs';
 import { run, type RunOptions } from './run.js';
-import { CommandError } from '../errors.js';
+import { CommandError, NotASysrootError } from '../errors.js';
 
 export type RepoMode = 'bare' | 'bare-user' | 'bare-user-only' | 'archive';
 
@@ -349,6 +350,10 @@ export class OstreeSysroot {
   }
 
   async deployments(): Promise<Deployment[]> {
+    // ostree's own words for this are "opendir(ostree/repo): No such file or directory".
+    if (!existsSync(`${this.path.replace(/\/+$/, '')}/ostree/deploy`)) {
+      throw new NotASysrootError(`${this.path} is not an OSTree sysroot (no ostree/deploy): deblayer runs on an OSTree host, or on the sysroot --sysroot names`);
+    }
     const r = await ostree(['admin', 'status', `--sysroot=${this.path}`], `cannot read the deployments of ${this.path}`);
     return parseAdminStatus(r.stdout);
   }

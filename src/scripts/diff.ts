@@ -19,7 +19,7 @@ import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readFileSync,
 import { dirname, join } from 'node:path';
 import { octalMode, type TmpfilesLine } from '../compose/tmpfiles.js';
 import type { Accounts } from '../base/accounts.js';
-import { secretKind } from './secrets.js';
+import { certificateOf, secretKind } from './secrets.js';
 
 export interface Dropped {
   path: string;
@@ -85,6 +85,27 @@ export function pruneUsrLayer(upper: string, lower: string, database: string, ex
     rmSync(join(upper, path), { force: true });
     (secret ? secrets : dropped).push({ path: `/${path.startsWith('etc/') ? path : `usr/${path}`}`, why });
   });
+  // The certificates of the keys left out, and the hash links that name them.
+  for (const key of [...secrets]) {
+    const cert = certificateOf(key.path.slice(1));
+    if (!cert) continue;
+    const certs = join(upper, dirname(cert));
+    const name = cert.split('/').pop()!;
+    if (lstat(join(upper, cert))) {
+      rmSync(join(upper, cert), { force: true });
+      secrets.push({ path: `/${cert}`, why: `the certificate of ${key.path}` });
+      changed--;
+    }
+    for (const link of lstat(certs) ? readdirSync(certs) : []) {
+      const st = lstat(join(certs, link));
+      if (!st?.isSymbolicLink()) continue;
+      const target = readlinkSync(join(certs, link));
+      if (target !== name && target !== `/${cert}`) continue;
+      rmSync(join(certs, link), { force: true });
+      dropped.push({ path: `/${dirname(cert)}/${link}`, why: `a link to the certificate of ${key.path}` });
+      changed--;
+    }
+  }
   return { dropped, secrets, changed };
 }
 

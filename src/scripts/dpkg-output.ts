@@ -37,10 +37,15 @@ export class DpkgOutput {
   line(text: string): void {
     const processing = /^processing: (\S+): (\S+)$/.exec(text);
     if (processing) {
-      this.current = { package: processing[2]!.replace(/:.*$/, ''), step: processing[1]!, lines: [] };
-      this.sections.push(this.current);
+      this.switchTo(processing[2]!, processing[1]!);
       return;
     }
+    // dpkg writes its status lines straight to the fd, but its own messages
+    // through a buffered stdout, flushed only when it runs a script: "Setting
+    // up X" of a package without a postinst arrives after the next package's
+    // status line. The message itself names the package it belongs to.
+    const announced = /^(Setting up|Processing triggers for) (\S+) \(/.exec(text);
+    if (announced) this.switchTo(announced[2]!, announced[1] === 'Setting up' ? 'configure' : 'trigproc');
     const error = /^status: (\S+) ?: error : (.*)$/.exec(text);
     if (error) {
       const message = error[2]!;
@@ -52,6 +57,13 @@ export class DpkgOutput {
     }
     if (/^status: /.test(text)) return;
     this.current.lines.push(text);
+  }
+
+  private switchTo(pkg: string, step: string): void {
+    const name = pkg.replace(/:.*$/, '');
+    if (this.current.package === name && this.current.step === step) return;
+    this.current = { package: name, step, lines: [] };
+    this.sections.push(this.current);
   }
 
   /** The last meaningful lines a package's scripts printed (dpkg's own error lines left out). */

@@ -19,9 +19,13 @@
 //      activated (triggers.ts), then `dpkg --configure --pending`: dependency
 //      order, postinst configure with dpkg's arguments and environment, and
 //      triggers processed once at the end;
-//   4. the upper directories read back (diff.ts, sysusers.ts) and committed.
+//   4. the upper directories read back (diff.ts, sysusers.ts) and committed,
+//      with the composed commit as its parent: `ostree diff STATE^ STATE` shows
+//      what the scripts changed, and the composed commit stays reachable for
+//      as long as the state is kept (without a ref of its own, the next prune,
+//      libostree's after any reorder among them, would collect it).
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { infoName } from '../compose/dpkg-database.js';
 import type { PackageRecord } from '../compose/package-cache.js';
@@ -34,8 +38,9 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import { tail } from '../exec/run.js';
 import { pruneUsrLayer, varState, writeFactory, type Dropped } from './diff.js';
 import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
-import { formatSysusers, SYSUSERS_CONF, sysusersLines } from './sysusers.js';
-import { HOST_KEYS_UNIT, writeHostKeyUnits } from './host-keys.js';
+import { accountsOfLines, accountsOfSysusers, formatSysusers, OLD_SYSUSERS_CONF, overridesFor, seedAccounts, SYSUSERS_CONF, sysusersLines, type AccountTexts } from './sysusers.js';
+import type { KnownAccount } from '../base/accounts.js';
+import { provideHostSecrets } from './host-secrets.js';
 import { dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
 import { closeWritable, inUsr, mountVar, openView, removeView, type View } from './view.js';
@@ -55,6 +60,8 @@ export interface ScriptsInput {
   hostEtc?: string;
   /** sysusers.d lines deblayer wrote for that deployment. */
   previousSysusers?: string;
+  /** Accounts scripts created on this sysroot before: they get the same ids again. */
+  knownAccounts?: KnownAccount[];
   /** Packages whose scripts are not run (--skip-scripts). */
   skip: string[];
   branch: string;
@@ -72,6 +79,8 @@ export interface ScriptsResult {
   /** Lines for the user: secrets left out, accounts and /var state carried. */
   notices: string[];
   sysusers: string[];
+  /** The accounts the sysusers.d lines pin, with their ids: the sysroot's record. */
+  accounts: KnownAccount[];
 }
 
 const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow'];
@@ -92,11 +101,13 @@ function scriptOf(r: PackageRecord, name: string): Buffer | undefined {
   return m ? Buffer.from(m.data, 'base64') : undefined;
 }
 
+/** A file's text; a missing file reads as empty, any other failure stops the stage. */
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
-  } catch {
-    return '';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
   }
 }
 
@@ -119,11 +130,18 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     }
     const runnable = input.records.filter((r) => !input.skip.includes(r.package));
 
-    // The host's accounts: what the scripts see, and what their new users and groups are told from.
-    const hostAccounts = new Map<string, Buffer>();
-    for (const f of ACCOUNT_FILES) {
-      if (input.hostEtc && existsSync(join(input.hostEtc, f))) hostAccounts.set(f, readFileSync(join(input.hostEtc, f)));
-    }
+    // The host's accounts: what the scripts see, and what their new users and
+    // groups are told from; with the accounts scripts made on this sysroot
+    // before, so that adduser finds them and they keep their ids.
+    const hostText = (f: string) =>
+      input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f), 'utf8') : readText(inUsr(view!, `etc/${f}`));
+    const host: AccountTexts = { passwd: hostText('passwd'), group: hostText('group'), shadow: hostText('shadow'), gshadow: hostText('gshadow') };
+    const known = [
+      ...(input.knownAccounts ?? []),
+      ...accountsOfSysusers(input.previousSysusers ?? '', host.group).filter((a) => !input.knownAccounts?.some((k) => k.kind === a.kind && k.name === a.name)),
+    ];
+    const seeded = seedAccounts(host, known).files;
+    const hostAccounts = new Map<string, string>(ACCOUNT_FILES.map((f) => [f, seeded[f as keyof AccountTexts]]));
 
     // 1. preinst install, over the base (with the host's accounts: a preinst may add a user).
     const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
@@ -164,9 +182,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
 
     // 2. The host's accounts with those the preinsts added (the only change of
     // theirs that is kept: the rest of the base view is dropped), no service starts, /var.
-    const before: Record<string, string> = {};
     for (const f of ACCOUNT_FILES) {
-      before[f] = hostAccounts.get(f)?.toString('utf8') ?? readText(inUsr(view, `etc/${f}`));
       const seed = baseView && existsSync(inUsr(baseView, `etc/${f}`)) ? readFileSync(inUsr(baseView, `etc/${f}`)) : hostAccounts.get(f);
       if (seed) writeFileSync(inUsr(view, `etc/${f}`), seed);
     }
@@ -230,7 +246,9 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     // 4. Read back (the lower layers are compared through the namespace's mount) and commit.
     const notices: string[] = [];
     const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, replaced);
-    const sysusers = sysusersLines({ passwd: before.passwd!, group: before.group! }, after, input.previousSysusers);
+    const keep = new Set(known.map((a) => `${a.kind === 'user' ? 'u' : 'g'} ${a.name}`));
+    const sysusers = sysusersLines(host, after, input.previousSysusers, keep);
+    const overrides = overridesFor(treeSysusers(view.lowerUsr, view.usrUpper), sysusers);
 
 
     const names = accountsFromText(after.passwd, after.group);
@@ -250,21 +268,19 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
       writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });
     }
-    for (const s of [...pruned.secrets, ...vars.secrets]) notices.push(`Left out of the commit: ${s.path} (${s.why}); the host makes its own.`);
-    if (pruned.secrets.some((s) => s.path.startsWith('/etc/ssh/ssh_host_'))) {
-      writeHostKeyUnits(view.usrUpper);
-      notices.push(`SSH host keys are made on the host at boot, before ssh.service, by /usr/${HOST_KEYS_UNIT}.`);
-    }
+    if (overrides.size > 0) mkdirSync(join(view.usrUpper, 'etc/sysusers.d'), { recursive: true });
+    for (const [name, text] of overrides) writeFileSync(join(view.usrUpper, 'etc/sysusers.d', name), text, { mode: 0o644 });
+    notices.push(...provideHostSecrets(view.usrUpper, [...pruned.secrets, ...vars.secrets], (path) => scriptsNaming(runnable, path)));
     const committed = await commitLayer({
       repo: input.repo.path,
       onto: input.composed,
       dir: view.layer,
-      parent: input.base,
+      parent: input.composed,
       branch: input.branch,
       subject: input.subject,
       metadata: input.metadata,
     });
-    return { commit: committed.commit, output, notices, sysusers };
+    return { commit: committed.commit, output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
   } finally {
     await ns.close();
     if (view) removeView(view);
@@ -285,4 +301,39 @@ function accountsFromText(passwd: string, group: string): { user(uid: number): s
   const u = ids(passwd);
   const g = ids(group);
   return { user: (uid) => u.get(uid) ?? String(uid), group: (gid) => g.get(gid) ?? String(gid) };
+}
+
+/**
+ * The sysusers.d files of the composed tree (name -> text), as sysusers reads
+ * them: usr/etc/sysusers.d (the tree's /etc) over usr/lib/sysusers.d; deblayer's own left out.
+ */
+function treeSysusers(lowerUsr: string, upperUsr: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const dir of ['lib/sysusers.d', 'etc/sysusers.d']) {
+    for (const top of [lowerUsr, upperUsr]) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(join(top, dir));
+      } catch {
+        continue;
+      }
+      for (const name of names.filter((n) => n.endsWith('.conf'))) {
+        if (`lib/sysusers.d/${name}` === SYSUSERS_CONF || `lib/sysusers.d/${name}` === OLD_SYSUSERS_CONF) continue;
+        const text = readText(join(top, dir, name));
+        if (text !== '') out.set(name, text);
+      }
+    }
+  }
+  return out;
+}
+
+/** The packages among RECORDS whose maintainer scripts name PATH (or its file name): who made a file there. */
+function scriptsNaming(records: PackageRecord[], path: string): string[] {
+  const name = path.split('/').pop()!;
+  return records
+    .filter((r) => ['preinst', 'postinst'].some((s) => {
+      const text = scriptOf(r, s)?.toString('utf8') ?? '';
+      return text.includes(path) || text.includes(name);
+    }))
+    .map((r) => r.package);
 }

@@ -7,7 +7,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
-import { layerDatabasePath } from '../db/layer-db.js';
+import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
+import { dropOrphanStateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
 import { packageRef } from '../compose/package-cache.js';
 import { requireRoot } from '../errors.js';
@@ -28,7 +29,16 @@ export async function cleanup(sysrootPath: string, options: { states?: boolean; 
   const stateroot = deployments[0]?.stateroot;
   const unlock = stateroot ? takeLock(`${dirname(layerDatabasePath(sysrootPath, stateroot))}/lock`, `${sysrootPath} (${stateroot})`) : () => {};
   try {
-    return await cleanupLocked(sysroot, deployments, options);
+    // Refs of states no database names (a killed transaction's) go first, whatever the options.
+    const db = stateroot ? LayerDatabase.open(layerDatabasePath(sysrootPath, stateroot), { create: false }) : undefined;
+    let orphans: string[] = [];
+    try {
+      if (db) orphans = await dropOrphanStateRefs(sysrootPath, sysroot.repo, sysroot, db);
+    } finally {
+      db?.close();
+    }
+    const result = await cleanupLocked(sysroot, deployments, options);
+    return { ...result, removedStates: [...orphans, ...result.removedStates] };
   } finally {
     unlock();
   }

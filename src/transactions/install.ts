@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AptSettings } from '../apt/environment.js';
-import { fetchPlan, type FetchResult } from '../apt/fetch.js';
+import { fetchKey, fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
 import type { BaseSelector } from '../base/select.js';
@@ -27,7 +27,8 @@ import { nextStateNumber, recordedTransaction, type Recording } from './recorded
 import { needsConfiguring, fileTriggerPaths } from '../scripts/triggers.js';
 import { runScripts } from '../scripts/run-scripts.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
-import { SYSUSERS_CONF } from '../scripts/sysusers.js';
+import { OLD_SYSUSERS_CONF, SYSUSERS_CONF } from '../scripts/sysusers.js';
+import type { KnownAccount } from '../base/accounts.js';
 
 
 export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'scripts' | 'deploy';
@@ -200,7 +201,7 @@ async function layer(
     'import',
     async () => {
       const fresh = await packageCache.import(
-        missing.map((p) => fetched.files.get(p.name)!),
+        missing.map((p) => fetched.files.get(fetchKey(p))!),
         missing.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })),
         (name) => imported.push(name),
       );
@@ -273,6 +274,7 @@ async function layer(
       return { checksum, ref };
     });
 
+  let accounts: KnownAccount[] = [];
   if (configure) {
     const deploymentDir = deployment ? sysroot.deploymentPath(deployment) : undefined;
     const output: PackageOutput[] = [];
@@ -285,9 +287,8 @@ async function layer(
           database: databasePath,
           records: packages.map((p) => p.record),
           ...(deploymentDir ? { hostEtc: join(deploymentDir, 'etc') } : {}),
-          ...(deploymentDir && existsSync(join(deploymentDir, 'usr', SYSUSERS_CONF))
-            ? { previousSysusers: readFileSync(join(deploymentDir, 'usr', SYSUSERS_CONF), 'utf8') }
-            : {}),
+          ...(deploymentDir ? { previousSysusers: previousSysusers(deploymentDir) } : {}),
+          ...(record ? { knownAccounts: record.db.accounts() } : {}),
           skip: skipScripts,
           branch: ref,
           subject,
@@ -296,6 +297,7 @@ async function layer(
           ...(options.onScriptLine ? { onLine: options.onScriptLine } : {}),
         });
         for (const n of result.notices) options.onNotice?.(n);
+        accounts = result.accounts;
         return { checksum: result.commit, ref };
       }, `${packages.length} packages`);
     } finally {
@@ -337,6 +339,9 @@ async function layer(
     throw err;
   }
   record?.db.setStateDeployment(next, deployed.path.split('/').pop()!);
+  // Once deployed: a failed transaction leaves the record as it was (the next
+  // one reads a killed one's accounts back from its deployment's lines).
+  record?.db.recordAccounts(accounts, next);
   return {
     plan,
     fetched,
@@ -353,4 +358,13 @@ async function baseOwners(repo: OstreeRepo, commit: string, database: string): P
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The sysusers.d lines deblayer wrote for a deployment (under either name it has used). */
+function previousSysusers(deploymentDir: string): string {
+  return [SYSUSERS_CONF, OLD_SYSUSERS_CONF]
+    .map((f) => join(deploymentDir, 'usr', f))
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('');
 }

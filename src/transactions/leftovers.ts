@@ -7,10 +7,11 @@
 // And what a transaction that failed leaves, cleaned up by the transaction
 // itself: the ref of a layer state it composed but could not deploy.
 
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerDatabase } from '../db/layer-db.js';
+import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import type { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
+import { diagnose, messageOf } from '../diagnostics.js';
 
 const STAGING = /^deblayer-(pkg|db|import|origin|info|scripts)-/;
 
@@ -44,7 +45,7 @@ export async function settlePendingStates(db: LayerDatabase, repo: OstreeRepo, s
       db.markCompletedAfterInterruption(state.transaction);
     } else {
       db.dropState(state.id);
-      if (state.ref !== null && !deployments.some((d) => d.checksum === state.commit)) await repo.deleteRef(state.ref).catch(() => undefined);
+      if (state.ref !== null && !deployments.some((d) => d.checksum === state.commit)) await repo.deleteRef(state.ref).catch((e: unknown) => diagnose(`cannot delete ${state.ref}: ${messageOf(e)}`));
     }
   }
   return pending.length;
@@ -77,4 +78,49 @@ export async function dropUndeployedStates(repo: OstreeRepo, sysroot: OstreeSysr
     dropped.push(ref);
   }
   return dropped;
+}
+
+/**
+ * Refs deblayer/state/N that no layer database of the sysroot names and no
+ * deployment uses: a transaction killed between its commit and the row that
+ * records it (in the scripts stage, say) left them. rollback --to could
+ * deploy them and state numbers would skip them, so they go. Refs named by
+ * another stateroot's database stay (the repository is shared). Returns the
+ * refs dropped.
+ */
+export async function dropOrphanStateRefs(sysrootPath: string, repo: OstreeRepo, sysroot: OstreeSysroot, own: LayerDatabase): Promise<string[]> {
+  const refs = await stateRefs(repo);
+  if (refs.length === 0) return [];
+  const named = new Set(own.states().map((s) => s.id));
+  for (const path of otherDatabases(sysrootPath, own.path)) {
+    const other = LayerDatabase.open(path, { create: false, queryOnly: true });
+    try {
+      for (const s of other?.states() ?? []) named.add(s.id);
+    } finally {
+      other?.close();
+    }
+  }
+  const orphans = refs.filter((r) => !named.has(Number(r.split('/').pop())));
+  if (orphans.length === 0) return [];
+  const deployed = new Set((await sysroot.deployments()).map((d) => d.checksum));
+  const dropped: string[] = [];
+  for (const ref of orphans) {
+    const commit = await repo.resolve(ref);
+    if (commit !== undefined && deployed.has(commit)) continue;
+    await repo.deleteRef(ref);
+    dropped.push(ref);
+  }
+  return dropped;
+}
+
+/** The layer databases of the sysroot's other stateroots. */
+function otherDatabases(sysrootPath: string, own: string): string[] {
+  const deploy = join(sysrootPath, 'ostree/deploy');
+  let stateroots: string[] = [];
+  try {
+    stateroots = readdirSync(deploy);
+  } catch {
+    return [];
+  }
+  return stateroots.map((s) => layerDatabasePath(sysrootPath, s)).filter((p) => p !== own && existsSync(p));
 }

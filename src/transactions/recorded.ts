@@ -8,8 +8,9 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
-import { cleanLeftovers, dropUndeployedStates, settlePendingStates, stateRefs } from './leftovers.js';
+import { cleanLeftovers, dropOrphanStateRefs, dropUndeployedStates, settlePendingStates, stateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
+import { diagnose, messageOf } from '../diagnostics.js';
 
 export interface TransactionFrame {
   sysroot: string;
@@ -56,8 +57,10 @@ export async function recordedTransaction<T>(
   }
   try {
     const repo = new OstreeRepo(frame.repoPath);
-    await settlePendingStates(db, repo, new OstreeSysroot(frame.sysroot));
+    const sysroot = new OstreeSysroot(frame.sysroot);
+    await settlePendingStates(db, repo, sysroot);
     cleanLeftovers(frame.repoPath, db);
+    for (const ref of await dropOrphanStateRefs(frame.sysroot, repo, sysroot, db)) diagnose(`dropped ${ref}: a layer state no transaction recorded`);
     const states = await stateRefs(repo);
     const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
     try {
@@ -67,7 +70,9 @@ export async function recordedTransaction<T>(
     } catch (err) {
       db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
       // Best effort: the error to report is the transaction's own, not one of this cleanup.
-      await dropUndeployedStates(repo, new OstreeSysroot(frame.sysroot), states).catch(() => []);
+      await dropUndeployedStates(repo, sysroot, states).catch((e: unknown) =>
+        diagnose(`cannot take back the layer states of the failed transaction: ${messageOf(e)}`),
+      );
       throw err;
     }
   } finally {

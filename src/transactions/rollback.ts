@@ -12,6 +12,7 @@ import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
 import { nextStateNumber, recordedTransaction, type Recording } from './recorded.js';
+import { diagnose } from '../diagnostics.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -67,7 +68,7 @@ async function rollbackIn(
       if (copy !== undefined) {
         recording.db.dropState(copy);
         // The commit may be deployed already (state N's own deployment): the transaction's cleanup would keep this ref.
-        await sysroot.repo.deleteRef(`deblayer/state/${copy}`).catch(() => undefined);
+        await sysroot.repo.deleteRef(`deblayer/state/${copy}`).catch((e: unknown) => diagnose(`rollback: cannot delete deblayer/state/${copy}: ${String(e)}`));
       }
       throw err;
     }
@@ -84,7 +85,15 @@ async function rollbackIn(
   // Booted but not the default: a newer deployment waits; going back means the booted one again.
   const target = booted && booted.index !== mine[0]!.index ? booted : mine[1];
   if (!target) throw new DeblayerError(`there is no previous deployment of '${stateroot}' to roll back to`);
-  await setDefaultDeployment(sysrootPath, stateroot, target.checksum, target.serial);
+  try {
+    await setDefaultDeployment(sysrootPath, stateroot, target.checksum, target.serial);
+  } catch (err) {
+    // libostree writes the new order before its own cleanup: when that order
+    // is on disk, the rollback happened, and saying it failed would be false.
+    const first = (await sysroot.deployments()).find((d) => d.stateroot === stateroot && !d.staged);
+    if (first?.checksum !== target.checksum || first.serial !== target.serial) throw err;
+    diagnose(`rollback: the deployments were reordered, then: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const now = (await sysroot.deployments()).find((d) => d.checksum === target.checksum && d.serial === target.serial)!;
   return { deployment: now, path: sysroot.deploymentPath(now) };
 }
