@@ -414,12 +414,12 @@ describe('the layer database', () => {
     try {
       const r = await run(['history']);
       expect(r.exitCode).toBe(1);
-      expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 2: use a newer deblayer/);
+      expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 3: use a newer deblayer/);
       // status: the deployments, and a warning; the database stays as the newer deblayer wrote it.
       const status = await run(['status'], ['--json']);
       expect(status.exitCode, status.stderr).toBe(0);
       expect(status.stderr).toBe(
-        `deblayer: warning: layer database ${dbPath()} has schema version 99, newer than this deblayer's 2: ` +
+        `deblayer: warning: layer database ${dbPath()} has schema version 99, newer than this deblayer's 3: ` +
           'use a newer deblayer (the database is left as it is); showing the deployments from ostree alone',
       );
       const shown = JSON.parse(status.stdout).deployments as object[];
@@ -688,6 +688,31 @@ describe('cleanup', () => {
     }
     expect((await deployments()).map((d) => d.checksum)).toEqual(before.map((d) => d.checksum));
     await execa('ostree', ['fsck', `--repo=${sysrepo()}`, '--quiet']);
+  });
+
+  test('a state ref that no transaction recorded (killed between its commit and its row) is dropped by the next transaction and by cleanup; numbers do not skip', async () => {
+    // `ostree refs PREFIX` names them without the prefix: the state numbers.
+    const refs = async () => (await ostreeAt([`--repo=${sysrepo()}`, 'refs', 'deblayer/state'])).split('\n').filter((l) => l !== '');
+    const numbers = async () => (await refs()).map(Number);
+    // What such a kill leaves: a commit of a layer nobody deployed, under the next number.
+    const pkg = (await ostreeAt([`--repo=${sysrepo()}`, 'refs', 'deblayer/pkg'])).split('\n').find((l) => l !== '')!;
+    const next = Math.max(...(await numbers())) + 1;
+    await ostreeAt([`--repo=${sysrepo()}`, 'refs', '--create', `deblayer/state/${next}`, `deblayer/pkg/${pkg}`]);
+    const r = await run(['install', 'fx-epoch'], ['--json', '--verbose']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`deblayer: note: dropped deblayer/state/${next}: a layer state no transaction recorded`);
+    // The new state takes the number, with its own commit.
+    expect(JSON.parse(r.stdout).deployed.ref).toBe(`deblayer/state/${next}`);
+    expect((await ostreeAt([`--repo=${sysrepo()}`, 'rev-parse', `deblayer/state/${next}`])).trim()).toBe(JSON.parse(r.stdout).deployed.commit);
+    expect((await run(['uninstall', 'fx-epoch'])).exitCode).toBe(0);
+    // Plain cleanup drops one too, and keeps every recorded state.
+    const orphan = Math.max(...(await numbers())) + 5;
+    await ostreeAt([`--repo=${sysrepo()}`, 'refs', '--create', `deblayer/state/${orphan}`, `deblayer/pkg/${pkg}`]);
+    const kept = (await refs()).filter((x) => x !== String(orphan));
+    const c = await run(['cleanup'], ['--json']);
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).removedStates).toEqual([`deblayer/state/${orphan}`]);
+    expect(await refs()).toEqual(kept);
   });
 });
 

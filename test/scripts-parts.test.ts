@@ -5,9 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import type { PackageRecord } from '../src/compose/package-cache.js';
 import { bwrapArgs } from '../src/exec/bwrap.js';
+import { parseSyslog } from '../src/exec/syslog-sink.js';
 import { DpkgOutput } from '../src/scripts/dpkg-output.js';
 import { secretKind } from '../src/scripts/secrets.js';
-import { sysusersLines } from '../src/scripts/sysusers.js';
+import { accountsOfLines, accountsOfSysusers, overridesFor, seedAccounts, sysusersLines } from '../src/scripts/sysusers.js';
+import type { KnownAccount } from '../src/base/accounts.js';
 import { activations, fileTriggerPaths, interestLines, needsConfiguring } from '../src/scripts/triggers.js';
 
 function record(name: string, members: Record<string, string>, files: string[] = [], multiArchSame = false): PackageRecord {
@@ -37,7 +39,8 @@ describe('sysusers.d lines from the accounts before and after the scripts', () =
       'g _ssh 101',
       'g fx 102',
       'u sshd 100:nogroup - /run/sshd /usr/sbin/nologin',
-      'u fx 101:fx "Fx Daemon" /var/lib/fx /bin/false',
+      // The whole GECOS field, as adduser wrote it (what apt-get install gives).
+      'u fx 101:fx "Fx Daemon,,," /var/lib/fx /bin/false',
       'm fx adm',
     ]);
   });
@@ -45,6 +48,66 @@ describe('sysusers.d lines from the accounts before and after the scripts', () =
     const after = { passwd: `${before.passwd}sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n`, group: before.group };
     const previous = '# comment\nu sshd 100:nogroup - /run/sshd /usr/sbin/nologin\ng gone 120\n';
     expect(sysusersLines({ ...before, passwd: after.passwd }, after, previous)).toEqual(['u sshd 100:nogroup - /run/sshd /usr/sbin/nologin']);
+  });
+  it('keeps a line for every account of the sysroot\'s record, even one the host has already', () => {
+    const after = { passwd: `${before.passwd}redis:x:101:103::/var/lib/redis:/usr/sbin/nologin\n`, group: `${before.group}redis:x:103:\n` };
+    expect(sysusersLines(after, after, '', new Set(['u redis', 'g redis']))).toEqual(['g redis 103', 'u redis 101:redis - /var/lib/redis /usr/sbin/nologin']);
+  });
+});
+
+describe('one id an account, for the life of the sysroot', () => {
+  const host = {
+    passwd: 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n',
+    group: 'root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n',
+    shadow: 'root:*:19000:0:99999:7:::\n',
+    gshadow: 'root:*::\n',
+  };
+  const known: KnownAccount[] = [
+    { kind: 'group', name: 'redis', id: 103, entry: 'redis:x:103:' },
+    { kind: 'user', name: 'redis', id: 101, entry: 'redis:x:101:103::/var/lib/redis:/usr/sbin/nologin' },
+    // Its id is the host's www-data's: the scripts choose anew.
+    { kind: 'group', name: 'clash', id: 33, entry: 'clash:x:33:' },
+    // Its group (130) is neither the host's nor recorded.
+    { kind: 'user', name: 'orphan', id: 120, entry: 'orphan:x:120:130::/:/bin/false' },
+  ];
+  it('seeds the recorded accounts the host lacks, with their ids, into every account file', () => {
+    const { files, seeded } = seedAccounts(host, known);
+    expect(seeded).toEqual(['g redis', 'u redis']);
+    expect(files.passwd).toBe(`${host.passwd}redis:x:101:103::/var/lib/redis:/usr/sbin/nologin\n`);
+    expect(files.group).toBe(`${host.group}redis:x:103:\n`);
+    expect(files.shadow).toBe(`${host.shadow}redis:!*:::::::\n`);
+    expect(files.gshadow).toBe(`${host.gshadow}redis:!::\n`);
+    // What the host has already is not seeded again.
+    expect(seedAccounts(files, known).seeded).toEqual([]);
+  });
+  it('reads the accounts back from the lines an earlier deblayer wrote (a sysroot without a record)', () => {
+    const lines = 'g messagebus 101\ng redis 103\nu messagebus 100:messagebus - /nonexistent /usr/sbin/nologin\nu postgres 102:postgres "PostgreSQL administrator" /var/lib/postgresql /bin/bash\nm postgres ssl-cert\n';
+    expect(accountsOfSysusers(lines, 'postgres:x:104:\n')).toEqual([
+      { kind: 'group', name: 'messagebus', id: 101, entry: 'messagebus:x:101:' },
+      { kind: 'group', name: 'redis', id: 103, entry: 'redis:x:103:' },
+      { kind: 'user', name: 'messagebus', id: 100, entry: 'messagebus:x:100:101::/nonexistent:/usr/sbin/nologin' },
+      { kind: 'user', name: 'postgres', id: 102, entry: 'postgres:x:102:104:PostgreSQL administrator:/var/lib/postgresql:/bin/bash' },
+    ]);
+  });
+  it('gives each u and g line its entry as the scripts left it', () => {
+    const after = { passwd: 'redis:x:101:103::/var/lib/redis:/usr/sbin/nologin\n', group: 'redis:x:103:\n' };
+    expect(accountsOfLines(['g redis 103', 'u redis 101:redis - /var/lib/redis /usr/sbin/nologin', 'm redis adm'], after)).toEqual([
+      { kind: 'group', name: 'redis', id: 103, entry: 'redis:x:103:' },
+      { kind: 'user', name: 'redis', id: 101, entry: 'redis:x:101:103::/var/lib/redis:/usr/sbin/nologin' },
+    ]);
+  });
+  it("overrides a package's sysusers.d file that declares a pinned account, and leaves the others alone", () => {
+    const files = new Map([
+      ['dbus.conf', '# sysusers.d snippet\nu messagebus - "System Message Bus"\n'],
+      ['other.conf', 'u other - "Other"\ng messagebus -\n'],
+      ['basic.conf', 'g adm 4 -\n'],
+    ]);
+    const out = overridesFor(files, ['g messagebus 101', 'u messagebus 100:messagebus - /nonexistent /usr/sbin/nologin', 'm messagebus adm']);
+    expect([...out.keys()]).toEqual(['dbus.conf', 'other.conf']);
+    expect(out.get('dbus.conf')).toMatch(/^# u messagebus - "System Message Bus" +\(deblayer: pinned in \/usr\/lib\/sysusers\.d\/00-deblayer\.conf\)$/m);
+    expect(out.get('dbus.conf')).not.toMatch(/^u /m);
+    expect(out.get('other.conf')).toMatch(/^u other - "Other"$/m);
+    expect(out.get('other.conf')).toMatch(/^# g messagebus -/m);
   });
 });
 
@@ -152,5 +215,18 @@ describe('the sandbox', () => {
     expect(secretKind('etc/ssl/private/ssl-cert-snakeoil.key')).toBe('a private key');
     expect(secretKind('lib/systemd/random-seed')).toBe('a random seed');
     expect(secretKind('etc/ssh/sshd_config')).toBeUndefined();
+  });
+});
+
+describe("what scripts log to the sandbox's /dev/log", () => {
+  it('is read as logger(1) and syslog(3) send it, severity from the priority', () => {
+    expect(parseSyslog('<27>Nov 30 11:13:36 mariadb-server.postinst[812]: Installation of system tables failed!')).toEqual({
+      severity: 3,
+      tag: 'mariadb-server.postinst',
+      text: 'Installation of system tables failed!',
+    });
+    expect(parseSyslog('<13>Nov  3 01:02:03 root: hello')).toEqual({ severity: 5, tag: 'root', text: 'hello' });
+    expect(parseSyslog('<11>1 2026-11-30T11:13:36.1+00:00 localhost fx.postinst 12 - [timeQuality tzKnown="1"] boom')).toEqual({ severity: 3, tag: 'fx.postinst', text: 'boom' });
+    expect(parseSyslog('no priority at all')).toEqual({ severity: 6, tag: '', text: 'no priority at all' });
   });
 });

@@ -40,6 +40,8 @@ export interface SandboxSpec {
   readOnly?: { source: string; dest: string }[];
   /** Variables added to the cleared environment. */
   env?: Record<string, string>;
+  /** A socket to bind at /dev/log (syslog-sink.ts): what scripts log is read back. */
+  devLog?: string;
 }
 
 export function bwrapArgs(spec: SandboxSpec, command: string[]): string[] {
@@ -62,6 +64,7 @@ export function bwrapArgs(spec: SandboxSpec, command: string[]): string[] {
   // bwrap makes these 0755 root; a host has them 1777, and scripts that drop to a
   // system user write there (mariadb-install-db's InnoDB temporary files in /tmp).
   args.push('--perms', '1777', '--tmpfs', '/tmp', '--perms', '1777', '--dir', '/run/lock', '--perms', '1777', '--tmpfs', '/dev/shm');
+  if (spec.devLog) args.push('--bind', spec.devLog, '/dev/log');
   for (const b of spec.readOnly ?? []) args.push('--ro-bind', b.source, b.dest);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try', '--hostname', 'localhost');
   args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');

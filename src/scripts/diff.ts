@@ -150,8 +150,11 @@ export function varState(upper: string, lower: string, accounts: Accounts): VarS
     else if (st.isFile()) {
       const factory = `usr/share/factory/var/${path}`;
       state.factory.set(factory, join(upper, path));
-      // C copies the file when it is missing; z then gives it its owner and mode.
-      state.lines.push({ type: 'C', path: abs, argument: `/${factory}` }, { type: 'z', path: abs, ...owner(st) });
+      // C copies the file when it is missing and gives it its owner and mode
+      // through the open file; a separate z line would resolve the path again,
+      // which tmpfiles refuses for a root-owned file in a directory a service
+      // user owns ("unsafe path transition": mariadb's mysql_upgrade_info).
+      state.lines.push({ type: 'C', path: abs, argument: `/${factory}`, ...owner(st) });
     } else state.dropped.push({ path: abs, why: 'not a file, directory or link' });
   });
   return state;

@@ -11,7 +11,9 @@
 // Order, as dpkg installs:
 //   1. each new package's `preinst install`, in apt's order, over a view of the
 //      *base* (its files are not there yet, as for dpkg; nginx-common's preinst
-//      removes files that it ships itself); what a preinst changes is not kept;
+//      removes files that it ships itself); what a preinst changes in /usr and
+//      /etc is not kept, but what it makes in /var is, as with dpkg
+//      (mariadb-server's preinst makes /var/lib/mysql and gives it its group);
 //   2. the host's accounts seeded into the view, policy-rc.d denying every
 //      service start (the fresh /run has no /run/systemd/system, so invoke-rc.d
 //      would start services through sysv), /var made by the tree's tmpfiles.d;
@@ -33,6 +35,8 @@ import { formatTmpfilesConf } from '../compose/tmpfiles.js';
 import { DeblayerError, ScriptError } from '../errors.js';
 import { runSandboxed, type SandboxSpec } from '../exec/bwrap.js';
 import { commitLayer } from '../exec/libostree.js';
+import { copyTree } from '../exec/cp.js';
+import { SyslogSink, type SyslogMessage } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { tail } from '../exec/run.js';
@@ -120,6 +124,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
   const ns = await MountNamespace.open();
   let view: View | undefined;
   let baseView: View | undefined;
+  let syslog: SyslogSink | undefined;
   try {
     view = await openView(input.repo, { base: input.base, commit: input.composed }, input.database, ns, 'c');
     const dbInUsr = input.database.replace(/^usr\//, '');
@@ -144,6 +149,8 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     const hostAccounts = new Map<string, string>(ACCOUNT_FILES.map((f) => [f, seeded[f as keyof AccountTexts]]));
 
     // 1. preinst install, over the base (with the host's accounts: a preinst may add a user).
+    syslog = await SyslogSink.open(view.dir);
+    const devLog = syslog.socket;
     const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
     if (preinsts.length > 0) {
       baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, 'b');
@@ -158,6 +165,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
         const res = await runSandboxed(
           ns,
           spec(baseView, baseView.varLower, {
+            devLog,
             readOnly: [{ source: ci, dest: '/run/deblayer-ci' }],
             env: {
               DPKG_MAINTSCRIPT_PACKAGE: r.package,
@@ -193,6 +201,12 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       await runSandboxed(ns, spec(view, view.varLower), ['systemd-tmpfiles', '--create', '--prefix=/var'], 'cannot make /var', { allowFailure: true });
     }
     await mountVar(view);
+    if (baseView) {
+      // What the preinsts made in /var, as the scripts' own work (dpkg's links are the view's already).
+      rmSync(join(baseView.varLower, 'lib/dpkg'));
+      rmSync(join(baseView.varLower, 'cache/debconf'));
+      await copyTree(baseView.varLower, ns.path(view.var), { hardlinks: false });
+    }
 
     // Escape hatch: a skipped package's scripts are replaced in the view, and
     // the originals kept in the commit (the replacements are left out of the layer).
@@ -218,7 +232,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     // their own cost a fork and three execs (~40 ms here) for a few lines.
     const configured = await runSandboxed(
       ns,
-      spec(view, view.var),
+      spec(view, view.var, { devLog }),
       ['sh', '-c', CONFIGURE, 'sh', ...activate.flatMap((a) => [a.package, a.trigger])],
       'cannot run dpkg --configure',
       {
@@ -233,6 +247,10 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       throw new DeblayerError(`dpkg-trigger failed: ${tail(configured.stderr)}`, { detail: configured.stdout + configured.stderr });
     }
     output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
+    const logged = await syslog.close();
+    syslog = undefined;
+    output.push(...syslogSections(logged));
+    const loggedErrors = syslogErrors(logged);
     if (configured.exitCode !== 0) {
       const f = dpkg.failures[0];
       if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
@@ -244,7 +262,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     await closeWritable(view);
 
     // 4. Read back (the lower layers are compared through the namespace's mount) and commit.
-    const notices: string[] = [];
+    const notices: string[] = [...loggedErrors];
     const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, replaced);
     const keep = new Set(known.map((a) => `${a.kind === 'user' ? 'u' : 'g'} ${a.name}`));
     const sysusers = sysusersLines(host, after, input.previousSysusers, keep);
@@ -282,6 +300,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     });
     return { commit: committed.commit, output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
   } finally {
+    syslog?.kill();
     await ns.close();
     if (view) removeView(view);
     if (baseView) removeView(baseView);
@@ -336,4 +355,35 @@ function scriptsNaming(records: PackageRecord[], path: string): string[] {
       return text.includes(path) || text.includes(name);
     }))
     .map((r) => r.package);
+}
+
+/** The package a syslog tag names (logger -t mariadb-server.postinst), else the tag. */
+function taggedPackage(tag: string): string {
+  return tag.replace(/\.(preinst|postinst|prerm|postrm|config)$/, '') || 'syslog';
+}
+
+/** What scripts logged, by tag, for the transaction log. */
+function syslogSections(messages: SyslogMessage[]): PackageOutput[] {
+  const byTag = new Map<string, string[]>();
+  for (const m of messages) byTag.set(m.tag, [...(byTag.get(m.tag) ?? []), ...m.text.split('\n')]);
+  return [...byTag].map(([tag, lines]) => ({ package: taggedPackage(tag), step: 'syslog', lines }));
+}
+
+const SEVERITY = ['emerg', 'alert', 'crit', 'err'];
+
+/**
+ * One line for the user per tag that logged at err or worse: a script that
+ * kept going (its exit status hidden) after something failed, as far as the
+ * log tells.
+ */
+function syslogErrors(messages: SyslogMessage[]): string[] {
+  const errors = messages.filter((m) => m.severity <= 3 && m.text !== '');
+  const tags = [...new Set(errors.map((m) => m.tag))];
+  return tags.map((tag) => {
+    const mine = errors.filter((m) => m.tag === tag);
+    const last = mine[mine.length - 1]!;
+    const text = last.text.split('\n').filter((l) => l.trim() !== '').pop()!.trim();
+    const lines = mine.length === 1 ? 'a line' : `${mine.length} lines`;
+    return `${tag || 'A maintainer script'} logged ${lines} at priority err or worse to syslog, the last (${SEVERITY[last.severity]}): ${text.length > 200 ? `${text.slice(0, 200)}...` : text} (deblayer history --verbose shows them)`;
+  });
 }

@@ -73,7 +73,7 @@ export function sysusersLines(before: AccountFiles, after: AccountFiles, previou
     if (usersBefore.has(u.name) && !keep.has(`u ${u.name}`)) continue;
     const [, , uid, gid, gecos = '', home = '', shell = ''] = u.fields;
     const group = gidName.get(gid!) ?? gid;
-    users.push(`u ${u.name} ${uid}:${group} ${quote(gecos.split(',')[0]!)} ${home || '-'} ${shell || '-'}`);
+    users.push(`u ${u.name} ${uid}:${group} ${quote(gecos)} ${home || '-'} ${shell || '-'}`);
   }
   const lines = [...groups, ...users, ...members];
   const named = new Set(lines.map((l) => `${l.split(' ')[0]} ${l.split(' ')[1]}`));
