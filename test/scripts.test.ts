@@ -191,6 +191,9 @@ describe('maintainer scripts', () => {
     expect(last).toMatch(/^deblayer: error: package fx-fail: its postinst script failed with exit status 7: about to fail \/ cannot frobnicate \(nothing was deployed;/);
     expect(await deployments()).toEqual(before);
     await execa('ostree', ['fsck', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--quiet']);
+    // Nor anything the failed transaction committed (the package cache aside, which has refs).
+    const prune = await execa('ostree', ['prune', `--repo=${join(sysroot.path, 'ostree/repo')}`, '--refs-only', '--no-prune']);
+    expect(prune.stdout).toMatch(/^No unreachable objects$/m);
     const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { result: string; error?: string }[];
     expect(history.at(-1)).toMatchObject({ result: 'failed' });
     expect(history.at(-1)!.error).toMatch(/^package fx-fail: its postinst script failed with exit status 7/);

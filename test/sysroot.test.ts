@@ -47,6 +47,14 @@ test('an empty sysroot, and a directory that is no sysroot, are named as such', 
   const r = await deblayer(['--sysroot', plain, 'install', '-n', 'fx-lib']);
   expect(r.exitCode).toBe(3);
   expect(r.stderr).toBe(`deblayer: error: ${plain} is not an OSTree sysroot (no ostree/deploy): name a base commit with --base REF (and --repo)`);
+  // Every command says it the same way, in one line, with status 3 (not ostree's "opendir(ostree/repo)").
+  for (const args of [['status'], ['history'], ['rollback'], ['cleanup'], ['upgrade'], ['uninstall', 'fx-lib'], ['install', 'fx-lib']]) {
+    const other = await deblayer(['--sysroot', plain, '--cache-dir', join(dir, 'cache'), ...args]);
+    expect(other.exitCode, `${args[0]}: ${other.stderr}`).toBe(3);
+    expect(other.stderr.trim().split('\n'), args[0]).toHaveLength(1);
+    expect(other.stderr, args[0]).toMatch(new RegExp(`^deblayer: error: ${plain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not an OSTree sysroot \\(no ostree/deploy\\)`));
+    expect(other.stderr, args[0]).not.toMatch(/opendir/);
+  }
 });
 
 test("install --dry-run and base info use the offline sysroot's default deployment", async () => {

@@ -188,8 +188,9 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       }
     }
 
-    // 2. The host's accounts with those the preinsts added (the only change of
-    // theirs that is kept: the rest of the base view is dropped), no service starts, /var.
+    // 2. The host's accounts with those the preinsts added (with what they made
+    // in /var, the only changes of theirs that are kept: the rest of the base
+    // view is dropped), no service starts, /var.
     for (const f of ACCOUNT_FILES) {
       const seed = baseView && existsSync(inUsr(baseView, `etc/${f}`)) ? readFileSync(inUsr(baseView, `etc/${f}`)) : hostAccounts.get(f);
       if (seed) writeFileSync(inUsr(view, `etc/${f}`), seed);
@@ -203,8 +204,8 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     await mountVar(view);
     if (baseView) {
       // What the preinsts made in /var, as the scripts' own work (dpkg's links are the view's already).
-      rmSync(join(baseView.varLower, 'lib/dpkg'));
-      rmSync(join(baseView.varLower, 'cache/debconf'));
+      rmSync(join(baseView.varLower, 'lib/dpkg'), { force: true });
+      rmSync(join(baseView.varLower, 'cache/debconf'), { force: true });
       await copyTree(baseView.varLower, ns.path(view.var), { hardlinks: false });
     }
 
@@ -333,8 +334,9 @@ function treeSysusers(lowerUsr: string, upperUsr: string): Map<string, string> {
       let names: string[] = [];
       try {
         names = readdirSync(join(top, dir));
-      } catch {
-        continue;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
       }
       for (const name of names.filter((n) => n.endsWith('.conf'))) {
         if (`lib/sysusers.d/${name}` === SYSUSERS_CONF || `lib/sysusers.d/${name}` === OLD_SYSUSERS_CONF) continue;

@@ -93,9 +93,14 @@ export async function dropOrphanStateRefs(sysrootPath: string, repo: OstreeRepo,
   if (refs.length === 0) return [];
   const named = new Set(own.states().map((s) => s.id));
   for (const path of otherDatabases(sysrootPath, own.path)) {
-    const other = LayerDatabase.open(path, { create: false, queryOnly: true });
+    let other: LayerDatabase | undefined;
     try {
+      other = LayerDatabase.open(path, { create: false, queryOnly: true });
       for (const s of other?.states() ?? []) named.add(s.id);
+    } catch (err) {
+      // What it names is unknown: no ref can be called an orphan.
+      diagnose(`layer states not checked for leftovers: ${messageOf(err)}`);
+      return [];
     } finally {
       other?.close();
     }

@@ -60,7 +60,9 @@ export async function recordedTransaction<T>(
     const sysroot = new OstreeSysroot(frame.sysroot);
     await settlePendingStates(db, repo, sysroot);
     cleanLeftovers(frame.repoPath, db);
-    for (const ref of await dropOrphanStateRefs(frame.sysroot, repo, sysroot, db)) diagnose(`dropped ${ref}: a layer state no transaction recorded`);
+    const orphans = await dropOrphanStateRefs(frame.sysroot, repo, sysroot, db);
+    for (const ref of orphans) diagnose(`dropped ${ref}: a layer state no transaction recorded`);
+    if (orphans.length > 0) await pruneAfterDrop(repo);
     const states = await stateRefs(repo);
     const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
     try {
@@ -70,13 +72,25 @@ export async function recordedTransaction<T>(
     } catch (err) {
       db.finishTransaction(txn, 'failed', err instanceof Error ? err.message : String(err));
       // Best effort: the error to report is the transaction's own, not one of this cleanup.
-      await dropUndeployedStates(repo, sysroot, states).catch((e: unknown) =>
-        diagnose(`cannot take back the layer states of the failed transaction: ${messageOf(e)}`),
-      );
+      const dropped = await dropUndeployedStates(repo, sysroot, states).catch((e: unknown) => {
+        diagnose(`cannot take back the layer states of the failed transaction: ${messageOf(e)}`);
+        return [];
+      });
+      if (dropped.length > 0) await pruneAfterDrop(repo);
       throw err;
     }
   } finally {
     db.close();
     unlock();
   }
+}
+
+/**
+ * The objects of states whose refs were just dropped (the commit before the
+ * scripts and the one after, the trees no kept commit shares) go too: a failed
+ * transaction leaves the repository as it found it. Only on that path: a
+ * prune walks every ref, at a cost that follows the repository's size.
+ */
+async function pruneAfterDrop(repo: OstreeRepo): Promise<void> {
+  await repo.prune().catch((e: unknown) => diagnose(`cannot prune ${repo.path}: ${messageOf(e)}`));
 }
