@@ -46,6 +46,8 @@ if [ "$1" = configure ]; then
   deb-systemd-helper enable fx-svc.service
   mkdir -p /etc/ssh
   echo "not really a key" > /etc/ssh/ssh_host_fxtest_key
+  mkdir -p /etc/ssl/private
+  echo "not really a private key" > /etc/ssl/private/fx-svc.key
   # As mariadb-server's postinst does: a failure hidden from dpkg, told to syslog only.
   echo "could not frobnicate the widget" | logger -p daemon.err -t fx-svc.postinst
   echo "fx-svc configured"
@@ -123,6 +125,11 @@ describe('maintainer scripts', () => {
     expect(stderr).toContain('fx-svc preinst install (preinst of fx-svc)');
     expect(stderr).toContain('fx-svc configured');
     expect(stderr).toMatch(/Processing triggers for libc-bin/);
+    // A secret deblayer has no generator for: said plainly, with the package that made it.
+    expect(stderr).toMatch(
+      /^Left out of the commit: \/etc\/ssl\/private\/fx-svc\.key \(a private key\), made by the scripts of fx-svc; deblayer cannot make it again, so hosts booted from this commit have none/m,
+    );
+    expect(existsSync(usr('etc/ssl/private/fx-svc.key'))).toBe(false);
     // What a script told syslog (and dpkg never saw) reaches the user.
     expect(stderr).toMatch(/^fx-svc\.postinst logged a line at priority err or worse to syslog, the last \(err\): could not frobnicate the widget \(deblayer history --verbose shows them\)$/m);
     expect((await run(['history'], ['--verbose'])).stdout).toMatch(/^    fx-svc \(syslog\):\n      could not frobnicate the widget$/m);
