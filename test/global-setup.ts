@@ -15,6 +15,8 @@ declare module 'vitest' {
     realDebs: string[];
     /** Tarball of a debootstrapped bookworm minbase with systemd-sysv (test/make-real-base.sh). */
     realBase: string;
+    /** The same of trixie, Debian's stable release, what new hosts run. */
+    realBaseTrixie: string;
   }
 }
 
@@ -28,5 +30,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   // A real Debian base, debootstrapped once into a reused cache (CI builds it fresh).
   const base = await execa('sh', [new URL('./make-real-base.sh', import.meta.url).pathname], { stderr: 'inherit' });
   project.provide('realBase', base.stdout.trim());
+  const trixie = await execa('sh', [new URL('./make-real-base.sh', import.meta.url).pathname, 'trixie'], { stderr: 'inherit' });
+  project.provide('realBaseTrixie', trixie.stdout.trim());
   return () => rmSync(dir, { recursive: true, force: true });
 }

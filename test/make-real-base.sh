@@ -1,12 +1,14 @@
 #!/bin/sh
-# A real Debian base for the tests: debootstrap of a minbase bookworm with
-# systemd-sysv, from the Debian archive, kept as a tarball between local runs
-# (CI starts without it and builds it fresh, which takes a few minutes).
-# Prints the tarball's path. Override the cache with DEBLAYER_BASE_CACHE.
+# A real Debian base for the tests: debootstrap of a minbase SUITE (bookworm
+# unless named: `make-real-base.sh trixie`) with systemd-sysv, from the Debian
+# archive, kept as a tarball between local runs (CI starts without it and
+# builds it fresh, which takes a few minutes). Prints the tarball's path.
+# Override the cache with DEBLAYER_BASE_CACHE.
 set -eu
+suite=${1:-bookworm}
 cache=${DEBLAYER_BASE_CACHE:-/var/cache/deblayer-tests/bases}
 mirror=${DEBLAYER_MIRROR:-http://deb.debian.org/debian}
-out="$cache/bookworm-minbase-sysv.tar"
+out="$cache/$suite-minbase-sysv.tar"
 if [ -s "$out" ]; then
   echo "$out"
   exit 0
@@ -14,8 +16,8 @@ fi
 mkdir -p "$cache"
 work=$(mktemp -d "$cache/.debootstrap.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-echo "make-real-base: debootstrap bookworm minbase (+systemd-sysv) from $mirror" >&2
-debootstrap --variant=minbase --include=systemd-sysv bookworm "$work/root" "$mirror" >"$work/log" 2>&1 || {
+echo "make-real-base: debootstrap $suite minbase (+systemd-sysv) from $mirror" >&2
+debootstrap --variant=minbase --include=systemd-sysv "$suite" "$work/root" "$mirror" >"$work/log" 2>&1 || {
   tail -n 20 "$work/log" >&2
   exit 1
 }
