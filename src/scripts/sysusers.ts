@@ -50,9 +50,10 @@ export interface AccountFiles {
 /**
  * sysusers.d lines for what AFTER has that BEFORE had not (new groups, new
  * users, new members), and for the accounts KEEP names ('u NAME', 'g NAME':
- * those of the sysroot's record, which the host may have already). PREVIOUS: the lines deblayer wrote for the deployment
- * layered on, kept for accounts that still exist (the host may have them now,
- * from booting it, so the scripts found them and made nothing new).
+ * those of the sysroot's record, which the host may have already). PREVIOUS:
+ * the lines deblayer wrote for the deployment layered on, kept for accounts
+ * that still exist (the host may have them now, from booting it, so the
+ * scripts found them and made nothing new).
  */
 export function sysusersLines(before: AccountFiles, after: AccountFiles, previous = '', keep: Set<string> = new Set()): string[] {
   const groupsBefore = parse(before.group);
@@ -92,24 +93,15 @@ export function formatSysusers(lines: string[]): string {
   return `# Written by deblayer: users and groups the layered packages' scripts created.\n${lines.join('\n')}\n`;
 }
 
-function entries(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length >= 3 && f[0] !== '' && /^\d+$/.test(f[2]!) && !out.has(f[0]!)) out.set(f[0]!, f);
-  }
-  return out;
-}
-
 /** The accounts the u and g LINES name, with their entries as AFTER has them. */
 export function accountsOfLines(lines: string[], after: AccountFiles): KnownAccount[] {
-  const users = entries(after.passwd);
-  const groups = entries(after.group);
+  const users = parse(after.passwd);
+  const groups = parse(after.group);
   const out: KnownAccount[] = [];
   for (const line of lines) {
     const [type, name] = line.split(' ');
-    const f = type === 'u' ? users.get(name!) : type === 'g' ? groups.get(name!) : undefined;
-    if (f) out.push({ kind: type === 'u' ? 'user' : 'group', name: name!, id: Number(f[2]), entry: f.join(':') });
+    const e = type === 'u' ? users.get(name!) : type === 'g' ? groups.get(name!) : undefined;
+    if (e && /^\d+$/.test(e.id)) out.push({ kind: type === 'u' ? 'user' : 'group', name: name!, id: Number(e.id), entry: e.fields.join(':') });
   }
   return out;
 }
@@ -127,7 +119,7 @@ function words(line: string): string[] {
  * that the lines do not declare.
  */
 export function accountsOfSysusers(text: string, hostGroup: string): KnownAccount[] {
-  const gids = new Map([...entries(hostGroup)].map(([name, f]) => [name, Number(f[2])]));
+  const gids = new Map([...parse(hostGroup).values()].map((e) => [e.name, Number(e.id)]));
   const out: KnownAccount[] = [];
   for (const line of text.split('\n')) {
     const [type, name, id] = words(line.trim());
@@ -162,21 +154,20 @@ export function seedAccounts(files: AccountTexts, known: KnownAccount[]): { file
   const out = { ...files };
   const seeded: string[] = [];
   const append = (text: string, line: string) => `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`;
-  const groups = entries(out.group);
-  const gidsUsed = new Set([...groups.values()].map((f) => f[2]));
+  const groups = parse(out.group);
+  const gidsUsed = new Set([...groups.values()].map((e) => e.id));
   for (const g of known.filter((a) => a.kind === 'group')) {
     if (groups.has(g.name) || gidsUsed.has(String(g.id))) continue;
     out.group = append(out.group, g.entry);
     if (out.gshadow !== '') out.gshadow = append(out.gshadow, `${g.name}:!::${g.entry.split(':')[3] ?? ''}`);
-    groups.set(g.name, g.entry.split(':'));
     gidsUsed.add(String(g.id));
     seeded.push(`g ${g.name}`);
   }
-  const users = entries(out.passwd);
-  const uidsUsed = new Set([...users.values()].map((f) => f[2]));
+  const users = parse(out.passwd);
+  const uidsUsed = new Set([...users.values()].map((e) => e.id));
   for (const u of known.filter((a) => a.kind === 'user')) {
-    const gid = u.entry.split(':')[3];
-    if (users.has(u.name) || uidsUsed.has(String(u.id)) || ![...groups.values()].some((f) => f[2] === gid)) continue;
+    const gid = u.entry.split(':')[3] ?? '';
+    if (users.has(u.name) || uidsUsed.has(String(u.id)) || !gidsUsed.has(gid)) continue;
     out.passwd = append(out.passwd, u.entry);
     if (out.shadow !== '') out.shadow = append(out.shadow, `${u.name}:!*:::::::`);
     uidsUsed.add(String(u.id));

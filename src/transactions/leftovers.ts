@@ -67,11 +67,15 @@ export function stateRefs(repo: OstreeRepo): Promise<string[]> {
  * Returns the refs dropped.
  */
 export async function dropUndeployedStates(repo: OstreeRepo, sysroot: OstreeSysroot, before: string[]): Promise<string[]> {
-  const fresh = (await stateRefs(repo)).filter((r) => !before.includes(r));
-  if (fresh.length === 0) return [];
+  return dropUndeployed(repo, sysroot, (await stateRefs(repo)).filter((r) => !before.includes(r)));
+}
+
+/** Deletes those of REFS whose commit no deployment uses; returns them. */
+async function dropUndeployed(repo: OstreeRepo, sysroot: OstreeSysroot, refs: string[]): Promise<string[]> {
+  if (refs.length === 0) return [];
   const deployed = new Set((await sysroot.deployments()).map((d) => d.checksum));
   const dropped: string[] = [];
-  for (const ref of fresh) {
+  for (const ref of refs) {
     const commit = await repo.resolve(ref);
     if (commit !== undefined && deployed.has(commit)) continue;
     await repo.deleteRef(ref);
@@ -105,17 +109,7 @@ export async function dropOrphanStateRefs(sysrootPath: string, repo: OstreeRepo,
       other?.close();
     }
   }
-  const orphans = refs.filter((r) => !named.has(Number(r.split('/').pop())));
-  if (orphans.length === 0) return [];
-  const deployed = new Set((await sysroot.deployments()).map((d) => d.checksum));
-  const dropped: string[] = [];
-  for (const ref of orphans) {
-    const commit = await repo.resolve(ref);
-    if (commit !== undefined && deployed.has(commit)) continue;
-    await repo.deleteRef(ref);
-    dropped.push(ref);
-  }
-  return dropped;
+  return dropUndeployed(repo, sysroot, refs.filter((r) => !named.has(Number(r.split('/').pop()))));
 }
 
 /** The layer databases of the sysroot's other stateroots. */
