@@ -190,8 +190,10 @@ function firstBoot(suite: string, realBase: string): void {
       const third = readFileSync(join(JSON.parse(again.stdout).deployed.path as string, SYSUSERS), 'utf8');
       for (const [name, id] of before) expect(pinned(third, 'u').get(name), name).toBe(id);
       expect(pinned(third, 'u').get('_chrony')).toBe(pinned(second, 'u').get('_chrony'));
-      // After that many transactions with scripts, rollback works and says so
-      // (libostree's "Freed objects" once broke it), and the layer database agrees.
+      // After that many transactions with scripts, and an uninstall, rollback
+      // works and says so (libostree's "Freed objects" once broke it), and the
+      // layer database agrees.
+      expect((await run(['uninstall', 'chrony'])).exitCode).toBe(0);
       const back = await run(['rollback']);
       expect(back.exitCode, back.stderr).toBe(0);
       const history = JSON.parse((await run(['history'], ['--json'])).stdout).entries as { command?: string; argv: string[]; result: string }[];
