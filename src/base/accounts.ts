@@ -1,38 +1,36 @@
 // Names for numeric owners, read from a tree's own passwd and group files, so
 // that tmpfiles.d lines name users the way the tree knows them.
 
-import { readFileSync } from 'node:fs';
+import { readTextIfPresent } from '../read-text.js';
 
 export interface Accounts {
   user(uid: number): string;
   group(gid: number): string;
 }
 
-function readIds(file: string): Map<number, string> {
-  const ids = new Map<number, string>();
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    // A tree without the file names nobody; one that cannot be read is an error, not an empty file.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ids;
-    throw err;
-  }
+/** uid or gid -> name, from a passwd or group text (the first name of an id wins). */
+function ids(text: string): Map<number, string> {
+  const out = new Map<number, string>();
   for (const line of text.split('\n')) {
     const f = line.split(':');
-    if (f.length >= 3 && /^\d+$/.test(f[2]!) && !ids.has(Number(f[2]))) ids.set(Number(f[2]), f[0]!);
+    if (f.length >= 3 && /^\d+$/.test(f[2]!) && !out.has(Number(f[2]))) out.set(Number(f[2]), f[0]!);
   }
-  return ids;
+  return out;
 }
 
-/** Accounts of the tree whose /etc is at ETC; unknown ids stay numeric. */
-export function treeAccounts(etc: string): Accounts {
-  const users = readIds(`${etc}/passwd`);
-  const groups = readIds(`${etc}/group`);
+/** Accounts named in PASSWD and GROUP texts; unknown ids stay numeric. */
+export function accountsOf(passwd: string, group: string): Accounts {
+  const users = ids(passwd);
+  const groups = ids(group);
   return {
     user: (uid) => users.get(uid) ?? String(uid),
     group: (gid) => groups.get(gid) ?? String(gid),
   };
+}
+
+/** Accounts of the tree whose /etc is at ETC. */
+export function treeAccounts(etc: string): Accounts {
+  return accountsOf(readTextIfPresent(`${etc}/passwd`), readTextIfPresent(`${etc}/group`));
 }
 
 /** A user or group that maintainer scripts created: its id, and its passwd or group entry. */

@@ -54,20 +54,20 @@ ExecStart=/usr/sbin/make-ssl-cert generate-default-snakeoil
 `;
 
 interface Generator {
-  /** What the secret is made by, for the user. */
-  describe: string;
+  /** What makes the secret on each host, for the user. */
+  notice: string;
   matches(path: string): boolean;
   write(usr: string): void;
 }
 
 const GENERATORS: Generator[] = [
   {
-    describe: `SSH host keys are made on each host at boot, before ssh.service, by /usr/${HOST_KEYS_UNIT}`,
+    notice: `SSH host keys are made on each host at boot, before ssh.service, by /usr/${HOST_KEYS_UNIT}.`,
     matches: (p) => p.startsWith('/etc/ssh/ssh_host_'),
     write: (usr) => writeFiles(usr, [[HOST_KEYS_UNIT, HOST_KEYS], [SSH_DROP_IN, SSH_WANTS]]),
   },
   {
-    describe: `the snakeoil key and certificate are made on each host at boot, before any service starts, by /usr/${SNAKEOIL_UNIT}`,
+    notice: `The snakeoil key and certificate are made on each host at boot, before any service starts, by /usr/${SNAKEOIL_UNIT}.`,
     matches: (p) => /^\/etc\/ssl\/(private\/ssl-cert-snakeoil\.key|certs\/ssl-cert-snakeoil\.pem)$/.test(p),
     write: (usr) => {
       writeFiles(usr, [[SNAKEOIL_UNIT, SNAKEOIL]]);
@@ -111,7 +111,7 @@ export function provideHostSecrets(usr: string, secrets: Dropped[], owners: (pat
   }
   for (const g of used) {
     g.write(usr);
-    notices.push(`${g.describe[0]!.toUpperCase()}${g.describe.slice(1)}.`);
+    notices.push(g.notice);
   }
   return notices;
 }

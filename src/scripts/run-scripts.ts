@@ -43,7 +43,8 @@ import { tail } from '../exec/run.js';
 import { pruneUsrLayer, varState, writeFactory, type Dropped } from './diff.js';
 import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
 import { accountsOfLines, accountsOfSysusers, formatSysusers, OLD_SYSUSERS_CONF, overridesFor, seedAccounts, SYSUSERS_CONF, sysusersLines, type AccountTexts } from './sysusers.js';
-import type { KnownAccount } from '../base/accounts.js';
+import { accountsOf, type KnownAccount } from '../base/accounts.js';
+import { readTextIfPresent } from '../read-text.js';
 import { provideHostSecrets } from './host-secrets.js';
 import { dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
@@ -105,16 +106,6 @@ function scriptOf(r: PackageRecord, name: string): Buffer | undefined {
   return m ? Buffer.from(m.data, 'base64') : undefined;
 }
 
-/** A file's text; a missing file reads as empty, any other failure stops the stage. */
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
-  }
-}
-
 function spec(v: View, varDir: string, extra: Partial<SandboxSpec> = {}): SandboxSpec {
   return { usr: v.usr, var: varDir, ...extra };
 }
@@ -139,7 +130,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     // groups are told from; with the accounts scripts made on this sysroot
     // before, so that adduser finds them and they keep their ids.
     const hostText = (f: string) =>
-      input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f), 'utf8') : readText(inUsr(view!, `etc/${f}`));
+      input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f), 'utf8') : readTextIfPresent(inUsr(view!, `etc/${f}`));
     const host: AccountTexts = { passwd: hostText('passwd'), group: hostText('group'), shadow: hostText('shadow'), gshadow: hostText('gshadow') };
     const known = [
       ...(input.knownAccounts ?? []),
@@ -225,9 +216,9 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     const interests = interestLines(input.records);
     const triggersDir = inUsr(view, `${dbInUsr}/triggers`);
     mkdirSync(triggersDir, { recursive: true });
-    if (interests.file.length > 0) writeFileSync(join(triggersDir, 'File'), readText(join(triggersDir, 'File')) + interests.file.map((l) => `${l}\n`).join(''));
-    for (const [name, lines] of interests.named) writeFileSync(join(triggersDir, name), readText(join(triggersDir, name)) + lines.map((l) => `${l}\n`).join(''));
-    const activate = activations(input.records, fileTriggerPaths(readText(join(triggersDir, 'File'))));
+    if (interests.file.length > 0) writeFileSync(join(triggersDir, 'File'), readTextIfPresent(join(triggersDir, 'File')) + interests.file.map((l) => `${l}\n`).join(''));
+    for (const [name, lines] of interests.named) writeFileSync(join(triggersDir, name), readTextIfPresent(join(triggersDir, name)) + lines.map((l) => `${l}\n`).join(''));
+    const activate = activations(input.records, fileTriggerPaths(readTextIfPresent(join(triggersDir, 'File'))));
     const dpkg = new DpkgOutput();
     // The activations run in dpkg's own sandbox, just before it: a sandbox of
     // their own cost a fork and three execs (~40 ms here) for a few lines.
@@ -259,7 +250,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
         detail: configured.stdout + configured.stderr,
       });
     }
-    const after = { passwd: readText(inUsr(view, 'etc/passwd')), group: readText(inUsr(view, 'etc/group')) };
+    const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
     await closeWritable(view);
 
     // 4. Read back (the lower layers are compared through the namespace's mount) and commit.
@@ -270,7 +261,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     const overrides = overridesFor(treeSysusers(view.lowerUsr, view.usrUpper), sysusers);
 
 
-    const names = accountsFromText(after.passwd, after.group);
+    const names = accountsOf(after.passwd, after.group);
     const vars = varState(view.varUpper, view.varLower, names);
     writeFactory(view.layer, vars);
     if (vars.lines.length > 0) {
@@ -308,21 +299,6 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
   }
 }
 
-/** uid/gid -> name from passwd and group texts. */
-function accountsFromText(passwd: string, group: string): { user(uid: number): string; group(gid: number): string } {
-  const ids = (text: string) => {
-    const m = new Map<number, string>();
-    for (const l of text.split('\n')) {
-      const f = l.split(':');
-      if (f.length >= 3 && /^\d+$/.test(f[2]!) && !m.has(Number(f[2]))) m.set(Number(f[2]), f[0]!);
-    }
-    return m;
-  };
-  const u = ids(passwd);
-  const g = ids(group);
-  return { user: (uid) => u.get(uid) ?? String(uid), group: (gid) => g.get(gid) ?? String(gid) };
-}
-
 /**
  * The sysusers.d files of the composed tree (name -> text), as sysusers reads
  * them: usr/etc/sysusers.d (the tree's /etc) over usr/lib/sysusers.d; deblayer's own left out.
@@ -340,7 +316,7 @@ function treeSysusers(lowerUsr: string, upperUsr: string): Map<string, string> {
       }
       for (const name of names.filter((n) => n.endsWith('.conf'))) {
         if (`lib/sysusers.d/${name}` === SYSUSERS_CONF || `lib/sysusers.d/${name}` === OLD_SYSUSERS_CONF) continue;
-        const text = readText(join(top, dir, name));
+        const text = readTextIfPresent(join(top, dir, name));
         if (text !== '') out.set(name, text);
       }
     }

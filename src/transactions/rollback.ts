@@ -12,7 +12,7 @@ import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
 import { nextStateNumber, recordedTransaction, type Recording } from './recorded.js';
-import { diagnose } from '../diagnostics.js';
+import { diagnose, messageOf } from '../diagnostics.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -68,7 +68,7 @@ async function rollbackIn(
       if (copy !== undefined) {
         recording.db.dropState(copy);
         // The commit may be deployed already (state N's own deployment): the transaction's cleanup would keep this ref.
-        await sysroot.repo.deleteRef(`deblayer/state/${copy}`).catch((e: unknown) => diagnose(`rollback: cannot delete deblayer/state/${copy}: ${String(e)}`));
+        await sysroot.repo.deleteRef(`deblayer/state/${copy}`).catch((e: unknown) => diagnose(`rollback: cannot delete deblayer/state/${copy}: ${messageOf(e)}`));
       }
       throw err;
     }
@@ -92,7 +92,7 @@ async function rollbackIn(
     // is on disk, the rollback happened, and saying it failed would be false.
     const first = (await sysroot.deployments()).find((d) => d.stateroot === stateroot && !d.staged);
     if (first?.checksum !== target.checksum || first.serial !== target.serial) throw err;
-    diagnose(`rollback: the deployments were reordered, then: ${err instanceof Error ? err.message : String(err)}`);
+    diagnose(`rollback: the deployments were reordered, then: ${messageOf(err)}`);
   }
   const now = (await sysroot.deployments()).find((d) => d.checksum === target.checksum && d.serial === target.serial)!;
   return { deployment: now, path: sysroot.deploymentPath(now) };
