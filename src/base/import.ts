@@ -14,6 +14,7 @@ import { OstreeRepo } from '../exec/ostree.js';
 import { applyOstreeLayout, type LayoutOptions, type LayoutResult } from './ostree-layout.js';
 import { parseOsRelease, describeOs, type OsRelease } from './os-release.js';
 import { parseStatus } from './dpkg-status.js';
+import { checkBootable, type BootCheck } from './bootable.js';
 
 export interface ImportOptions extends LayoutOptions {
   source: string;
@@ -25,7 +26,7 @@ export interface ImportOptions extends LayoutOptions {
   onStart?: (step: ImportStep) => void;
 }
 
-export type ImportStep = 'copy' | 'layout' | 'commit';
+export type ImportStep = 'copy' | 'layout' | 'check' | 'commit';
 
 export interface ImportResult {
   commit: string;
@@ -37,6 +38,7 @@ export interface ImportResult {
   version: string;
   packages: number;
   layout: LayoutResult;
+  boot: BootCheck;
 }
 
 export async function importBase(options: ImportOptions): Promise<ImportResult> {
@@ -80,6 +82,7 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
     });
     const os = readOsRelease(root);
     const layout = await step(options, 'layout', async () => applyOstreeLayout(root, source, options));
+    const boot = await step(options, 'check', () => checkBootable(root, layout.kernelVersion));
     const status = readFileSync(join(root, layout.dpkgDatabase, 'status'), 'utf8');
     const packages = parseStatus(status).filter((p) => p.state === 'installed').length;
 
@@ -98,6 +101,8 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
           'deblayer.source': source,
           'deblayer.import-time': new Date(time * 1000).toISOString(),
           'deblayer.dpkg-database': layout.dpkgDatabase,
+          // What `deblayer image` and `base info` tell before anyone tries to boot it.
+          'deblayer.bootable': boot.problems.length === 0 ? 'yes' : `no: ${boot.problems.join('; ')}`,
         },
         timestamp: time,
       }),
@@ -112,6 +117,7 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
       version,
       packages,
       layout,
+      boot,
     };
   } catch (err) {
     undo();

@@ -65,6 +65,8 @@ const KERNEL_FILES: [RegExp, string][] = [
   [/^System\.map-(.+)$/, 'System.map'],
 ];
 
+const KERNEL_LINKS = ['vmlinuz', 'vmlinuz.old', 'initrd.img', 'initrd.img.old'];
+
 class NotADebianTree extends DeblayerError {}
 
 function lstat(path: string): Stats | undefined {
@@ -211,6 +213,13 @@ function placeKernel(root: string, source: string, noKernel: boolean, dropped: s
     emptyDir(boot);
   } else {
     mkdirSync(boot, { mode: 0o755 });
+  }
+  // The kernel package's links at the top (vmlinuz -> boot/vmlinuz-V) would dangle once /boot is emptied.
+  for (const name of KERNEL_LINKS) {
+    if (lstat(join(root, name))?.isSymbolicLink()) {
+      rmSync(join(root, name));
+      dropped.push(name);
+    }
   }
   const modules = join(root, 'usr/lib/modules');
   if (version === undefined && lstat(modules)?.isDirectory()) {

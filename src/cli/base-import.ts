@@ -8,6 +8,7 @@ import { contextOf, repoPath } from './context.js';
 const STEP_TEXT: Record<ImportStep, string> = {
   copy: 'Copying the tree',
   layout: 'Rearranging it for OSTree (/usr/etc, dpkg database in /usr, /var as tmpfiles.d)',
+  check: 'Checking that it can boot (a kernel, an initramfs with ostree-prepare-root)',
   commit: 'Committing',
 };
 
@@ -51,6 +52,8 @@ export function register(base: Command): void {
           packages: result.packages,
           dpkgDatabase: `/${result.layout.dpkgDatabase}`,
           kernel: result.layout.kernelVersion ?? null,
+          bootable: result.boot.problems.length === 0,
+          bootProblems: result.boot.problems,
           tmpfilesLines: result.layout.tmpfiles.length,
           dropped: result.layout.dropped,
         });
@@ -62,11 +65,12 @@ export function register(base: Command): void {
         for (const d of result.layout.dropped) out.verbose(`  /${d}`);
       }
       if (!result.layout.kernelVersion) out.info('No kernel in the tree: this base can be layered on but not deployed');
+      else if (result.boot.problems.length > 0) out.warn(`this base cannot boot: ${result.boot.problems.join('; ')}`);
       out.result(`Imported ${result.os.PRETTY_NAME ?? 'the tree'} as ${result.branch}`);
       out.result(`  commit:   ${result.commit}`);
       out.result(`  parent:   ${result.parent ?? '(none: first commit on the branch)'}`);
       out.result(`  version:  ${result.version}`);
       out.result(`  packages: ${result.packages} (dpkg database in /${result.layout.dpkgDatabase})`);
-      out.result(`  kernel:   ${result.layout.kernelVersion ?? 'none'}`);
+      out.result(`  kernel:   ${result.layout.kernelVersion ?? 'none'}${result.layout.kernelVersion && result.boot.problems.length === 0 ? ' (bootable: initramfs with ostree-prepare-root)' : ''}`);
     });
 }

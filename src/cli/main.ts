@@ -19,6 +19,7 @@ import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
 import { register as registerUpgrade } from './upgrade.js';
 import { register as registerCleanup } from './cleanup.js';
+import { register as registerImage } from './image.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerUpgrade(program);
   registerCleanup(program);
+  registerImage(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

@@ -40,3 +40,8 @@ export async function mountReadOnlyOverlay(ns: MountNamespace, lowers: string[],
 export async function unmount(ns: MountNamespace, ...targets: string[]): Promise<void> {
   await ns.run('umount', targets, `cannot unmount ${targets.join(', ')}`);
 }
+
+/** A tmpfs at TARGET (sized by the kernel's default, half the memory, unless SIZE). */
+export async function mountTmpfs(ns: MountNamespace, target: string, size?: string): Promise<void> {
+  await ns.run('mount', ['-t', 'tmpfs', '-o', `mode=0755${size ? `,size=${size}` : ''}`, 'tmpfs', target], `cannot mount a tmpfs on ${target}`);
+}

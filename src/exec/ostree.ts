@@ -5,7 +5,7 @@
 // maintained GI binding, and the CLI of 2022.7 (Debian 12) has every operation
 // deblayer needs for reading commits, committing and deploying.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { run, type RunOptions } from './run.js';
 import { CommandError, NotASysrootError } from '../errors.js';
 
@@ -121,6 +121,22 @@ export class OstreeRepo {
   /** Fetches REF from REMOTE (a remote configured in this repository). */
   async pull(remote: string, ref: string, onLine?: (line: string) => void): Promise<void> {
     await this.run(['pull', remote, ref], `cannot pull ${remote}:${ref}`, onLine ? { onLine: (l) => onLine(l) } : {});
+  }
+
+  /** Copies COMMIT, and none of its parents, from the repository at SOURCE. */
+  async pullLocal(source: string, commit: string): Promise<void> {
+    await this.run(['pull-local', source, commit], `cannot copy ${short(commit)} from ${source}`);
+  }
+
+  /** Sets a key of the repository's config file (`ostree config set SECTION.KEY VALUE`). */
+  async setConfig(key: string, value: string): Promise<void> {
+    await this.run(['config', 'set', key, value], `cannot set ${key} in ${this.path}/config`);
+  }
+
+  /** Adds a remote to upgrade from; the images deblayer writes do not verify GPG signatures unless told to. */
+  async addRemote(name: string, url: string, options: { gpgVerify: boolean }): Promise<void> {
+    const args = ['remote', 'add', ...(options.gpgVerify ? [] : ['--no-gpg-verify']), name, url];
+    await this.run(args, `cannot add remote ${name} (${url})`);
   }
 
   /** A new ref REF at COMMIT (an error if REF exists). */
@@ -337,11 +353,20 @@ export class OstreeSysroot {
    * kept by its deblayer/state ref. `deblayer cleanup` prunes, as rpm-ostree
    * does its own pruning apart from ostree's deploy.
    */
-  async deploy(commit: string, options: { os: string; originFile: string; stage: boolean }): Promise<void> {
+  async deploy(commit: string, options: { os: string; originFile: string; stage: boolean; kargs?: string[] }): Promise<void> {
     const args = ['admin', 'deploy', '--no-prune', `--sysroot=${this.path}`, `--os=${options.os}`, `--origin-file=${options.originFile}`];
     if (options.stage) args.push('--stage');
+    for (const karg of options.kargs ?? []) args.push(`--karg=${karg}`);
     args.push(commit);
     await ostree(args, `cannot deploy ${short(commit)}`);
+  }
+
+  /** A new, empty sysroot at PATH with stateroot OS (`ostree admin init-fs` and `os-init`). */
+  static async create(path: string, os: string): Promise<OstreeSysroot> {
+    mkdirSync(path, { recursive: true });
+    await ostree(['admin', 'init-fs', path], `cannot create a sysroot in ${path}`);
+    await ostree(['admin', 'os-init', os, `--sysroot=${path}`], `cannot create stateroot ${os} in ${path}`);
+    return new OstreeSysroot(path);
   }
 
   /** The path of a deployment's checkout and its origin file. */

@@ -1,0 +1,199 @@
+// `deblayer image`: a raw disk image that a firmware boots, holding one commit
+// deployed in a fresh sysroot and nothing of the repository's history. The
+// sysroot is made with the real `ostree admin` on a tmpfs in a private mount
+// namespace (deploying freezes the file system that holds /boot, and
+// everything vanishes with the namespace if deblayer dies), then written into
+// the image without mounting anything: mkfs.ext4 -d for the root partition,
+// mkfs.vfat and mtools for the EFI system partition, sfdisk for the table.
+
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkBootable } from '../base/bootable.js';
+import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
+import { DeblayerError, UsageError } from '../errors.js';
+import { fatCopy, mkfsVfat } from '../exec/fat.js';
+import { mkstandaloneEfi } from '../exec/grub.js';
+import { mkfsExt4 } from '../exec/mkfs-ext4.js';
+import { mountTmpfs } from '../exec/mount.js';
+import { MountNamespace } from '../exec/namespace.js';
+import { OstreeRepo, OstreeSysroot, short, type CommitInfo } from '../exec/ostree.js';
+import { writePartitionTable } from '../exec/sfdisk.js';
+import { BOOTLOADER, defaultEntry, grubConfig, prepareBootDirectory } from './bootloader.js';
+import { diskLayout, ROOT_LABEL, sfdiskScript, type DiskLayout } from './disk-layout.js';
+
+export interface ImageOptions {
+  repo: string;
+  /** A ref or commit of REPO: a base, or a state deblayer layered. */
+  ref: string;
+  output: string;
+  /** Bytes in all; by default the tree and as much room again. */
+  size?: number;
+  /** The remote the booted machine upgrades from. */
+  remote?: { name: string; url: string };
+  kargs: string[];
+  stateroot: string;
+  onStart?: (step: ImageStep) => void;
+  onStep?: (step: ImageStep, seconds: number) => void;
+}
+
+export type ImageStep = 'sysroot' | 'deploy' | 'bootloader' | 'filesystems';
+
+export interface ImageResult {
+  output: string;
+  size: number;
+  commit: string;
+  /** The commit a layered state was made on (also in the image, for later transactions). */
+  baseCommit?: string;
+  origin: Origin;
+  kernel: string;
+  kargs: string[];
+  stateroot: string;
+  treeBytes: number;
+  layout: DiskLayout;
+}
+
+export const DEFAULT_KARGS = [`root=LABEL=${ROOT_LABEL}`, 'rw'];
+
+export async function writeImage(options: ImageOptions): Promise<ImageResult> {
+  const repo = new OstreeRepo(options.repo);
+  if (!existsSync(join(options.repo, 'config'))) throw new UsageError(`${options.repo} is not an OSTree repository (it has no config file)`);
+  const commit = await repo.resolve(options.ref);
+  if (!commit) throw new UsageError(`'${options.ref}' names no commit in ${options.repo}`);
+  const info = await repo.commitInfo(commit);
+  const plan = originFor(options, commit, info);
+  const output = resolve(options.output);
+  if (!existsSync(dirname(output))) throw new UsageError(`${dirname(output)}: no such directory`);
+
+  const ns = await MountNamespace.open();
+  const mountpoint = mkdtempSync(join(tmpdir(), 'deblayer-image-'));
+  const partial = join(dirname(output), `.${basename(output)}.partial`);
+  try {
+    await mountTmpfs(ns, mountpoint);
+    const staging = ns.path(mountpoint);
+    const sysrootPath = join(staging, 'sysroot');
+
+    const sysroot = await step(options, 'sysroot', async () => {
+      const s = await OstreeSysroot.create(sysrootPath, options.stateroot);
+      await s.repo.setConfig('sysroot.bootloader', BOOTLOADER);
+      prepareBootDirectory(sysrootPath);
+      if (options.remote) await s.repo.addRemote(options.remote.name, options.remote.url, { gpgVerify: false });
+      await s.repo.pullLocal(options.repo, commit);
+      if (plan.baseCommit && plan.baseCommit !== commit) await s.repo.pullLocal(options.repo, plan.baseCommit);
+      if (plan.refspec) await s.repo.createRef(plan.refspec, plan.baseCommit ?? commit);
+      return s;
+    });
+
+    const deployment = await step(options, 'deploy', async () => {
+      const originFile = join(staging, 'origin');
+      writeFileSync(originFile, formatOrigin(plan.origin));
+      const kargs = [...DEFAULT_KARGS, ...options.kargs];
+      await sysroot.deploy(commit, { os: options.stateroot, originFile, stage: false, kargs });
+      rmSync(originFile);
+      const [d] = await sysroot.deployments();
+      if (!d || d.checksum !== commit) throw new DeblayerError(`ostree admin deploy finished, but ${short(commit)} is not the default deployment`);
+      return { path: sysroot.deploymentPath(d), kargs };
+    });
+
+    const kernel = await step(options, 'bootloader', async () => {
+      const modules = join(deployment.path, 'usr/lib/modules');
+      const version = existsSync(modules) ? readdirSync(modules).sort().find((v) => existsSync(join(modules, v, 'vmlinuz'))) : undefined;
+      const boot = await checkBootable(deployment.path, version);
+      if (boot.problems.length > 0) throw new DeblayerError(`${options.ref} (${short(commit)}) cannot boot: ${boot.problems.join('; ')}`);
+      const entry = defaultEntry(readFileSync(join(sysrootPath, 'boot/syslinux/syslinux.cfg'), 'utf8'));
+      if (!entry?.kernel) throw new DeblayerError('ostree admin deploy wrote no boot entry into /boot/syslinux/syslinux.cfg: is this ostree built with its syslinux backend?');
+      writeFileSync(join(staging, 'grub.cfg'), grubConfig(ROOT_LABEL));
+      await mkstandaloneEfi(join(staging, 'BOOTX64.EFI'), join(staging, 'grub.cfg'));
+      return boot.kernelVersion!;
+    });
+
+    const treeBytes = diskUsage(sysrootPath);
+    const layout = diskLayout(treeBytes, options.size);
+    await step(options, 'filesystems', async () => {
+      rmSync(partial, { force: true });
+      const fd = openSync(partial, 'wx');
+      try {
+        ftruncateSync(fd, layout.size);
+      } finally {
+        closeSync(fd);
+      }
+      await writePartitionTable(partial, sfdiskScript(layout));
+      const esp = { image: partial, offset: layout.esp.offset, size: layout.esp.size, label: layout.esp.label };
+      await mkfsVfat(esp);
+      await fatCopy(esp, join(staging, 'BOOTX64.EFI'), 'EFI/BOOT/BOOTX64.EFI');
+      await mkfsExt4({ image: partial, offset: layout.root.offset, size: layout.root.size, label: ROOT_LABEL, from: sysrootPath });
+    });
+    renameSync(partial, output);
+    return {
+      output,
+      size: layout.size,
+      commit,
+      ...(plan.baseCommit && plan.baseCommit !== commit ? { baseCommit: plan.baseCommit } : {}),
+      origin: plan.origin,
+      kernel,
+      kargs: deployment.kargs,
+      stateroot: options.stateroot,
+      treeBytes,
+      layout,
+    };
+  } finally {
+    rmSync(partial, { force: true });
+    await ns.close();
+    rmdirSync(mountpoint);
+  }
+}
+
+interface OriginPlan {
+  origin: Origin;
+  /** The ref the origin follows, made in the image's repository (`REMOTE:REF` with a remote). */
+  refspec?: string;
+  baseCommit?: string;
+}
+
+/**
+ * The origin the image's deployment gets. A state deblayer layered carries
+ * its own (commit metadata `deblayer.origin`): its packages stay requested and
+ * its base ref is followed from the remote. A base follows REF itself.
+ */
+function originFor(options: ImageOptions, commit: string, info: CommitInfo): OriginPlan {
+  const layered = info.metadata['deblayer.origin'];
+  const remoteRef = (ref: string) => (options.remote ? `${options.remote.name}:${ref.replace(/^[^:]*:/, '')}` : ref.replace(/^[^:]*:/, ''));
+  if (typeof layered === 'string') {
+    const origin = parseOrigin(layered);
+    const base = typeof info.metadata['deblayer.base'] === 'string' ? (info.metadata['deblayer.base'] as string) : origin.baseCommit;
+    if (!origin.baseRefspec || !base) throw new DeblayerError(`${options.ref} (${short(commit)}) is a layered state whose origin names no base`);
+    const refspec = remoteRef(origin.baseRefspec);
+    return { origin: { ...origin, baseRefspec: refspec }, refspec, baseCommit: base };
+  }
+  if (/^[0-9a-f]{64}$/.test(options.ref)) {
+    throw new UsageError(`name a ref, not a commit, for a base: the booted machine upgrades by following it`);
+  }
+  const refspec = remoteRef(options.ref);
+  return { origin: { baseRefspec: refspec, requested: [], requestedLocal: [], other: {} }, refspec };
+}
+
+async function step<T>(options: ImageOptions, name: ImageStep, fn: () => Promise<T>): Promise<T> {
+  options.onStart?.(name);
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  options.onStep?.(name, Number(process.hrtime.bigint() - start) / 1e9);
+  return value;
+}
+
+/** Bytes the tree takes on disk, each hardlinked file once (as mkfs.ext4 -d writes it). */
+function diskUsage(dir: string): number {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = (path: string) => {
+    const st = lstatSync(path, { bigint: false });
+    if (st.nlink > 1 && !st.isDirectory()) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
+    total += st.blocks * 512;
+    if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(dir);
+  return total;
+}
