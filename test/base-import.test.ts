@@ -31,10 +31,16 @@ describe('base import', () => {
     const repo = join(scratch(), 'repo');
     const before = snapshotTree(world.rootfs);
     const r = await importBase(repo, world.rootfs);
-    expect(r.stderr).toBe('');
+    // The fixture kernel package ships a stand-in: imported, with a warning that it cannot boot.
+    expect(r.stderr).toBe(
+      'deblayer: warning: this base cannot boot: /usr/lib/modules/6.1.0-99-deblayer/vmlinuz is not a Linux kernel image; ' +
+        'kernel 6.1.0-99-deblayer has no initramfs (install dracut and ostree-boot in the tree: dracut builds one that mounts the deployment)\n',
+    );
     expect(r.exitCode).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ branch: 'fx/base', createdRepo: true, packages: 3, dpkgDatabase: '/usr/lib/sysimage/dpkg', kernel: '6.1.0-99-deblayer', version: '1.0' });
+    expect(result).toMatchObject({ branch: 'fx/base', createdRepo: true, packages: 3, dpkgDatabase: '/usr/lib/sysimage/dpkg', kernel: '6.1.0-99-deblayer', version: '1.0', bootable: false });
+    expect(result.bootProblems).toHaveLength(2);
+    expect(await ostree(repo, ['show', '--print-metadata-key=deblayer.bootable', 'fx/base'])).toMatch(/^'no: .*not a Linux kernel image/);
     expect(diffSnapshots(before, snapshotTree(world.rootfs))).toEqual([]);
 
     const ls = await commitListing(repo, 'fx/base');
@@ -175,6 +181,40 @@ describe('base import', () => {
     const r = await importBase(join(dir, 'repo'), root);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/\/bin is a directory, not a link into \/usr: OSTree bases need a merged \/usr/);
+  });
+});
+
+describe('image', () => {
+  test('refuses a commit that cannot boot, naming what is missing, and leaves nothing behind', async () => {
+    const dir = scratch();
+    const repo = join(dir, 'repo');
+    expect((await importBase(repo, world.rootfs)).exitCode).toBe(0);
+    const before = readdirSync(tmpdir()).filter((n) => n.startsWith('deblayer-image-'));
+    const out = join(dir, 'disk.img');
+    const r = await deblayer(['--repo', repo, 'image', 'fx/base', '-o', out]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^deblayer: error: fx\/base \([0-9a-f]{10}\) cannot boot: \/usr\/lib\/modules\/6\.1\.0-99-deblayer\/vmlinuz is not a Linux kernel image; kernel 6\.1\.0-99-deblayer has no initramfs/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(dir).sort()).toEqual(['repo']);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('deblayer-image-'))).toEqual(before);
+  });
+
+  test('bad arguments get one line and status 2', async () => {
+    const dir = scratch();
+    const repo = join(dir, 'repo');
+    expect((await importBase(repo, world.rootfs)).exitCode).toBe(0);
+    const cases: [string[], RegExp][] = [
+      [['fx/none', '-o', join(dir, 'a.img')], /'fx\/none' names no commit in /],
+      [['fx/base', '-o', join(dir, 'a.img'), '--remote', 'no-url'], /--remote wants NAME=URL, not 'no-url'/],
+      [['fx/base', '-o', join(dir, 'a.img'), '--size', 'big'], /invalid size 'big'/],
+      [['fx/base', '-o', join(dir, 'missing/a.img')], /missing: no such directory/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await deblayer(['--repo', repo, 'image', ...args]);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 });
 

@@ -17,6 +17,10 @@ declare module 'vitest' {
     realBase: string;
     /** The same of trixie, Debian's stable release, what new hosts run. */
     realBaseTrixie: string;
+    /** A bookworm base that boots (kernel, dracut initramfs with ostree), test/make-boot-base.sh. */
+    bootBase: string;
+    /** A trixie base that boots and holds deblayer's dependencies, for a guest that runs deblayer. */
+    bootBaseTrixieGuest: string;
   }
 }
 
@@ -32,5 +36,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('realBase', base.stdout.trim());
   const trixie = await execa('sh', [new URL('./make-real-base.sh', import.meta.url).pathname, 'trixie'], { stderr: 'inherit' });
   project.provide('realBaseTrixie', trixie.stdout.trim());
+  // Bootable bases for the boot tests, made with mmdebstrap once into the same cache.
+  const bootBase = new URL('./make-boot-base.sh', import.meta.url).pathname;
+  project.provide('bootBase', (await execa('sh', [bootBase, 'bookworm'], { stderr: 'inherit' })).stdout.trim());
+  project.provide('bootBaseTrixieGuest', (await execa('sh', [bootBase, 'trixie', 'guest'], { stderr: 'inherit' })).stdout.trim());
   return () => rmSync(dir, { recursive: true, force: true });
 }

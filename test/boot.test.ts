@@ -1,0 +1,316 @@
+// A deployment is right when a machine boots it. Disk images written by
+// `deblayer image` are booted under qemu (OVMF firmware, GRUB from the ESP,
+// software emulation), and a probe in the guest reports what a user would
+// check: the system is up with no failed unit, / is the deployment ostree
+// lists first, layered services run and answer on a forwarded port, and, in a
+// trixie guest that runs deblayer itself, an install staged in the guest is
+// what the next boot runs, and a rollback in the guest brings the base back.
+// Needs deb.debian.org (the bases, the layered packages).
+
+import { execa } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { deblayer } from './helpers/cli.js';
+import { buildPackage } from './helpers/apt-repo.js';
+import { boot, describeBoot, freePort, prepareGuestTree, type BootResult } from './helpers/guest.js';
+import { serveDirectory, type HttpRepo } from './helpers/http-repo.js';
+import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+
+const BOOT_TIMEOUT = 240_000;
+const PAGE = 'deblayer boot test: this page comes from a layered package';
+
+/** What every probe reports first: the boot finished, and how. */
+const BOOT_REPORT = `
+systemctl is-system-running --wait >/dev/null 2>&1
+echo "state=$(systemctl is-system-running)"
+echo "startup=$(systemd-analyze time | sed -n 's/^Startup finished in //p')"
+systemctl --failed --no-legend --plain | sed 's/^/failed: /'
+[ -e /run/ostree-booted ] && echo "ostree-booted=yes"
+ostree admin status | sed 's/^/status: /'
+set -- $(ostree admin status | sed -n 's/^[* ] \\([a-z0-9_-]*\\) \\([0-9a-f]\\{64\\}\\.[0-9]*\\).*/\\1 \\2/p' | head -n 1)
+echo "first-deployment=$2"
+[ "$(stat -c %d:%i /)" = "$(stat -c %d:%i /sysroot/ostree/deploy/$1/deploy/$2)" ] && echo "root-is-first=yes"
+`;
+
+function field(r: BootResult, name: string): string | undefined {
+  return new RegExp(`^${name}=(.*)$`, 'm').exec(r.probe)?.[1];
+}
+
+function expectCleanBoot(r: BootResult): void {
+  expect(field(r, 'state'), describeBoot(r)).toBe('running');
+  expect(r.probe, describeBoot(r)).not.toMatch(/^failed: /m);
+  expect(field(r, 'ostree-booted'), describeBoot(r)).toBe('yes');
+  expect(field(r, 'root-is-first'), describeBoot(r)).toBe('yes');
+}
+
+/** A package that ships the page the web server serves (under /var: made at first boot from tmpfiles.d). */
+async function pagePackage(dir: string): Promise<string> {
+  return buildPackage(
+    {
+      Package: 'deblayer-test-page',
+      Version: '1.0',
+      Architecture: 'all',
+      files: { 'var/www/html/index.html': `<p>${PAGE}</p>\n` },
+    },
+    dir,
+  );
+}
+
+async function fetchPage(port: number): Promise<string> {
+  const r = await execa('curl', ['-sS', '--max-time', '20', `http://127.0.0.1:${port}/`], { reject: false });
+  return r.exitCode === 0 ? r.stdout : `curl failed: ${r.stderr}`;
+}
+
+describe('bookworm', () => {
+  let work: string;
+  let repo: string;
+  let sysroot: TestSysroot | undefined;
+  const timings: Record<string, number> = {};
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'deblayer-boot-bookworm-'));
+    repo = join(work, 'repo');
+    const tree = await prepareGuestTree(inject('bootBase'), join(work, 'tree'));
+    const t = Date.now();
+    const imported = await deblayer(['--repo', repo, 'base', 'import', tree, '-b', 'debian/bookworm']);
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/kernel: +\S+ \(bootable/);
+    timings.import = (Date.now() - t) / 1000;
+    rmSync(tree, { recursive: true, force: true });
+  }, 600_000);
+
+  afterAll(async () => {
+    await sysroot?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+    console.log(`bookworm boot timings (s): ${JSON.stringify(timings)}`);
+  });
+
+  test('the base image boots to multi-user with no failed unit, and / is the deployment ostree lists first', async () => {
+    const image = join(work, 'base.img');
+    const t = Date.now();
+    const made = await deblayer(['--repo', repo, '--json', 'image', 'debian/bookworm', '-o', image, '--karg', 'console=ttyS0', '--remote', 'os=http://10.0.2.2:1/repo']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    timings.image = (Date.now() - t) / 1000;
+    const info = JSON.parse(made.stdout) as { commit: string; kernel: string; kargs: string[]; refspec: string; partitions: { filesystem: string }[] };
+    expect(info.kargs).toEqual(['root=LABEL=deblayer-root', 'rw', 'console=ttyS0']);
+    expect(info.refspec).toBe('os:debian/bookworm');
+    expect(info.partitions.map((p) => p.filesystem)).toEqual(['vfat', 'ext4']);
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'bookworm-base',
+      timeoutMs: BOOT_TIMEOUT,
+      script: `${BOOT_REPORT}
+echo "kernel=$(uname -r)"
+echo "origin=$(sed -n 's/^refspec=//p' /sysroot/ostree/deploy/debian/deploy/*.0.origin)"
+echo "remote=$(ostree remote show-url os)"
+echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
+`,
+    });
+    timings.bootBase = r.seconds;
+    timings.bootBaseUp = r.upAfter ?? -1;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${info.commit}.0`);
+    expect(field(r, 'kernel')).toBe(info.kernel);
+    // The remote the booted machine upgrades from, and no history shipped.
+    expect(field(r, 'origin')).toBe('os:debian/bookworm');
+    expect(field(r, 'remote')).toBe('http://10.0.2.2:1/repo');
+    expect(field(r, 'commits')).toBe('1');
+  }, 600_000);
+
+  test('layered services run at first boot: the web server answers with the layer\'s page, redis and postgres are up, and postgres owns its cluster', async () => {
+    sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian', '4g');
+    await sysroot.deploy('debian/bookworm');
+    const page = await pagePackage(work);
+    let t = Date.now();
+    const installed = await deblayer(['--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), 'install', '-y', 'nginx-light', 'redis-server', 'postgresql', page]);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    timings.layer = (Date.now() - t) / 1000;
+    const image = join(work, 'layered.img');
+    t = Date.now();
+    const made = await deblayer(['--repo', join(sysroot.path, 'ostree/repo'), '--json', 'image', 'deblayer/state/1', '-o', image, '--karg', 'console=ttyS0']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    timings.imageLayered = (Date.now() - t) / 1000;
+    const info = JSON.parse(made.stdout) as { commit: string; baseCommit: string; requested: string[] };
+    expect(info.requested).toEqual(expect.arrayContaining(['nginx-light', 'redis-server', 'postgresql']));
+    const port = await freePort();
+    let served = '';
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'bookworm-layered',
+      timeoutMs: BOOT_TIMEOUT,
+      memory: 2048,
+      httpPort: port,
+      onProbeLine: async (line) => {
+        if (line === 'ready-for-http') served = await fetchPage(port);
+      },
+      script: `${BOOT_REPORT}
+for unit in nginx redis-server postgresql@15-main; do echo "active-$unit=$(systemctl is-active $unit)"; done
+echo "cluster-owner=$(stat -c %U /var/lib/postgresql/15/main)"
+echo "redis=$(redis-cli ping)"
+echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' nginx-light)"
+echo ready-for-http
+for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null && break; sleep 1; done
+echo "requests=$(grep -c 'GET / ' /var/log/nginx/access.log)"
+`,
+    });
+    timings.bootLayered = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${info.commit}.0`);
+    expect(field(r, 'active-nginx'), describeBoot(r)).toBe('active');
+    expect(field(r, 'active-redis-server'), describeBoot(r)).toBe('active');
+    expect(field(r, 'active-postgresql@15-main'), describeBoot(r)).toBe('active');
+    expect(field(r, 'cluster-owner')).toBe('postgres');
+    expect(field(r, 'redis')).toBe('PONG');
+    expect(field(r, 'dpkg-nginx')).toMatch(/^ii /);
+    expect(served).toContain(PAGE);
+  }, 1_200_000);
+});
+
+interface GuestStatus {
+  deployments: { checksum: string; serial: number; booted: boolean; default: boolean; staged: boolean; requested: string[]; requestedLocal: string[]; layeredPackages: string[] }[];
+}
+
+function guestStatus(r: BootResult): GuestStatus {
+  const json = field(r, 'status-json');
+  if (!json) throw new Error(`no deblayer status in the guest's report\n${describeBoot(r)}`);
+  return JSON.parse(json) as GuestStatus;
+}
+
+// Hosts run trixie, Debian's stable release: this guest is a trixie base with
+// deblayer and its dependencies in it, and deblayer is run inside it.
+describe('trixie guest running deblayer', () => {
+  let work: string;
+  let image: string;
+  let baseCommit: string;
+  let layeredCommit: string;
+  let debs: HttpRepo;
+  const timings: Record<string, number> = {};
+  // The guest reaches the host's loopback as 10.0.2.2 (qemu user networking).
+  const STATUS = `echo "status-json=$(deblayer --json status | tr -d '\\n')"`;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'deblayer-boot-trixie-'));
+    const repo = join(work, 'repo');
+    const tree = await prepareGuestTree(inject('bootBaseTrixieGuest'), join(work, 'tree'), { withDeblayer: true });
+    let t = Date.now();
+    const imported = await deblayer(['--repo', repo, '--json', 'base', 'import', tree, '-b', 'debian/trixie']);
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    timings.import = (Date.now() - t) / 1000;
+    baseCommit = (JSON.parse(imported.stdout) as { commit: string }).commit;
+    rmSync(tree, { recursive: true, force: true });
+    image = join(work, 'trixie.img');
+    t = Date.now();
+    const made = await deblayer(['--repo', repo, 'image', 'debian/trixie', '-o', image, '--size', '6G', '--karg', 'console=ttyS0']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    timings.image = (Date.now() - t) / 1000;
+    rmSync(repo, { recursive: true, force: true });
+    const served = join(work, 'served');
+    await pagePackage(served);
+    debs = await serveDirectory(served);
+  }, 600_000);
+
+  afterAll(async () => {
+    await debs?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+    console.log(`trixie guest timings (s): ${JSON.stringify(timings)}`);
+  });
+
+  test('the base boots, and deblayer install in the guest stages a deployment', async () => {
+    const port = new URL(debs.url).port;
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'trixie-install',
+      timeoutMs: 900_000,
+      memory: 2048,
+      script: `${BOOT_REPORT}
+${STATUS}
+curl -sSf -o /tmp/deblayer-test-page_1.0_all.deb http://10.0.2.2:${port}/deblayer-test-page_1.0_all.deb
+start=$(date +%s)
+deblayer install -y nginx /tmp/deblayer-test-page_1.0_all.deb
+echo "install-rc=$?"
+echo "install-seconds=$(( $(date +%s) - start ))"
+${STATUS}
+`,
+    });
+    timings.bootBase = r.seconds;
+    timings.installInGuest = Number(field(r, 'install-seconds'));
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
+    expect(guestStatus(r).deployments.map((d) => d.checksum)).toEqual([baseCommit]);
+    expect(field(r, 'install-rc'), describeBoot(r)).toBe('0');
+    const after = guestStatus(r).deployments;
+    expect(after[0]!.staged, describeBoot(r)).toBe(true);
+    expect(after[0]!.requested).toEqual(['nginx']);
+    expect(after[0]!.requestedLocal).toEqual([expect.stringMatching(/^deblayer-test-page_1\.0_all/)]);
+    expect(after[1]!.booted).toBe(true);
+    layeredCommit = after[0]!.checksum;
+  }, 1_200_000);
+
+  test('the next boot runs the staged deployment: the packages are in dpkg and the web server answers; rollback in the guest', async () => {
+    expect(layeredCommit).toBeDefined();
+    const port = await freePort();
+    let served = '';
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'trixie-layered',
+      timeoutMs: BOOT_TIMEOUT * 2,
+      memory: 2048,
+      httpPort: port,
+      onProbeLine: async (line) => {
+        if (line === 'ready-for-http') served = await fetchPage(port);
+      },
+      script: `${BOOT_REPORT}
+echo "active-nginx=$(systemctl is-active nginx)"
+echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx)"
+echo "dpkg-page=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' deblayer-test-page)"
+${STATUS}
+echo ready-for-http
+for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null && break; sleep 1; done
+deblayer rollback
+echo "rollback-rc=$?"
+${STATUS}
+`,
+    });
+    timings.bootLayered = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${layeredCommit}.0`);
+    expect(field(r, 'active-nginx'), describeBoot(r)).toBe('active');
+    expect(field(r, 'dpkg-nginx')).toMatch(/^ii/);
+    expect(field(r, 'dpkg-page')).toMatch(/^ii 1\.0/);
+    expect(served).toContain(PAGE);
+    const booted = guestStatus(r).deployments.find((d) => d.booted)!;
+    expect(booted.checksum).toBe(layeredCommit);
+    expect(booted.requested).toEqual(['nginx']);
+    expect(booted.layeredPackages).toEqual(expect.arrayContaining([expect.stringMatching(/^nginx=/), 'deblayer-test-page=1.0']));
+    expect(field(r, 'rollback-rc'), describeBoot(r)).toBe('0');
+  }, 1_200_000);
+
+  test('after the rollback the base runs again: no web server, and deblayer status agrees', async () => {
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'trixie-rolled-back',
+      timeoutMs: BOOT_TIMEOUT,
+      memory: 2048,
+      script: `${BOOT_REPORT}
+echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
+echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx 2>/dev/null || echo none)"
+${STATUS}
+`,
+    });
+    timings.bootRolledBack = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
+    expect(field(r, 'nginx-unit')).toBe('0');
+    expect(field(r, 'dpkg-nginx')).toBe('none');
+    const status = guestStatus(r).deployments;
+    expect(status[0]).toMatchObject({ checksum: baseCommit, booted: true, default: true, requested: [] });
+    expect(status.some((d) => d.checksum === layeredCommit && !d.booted)).toBe(true);
+  }, 600_000);
+});
