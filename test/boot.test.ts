@@ -8,7 +8,7 @@
 // Needs deb.debian.org (the bases, the layered packages).
 
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -34,8 +34,9 @@ echo "first-deployment=$2"
 [ "$(stat -c %d:%i /)" = "$(stat -c %d:%i /sysroot/ostree/deploy/$1/deploy/$2)" ] && echo "root-is-first=yes"
 `;
 
+/** The value of the last NAME=VALUE line the probe printed. */
 function field(r: BootResult, name: string): string | undefined {
-  return new RegExp(`^${name}=(.*)$`, 'm').exec(r.probe)?.[1];
+  return [...r.probe.matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].pop()?.[1];
 }
 
 function expectCleanBoot(r: BootResult): void {
@@ -120,12 +121,12 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
     expect(field(r, 'commits')).toBe('1');
   }, 600_000);
 
-  test('layered services run at first boot: the web server answers with the layer\'s page, redis and postgres are up, and postgres owns its cluster', async () => {
+  test('layered services run at first boot: the web server answers with the layer\'s page, redis, postgres and dbus are up, and postgres owns its cluster', async () => {
     sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian', '4g');
     await sysroot.deploy('debian/bookworm');
     const page = await pagePackage(work);
     let t = Date.now();
-    const installed = await deblayer(['--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), 'install', '-y', 'nginx-light', 'redis-server', 'postgresql', page]);
+    const installed = await deblayer(['--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), 'install', '-y', 'nginx-light', 'redis-server', 'postgresql', 'dbus', page]);
     expect(installed.exitCode, installed.stderr).toBe(0);
     timings.layer = (Date.now() - t) / 1000;
     const image = join(work, 'layered.img');
@@ -134,7 +135,7 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
     expect(made.exitCode, made.stderr).toBe(0);
     timings.imageLayered = (Date.now() - t) / 1000;
     const info = JSON.parse(made.stdout) as { commit: string; baseCommit: string; requested: string[] };
-    expect(info.requested).toEqual(expect.arrayContaining(['nginx-light', 'redis-server', 'postgresql']));
+    expect(info.requested).toEqual(expect.arrayContaining(['nginx-light', 'redis-server', 'postgresql', 'dbus']));
     const port = await freePort();
     let served = '';
     const r = await boot({
@@ -148,7 +149,7 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
         if (line === 'ready-for-http') served = await fetchPage(port);
       },
       script: `${BOOT_REPORT}
-for unit in nginx redis-server postgresql@15-main; do echo "active-$unit=$(systemctl is-active $unit)"; done
+for unit in nginx redis-server postgresql@15-main dbus; do echo "active-$unit=$(systemctl is-active $unit)"; done
 echo "cluster-owner=$(stat -c %U /var/lib/postgresql/15/main)"
 echo "redis=$(redis-cli ping)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' nginx-light)"
@@ -163,6 +164,7 @@ echo "requests=$(grep -c 'GET / ' /var/log/nginx/access.log)"
     expect(field(r, 'active-nginx'), describeBoot(r)).toBe('active');
     expect(field(r, 'active-redis-server'), describeBoot(r)).toBe('active');
     expect(field(r, 'active-postgresql@15-main'), describeBoot(r)).toBe('active');
+    expect(field(r, 'active-dbus'), describeBoot(r)).toBe('active');
     expect(field(r, 'cluster-owner')).toBe('postgres');
     expect(field(r, 'redis')).toBe('PONG');
     expect(field(r, 'dpkg-nginx')).toMatch(/^ii /);
@@ -174,8 +176,8 @@ interface GuestStatus {
   deployments: { checksum: string; serial: number; booted: boolean; default: boolean; staged: boolean; requested: string[]; requestedLocal: string[]; layeredPackages: string[] }[];
 }
 
-function guestStatus(r: BootResult): GuestStatus {
-  const json = field(r, 'status-json');
+function guestStatus(r: BootResult, name = 'status-json'): GuestStatus {
+  const json = field(r, name);
   if (!json) throw new Error(`no deblayer status in the guest's report\n${describeBoot(r)}`);
   return JSON.parse(json) as GuestStatus;
 }
@@ -187,30 +189,39 @@ describe('trixie guest running deblayer', () => {
   let image: string;
   let baseCommit: string;
   let layeredCommit: string;
+  let newBaseCommit: string;
   let debs: HttpRepo;
   const timings: Record<string, number> = {};
   // The guest reaches the host's loopback as 10.0.2.2 (qemu user networking).
-  const STATUS = `echo "status-json=$(deblayer --json status | tr -d '\\n')"`;
+  const status = (name = 'status-json') => `echo "${name}=$(deblayer --json status | tr -d '\\n')"`;
+  const STATUS = status();
+
+  let repo: string;
+  let tree: string;
+  /** An archive-mode copy of the repository, served over HTTP: the remote the image upgrades from. */
+  let published: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'deblayer-boot-trixie-'));
-    const repo = join(work, 'repo');
-    const tree = await prepareGuestTree(inject('bootBaseTrixieGuest'), join(work, 'tree'), { withDeblayer: true });
+    repo = join(work, 'repo');
+    tree = await prepareGuestTree(inject('bootBaseTrixieGuest'), join(work, 'tree'), { withDeblayer: true });
     let t = Date.now();
     const imported = await deblayer(['--repo', repo, '--json', 'base', 'import', tree, '-b', 'debian/trixie']);
     expect(imported.exitCode, imported.stderr).toBe(0);
     timings.import = (Date.now() - t) / 1000;
     baseCommit = (JSON.parse(imported.stdout) as { commit: string }).commit;
-    rmSync(tree, { recursive: true, force: true });
-    image = join(work, 'trixie.img');
-    t = Date.now();
-    const made = await deblayer(['--repo', repo, 'image', 'debian/trixie', '-o', image, '--size', '6G', '--karg', 'console=ttyS0']);
-    expect(made.exitCode, made.stderr).toBe(0);
-    timings.image = (Date.now() - t) / 1000;
-    rmSync(repo, { recursive: true, force: true });
     const served = join(work, 'served');
     await pagePackage(served);
+    published = join(served, 'repo');
+    await execa('ostree', [`--repo=${published}`, 'init', '--mode=archive']);
+    await execa('ostree', [`--repo=${published}`, 'pull-local', repo, 'debian/trixie']);
     debs = await serveDirectory(served);
+    image = join(work, 'trixie.img');
+    t = Date.now();
+    const remote = `os=http://10.0.2.2:${new URL(debs.url).port}/repo`;
+    const made = await deblayer(['--repo', repo, 'image', 'debian/trixie', '-o', image, '--size', '6G', '--karg', 'console=ttyS0', '--remote', remote]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    timings.image = (Date.now() - t) / 1000;
   }, 600_000);
 
   afterAll(async () => {
@@ -228,7 +239,7 @@ describe('trixie guest running deblayer', () => {
       timeoutMs: 900_000,
       memory: 2048,
       script: `${BOOT_REPORT}
-${STATUS}
+${status('status-before')}
 curl -sSf -o /tmp/deblayer-test-page_1.0_all.deb http://10.0.2.2:${port}/deblayer-test-page_1.0_all.deb
 start=$(date +%s)
 deblayer install -y nginx /tmp/deblayer-test-page_1.0_all.deb
@@ -241,7 +252,7 @@ ${STATUS}
     timings.installInGuest = Number(field(r, 'install-seconds'));
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
-    expect(guestStatus(r).deployments.map((d) => d.checksum)).toEqual([baseCommit]);
+    expect(guestStatus(r, 'status-before').deployments.map((d) => d.checksum)).toEqual([baseCommit]);
     expect(field(r, 'install-rc'), describeBoot(r)).toBe('0');
     const after = guestStatus(r).deployments;
     expect(after[0]!.staged, describeBoot(r)).toBe(true);
@@ -291,7 +302,14 @@ ${STATUS}
     expect(field(r, 'rollback-rc'), describeBoot(r)).toBe('0');
   }, 1_200_000);
 
-  test('after the rollback the base runs again: no web server, and deblayer status agrees', async () => {
+  test('after the rollback the base runs again: no web server, and deblayer status agrees; deblayer upgrade pulls a new base from the image\'s remote', async () => {
+    // A new base on the branch the image follows, published where the guest's remote points.
+    writeFileSync(join(tree, 'usr/share/deblayer-test-upgraded'), 'the second base\n');
+    const reimported = await deblayer(['--repo', repo, '--json', 'base', 'import', tree, '-b', 'debian/trixie']);
+    expect(reimported.exitCode, reimported.stderr).toBe(0);
+    newBaseCommit = (JSON.parse(reimported.stdout) as { commit: string }).commit;
+    rmSync(tree, { recursive: true, force: true });
+    await execa('ostree', [`--repo=${published}`, 'pull-local', repo, 'debian/trixie']);
     const r = await boot({
       image,
       workDir: work,
@@ -302,6 +320,9 @@ ${STATUS}
 echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx 2>/dev/null || echo none)"
 ${STATUS}
+deblayer upgrade -y
+echo "upgrade-rc=$?"
+${status('status-upgraded')}
 `,
     });
     timings.bootRolledBack = r.seconds;
@@ -309,8 +330,30 @@ ${STATUS}
     expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
     expect(field(r, 'nginx-unit')).toBe('0');
     expect(field(r, 'dpkg-nginx')).toBe('none');
-    const status = guestStatus(r).deployments;
-    expect(status[0]).toMatchObject({ checksum: baseCommit, booted: true, default: true, requested: [] });
-    expect(status.some((d) => d.checksum === layeredCommit && !d.booted)).toBe(true);
+    const deployments = guestStatus(r).deployments;
+    expect(deployments[0]).toMatchObject({ checksum: baseCommit, booted: true, default: true, requested: [] });
+    expect(deployments.some((d) => d.checksum === layeredCommit && !d.booted)).toBe(true);
+    expect(field(r, 'upgrade-rc'), describeBoot(r)).toBe('0');
+    expect(guestStatus(r, 'status-upgraded').deployments[0]).toMatchObject({ checksum: newBaseCommit, staged: true, baseRefspec: expect.stringMatching(/^os:debian\/trixie$/) });
+  }, 900_000);
+
+  test('the next boot runs the new base', async () => {
+    expect(newBaseCommit).toBeDefined();
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'trixie-upgraded',
+      timeoutMs: BOOT_TIMEOUT,
+      memory: 2048,
+      script: `${BOOT_REPORT}
+echo "marker=$(cat /usr/share/deblayer-test-upgraded)"
+${STATUS}
+`,
+    });
+    timings.bootUpgraded = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${newBaseCommit}.0`);
+    expect(field(r, 'marker')).toBe('the second base');
+    expect(guestStatus(r).deployments[0]).toMatchObject({ checksum: newBaseCommit, booted: true, baseRefspec: 'os:debian/trixie' });
   }, 600_000);
 });

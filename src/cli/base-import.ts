@@ -40,6 +40,7 @@ export function register(base: Command): void {
         onStart: (step) => out.info(`${STEP_TEXT[step]}...`),
         onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       });
+      if (result.layout.kernelVersion && result.boot.problems.length > 0) out.warn(`this base cannot boot: ${result.boot.problems.join('; ')}`);
       if (out.json) {
         out.data({
           commit: result.commit,
@@ -65,7 +66,6 @@ export function register(base: Command): void {
         for (const d of result.layout.dropped) out.verbose(`  /${d}`);
       }
       if (!result.layout.kernelVersion) out.info('No kernel in the tree: this base can be layered on but not deployed');
-      else if (result.boot.problems.length > 0) out.warn(`this base cannot boot: ${result.boot.problems.join('; ')}`);
       out.result(`Imported ${result.os.PRETTY_NAME ?? 'the tree'} as ${result.branch}`);
       out.result(`  commit:   ${result.commit}`);
       out.result(`  parent:   ${result.parent ?? '(none: first commit on the branch)'}`);

@@ -19,6 +19,8 @@ export function register(base: Command): void {
       const selected = await selectBase({ ...out.options, cache, ...(ref !== undefined ? { base: ref } : {}) });
       const contents = await readBaseContents(selected);
       const installed = installedPackages(contents);
+      // What base import found when it checked the kernel and initramfs; other commits were never checked.
+      const bootable = typeof selected.info.metadata['deblayer.bootable'] === 'string' ? (selected.info.metadata['deblayer.bootable'] as string) : undefined;
       if (out.json) {
         out.data({
           base: selected.label,
@@ -31,6 +33,8 @@ export function register(base: Command): void {
           dpkgDatabase: { path: `/${contents.database.path}`, foundBy: contents.database.foundBy },
           architectures: contents.architectures,
           packageCount: installed.length,
+          bootable: bootable === undefined ? null : bootable === 'yes',
+          ...(bootable !== undefined && bootable !== 'yes' ? { bootProblems: bootable.replace(/^no: /, '').split('; ') } : {}),
           ...(opts.packages
             ? { packages: installed.map((p) => ({ name: p.package, version: p.version, architecture: p.architecture })) }
             : {}),
@@ -45,6 +49,7 @@ export function register(base: Command): void {
       out.result(`  Packages:      ${installed.length} installed`);
       out.result(`  dpkg database: /${contents.database.path} (found by ${contents.database.foundBy})`);
       out.result(`  Architectures: ${contents.architectures.join(' ')}`);
+      out.result(`  Bootable:      ${bootable ?? 'not checked (not imported by deblayer)'}`);
       if (opts.packages) {
         for (const p of installed) out.result(`  ${p.package} ${p.version} ${p.architecture}`);
       }

@@ -65,10 +65,11 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
   const output = resolve(options.output);
   if (!existsSync(dirname(output))) throw new UsageError(`${dirname(output)}: no such directory`);
 
-  const ns = await MountNamespace.open();
-  const mountpoint = mkdtempSync(join(tmpdir(), 'deblayer-image-'));
   const partial = join(dirname(output), `.${basename(output)}.partial`);
+  const mountpoint = mkdtempSync(join(tmpdir(), 'deblayer-image-'));
+  let ns: MountNamespace | undefined;
   try {
+    ns = await MountNamespace.open();
     await mountTmpfs(ns, mountpoint);
     const staging = ns.path(mountpoint);
     const sysrootPath = join(staging, 'sysroot');
@@ -138,7 +139,7 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
     };
   } finally {
     rmSync(partial, { force: true });
-    await ns.close();
+    await ns?.close();
     rmdirSync(mountpoint);
   }
 }
