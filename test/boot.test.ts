@@ -68,7 +68,7 @@ describe('bookworm', () => {
   let work: string;
   let repo: string;
   let sysroot: TestSysroot | undefined;
-  const timings: Record<string, number> = {};
+  const timings: Record<string, number | string> = {};
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'deblayer-boot-bookworm-'));
@@ -112,6 +112,7 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
     });
     timings.bootBase = r.seconds;
     timings.bootBaseUp = r.upAfter ?? -1;
+    timings.bootBaseSystemd = field(r, 'startup') ?? '';
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${info.commit}.0`);
     expect(field(r, 'kernel')).toBe(info.kernel);
@@ -191,7 +192,7 @@ describe('trixie guest running deblayer', () => {
   let layeredCommit: string;
   let newBaseCommit: string;
   let debs: HttpRepo;
-  const timings: Record<string, number> = {};
+  const timings: Record<string, number | string> = {};
   // The guest reaches the host's loopback as 10.0.2.2 (qemu user networking).
   const status = (name = 'status-json') => `echo "${name}=$(deblayer --json status | tr -d '\\n')"`;
   const STATUS = status();
@@ -351,6 +352,8 @@ ${STATUS}
 `,
     });
     timings.bootUpgraded = r.seconds;
+    timings.bootUpgradedUp = r.upAfter ?? -1;
+    timings.bootUpgradedSystemd = field(r, 'startup') ?? '';
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${newBaseCommit}.0`);
     expect(field(r, 'marker')).toBe('the second base');

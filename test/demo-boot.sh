@@ -125,7 +125,7 @@ step "Boot 3: after the rollback"
 boot rolledback "$REPORT
 echo \"nginx: \$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx 2>/dev/null || echo not installed)\"
 echo ready-for-http
-sleep 3" "$PORT"
+sleep 10" "$PORT"
 ROLLED_BACK_PAGE=$(sed -n 's:.*<title>\(.*\)</title>.*:\1:p' "$WORK/page.html" 2>/dev/null || true)
 
 step "The difference"

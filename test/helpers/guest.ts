@@ -108,7 +108,7 @@ export async function boot(options: BootOptions): Promise<BootResult> {
       const lines = text.split('\n');
       const complete = lines.slice(0, -1);
       for (const line of complete.slice(seen)) {
-        if (line.startsWith('DEBLAYER-PROBE-BEGIN')) upAfter ??= (Date.now() - started) / 1000;
+        if (line.includes('DEBLAYER-PROBE-BEGIN')) upAfter ??= (Date.now() - started) / 1000;
         await options.onProbeLine?.(line.replace(/\r$/, ''));
       }
       seen = complete.length;
