@@ -73,9 +73,10 @@ boot() {
   done
   wait "$QEMU_PID" || true
   QEMU_PID=
-  up=$(grep -a -m1 -n 'DEBLAYER-PROBE-BEGIN' "$WORK/$name.probe" >/dev/null && echo yes || echo no)
+  up=$(grep -a -q 'DEBLAYER-PROBE-BEGIN' "$WORK/$name.probe" && echo yes || echo no)
   printf '    guest report (%s s in qemu):\n' "$(($(date +%s) - started))"
-  tr -d '\r' <"$WORK/$name.probe" | sed -e '/DEBLAYER-PROBE-BEGIN/d' -e 's/^/    | /'
+  # What the probe printed; the firmware and GRUB write to this port too, before it.
+  tr -d '\r' <"$WORK/$name.probe" | sed -n '/DEBLAYER-PROBE-BEGIN/,$p' | sed -e '1d' -e '/^DEBLAYER-PROBE-END/d' -e 's/^/    | /'
   if [ "$up" != yes ] || ! grep -q 'DEBLAYER-PROBE-END 0' "$WORK/$name.probe"; then
     echo "the guest's probe did not finish cleanly; last console lines:" >&2
     tail -n 30 "$WORK/$name.console" >&2

@@ -8,8 +8,8 @@ import { run } from './run.js';
 
 const PLATFORM_DIR = '/usr/lib/grub/x86_64-efi';
 
-/** The modules the standalone config uses: GPT, ext4, search by label, syslinux configs, Linux. */
-const MODULES = ['part_gpt', 'ext2', 'search', 'search_label', 'syslinuxcfg', 'linux', 'normal', 'echo', 'test', 'serial', 'terminal', 'gzio'];
+/** The modules the standalone config uses: GPT, ext4, search by label, syslinux configs, Linux, and the EFI video drivers that hand the kernel a framebuffer (without them: "no suitable video mode", and a blank screen until a DRM driver loads). */
+const MODULES = ['part_gpt', 'ext2', 'search', 'search_label', 'syslinuxcfg', 'linux', 'normal', 'echo', 'test', 'serial', 'terminal', 'gzio', 'all_video'];
 
 export async function mkstandaloneEfi(out: string, configFile: string): Promise<void> {
   if (!existsSync(PLATFORM_DIR)) {
