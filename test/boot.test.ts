@@ -171,6 +171,34 @@ echo "requests=$(grep -c 'GET / ' /var/log/nginx/access.log)"
     expect(field(r, 'dpkg-nginx')).toMatch(/^ii /);
     expect(served).toContain(PAGE);
   }, 1_200_000);
+
+  // bookworm's nodejs is 18, too old for deblayer: the rollback is made offline on the sysroot, and the image is of what it boots next.
+  test('rollback offline, then an image of what the sysroot boots next: the base runs again, with no web server', async () => {
+    expect(sysroot).toBeDefined();
+    const rolled = await deblayer(['--sysroot', sysroot!.path, 'rollback']);
+    expect(rolled.exitCode, rolled.stderr).toBe(0);
+    const image = join(work, 'rolled-back.img');
+    const made = await deblayer(['--sysroot', sysroot!.path, '--json', 'image', '-o', image, '--karg', 'console=ttyS0']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const info = JSON.parse(made.stdout) as { commit: string; refspec: string; requested: string[] };
+    const base = (await execa('ostree', [`--repo=${repo}`, 'rev-parse', 'debian/bookworm'])).stdout.trim();
+    expect(info).toMatchObject({ commit: base, refspec: 'debian/bookworm', requested: [] });
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'bookworm-rolled-back',
+      timeoutMs: BOOT_TIMEOUT,
+      script: `${BOOT_REPORT}
+echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
+echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx-light 2>/dev/null || echo none)"
+`,
+    });
+    timings.bootRolledBack = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${base}.0`);
+    expect(field(r, 'nginx-unit')).toBe('0');
+    expect(field(r, 'dpkg-nginx')).toBe('none');
+  }, 600_000);
 });
 
 interface GuestStatus {

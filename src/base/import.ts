@@ -15,6 +15,7 @@ import { applyOstreeLayout, type LayoutOptions, type LayoutResult } from './ostr
 import { parseOsRelease, describeOs, type OsRelease } from './os-release.js';
 import { parseStatus } from './dpkg-status.js';
 import { checkBootable, type BootCheck } from './bootable.js';
+import { timedStep } from '../steps.js';
 
 export interface ImportOptions extends LayoutOptions {
   source: string;
@@ -73,7 +74,7 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
     const root = join(staging, 'root');
     mkdirSync(root, { mode: 0o755 });
 
-    await step(options, 'copy', async () => {
+    await timedStep(options, 'copy', async () => {
       if (st.isDirectory()) {
         await copyTree(source, root, { hardlinks: st.dev === statSync(staging!).dev });
       } else {
@@ -81,14 +82,14 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
       }
     });
     const os = readOsRelease(root);
-    const layout = await step(options, 'layout', async () => applyOstreeLayout(root, source, options));
-    const boot = await step(options, 'check', () => checkBootable(root, layout.kernelVersion));
+    const layout = await timedStep(options, 'layout', async () => applyOstreeLayout(root, source, options));
+    const boot = await timedStep(options, 'check', () => checkBootable(root, layout.kernelVersion));
     const status = readFileSync(join(root, layout.dpkgDatabase, 'status'), 'utf8');
     const packages = parseStatus(status).filter((p) => p.state === 'installed').length;
 
     const version = os.VERSION_ID ?? 'unknown';
     const time = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const commit = await step(options, 'commit', () =>
+    const commit = await timedStep(options, 'commit', () =>
       repo.commit({
         branch: options.branch,
         trees: [{ dir: root }],
@@ -127,13 +128,6 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
   }
 }
 
-async function step<T>(options: ImportOptions, name: ImportStep, fn: () => Promise<T>): Promise<T> {
-  options.onStart?.(name);
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  options.onStep?.(name, Number(process.hrtime.bigint() - start) / 1e9);
-  return value;
-}
 
 function statOrFail(source: string) {
   try {

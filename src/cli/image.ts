@@ -1,9 +1,10 @@
 // deblayer image REF -o disk.img: a raw disk image that a firmware boots, one commit deployed.
 
 import { Option, type Command } from 'commander';
+import type { Origin } from '../deploy/origin.js';
 import { requireRoot, UsageError } from '../errors.js';
 import { formatSize, parseSize } from '../image/disk-layout.js';
-import { writeImage, type ImageStep } from '../image/image.js';
+import { nextDeployment, writeImage, type ImageStep } from '../image/image.js';
 import { contextOf, repoPath } from './context.js';
 
 const STEP_TEXT: Record<ImageStep, string> = {
@@ -17,12 +18,12 @@ export function register(program: Command): void {
   program
     .command('image')
     .description('write a disk image that boots REF: a fresh sysroot with only its commit deployed, GRUB on an EFI system partition')
-    .argument('<ref>', 'ref or commit in the repository (--repo): a base, or a layer state such as deblayer/state/3')
+    .argument('[ref]', 'ref or commit in the repository (--repo): a base, or a layer state such as deblayer/state/3; default: what the sysroot (--sysroot) boots next')
     .requiredOption('-o, --output <file>', 'the raw disk image to write')
     .addOption(new Option('--size <size>', 'size of the image (e.g. 4G); default: the tree and about as much room again'))
     .addOption(new Option('--remote <name=url>', 'the remote the booted machine upgrades from (deblayer upgrade pulls from it)'))
     .addOption(new Option('--karg <arg>', 'a kernel argument (repeat for more); root=LABEL=deblayer-root rw are always set').argParser((v: string, prev: string[] = []) => [...prev, v]))
-    .action(async (ref: string, opts: { output: string; size?: string; remote?: string; karg?: string[] }, command: Command) => {
+    .action(async (ref: string | undefined, opts: { output: string; size?: string; remote?: string; karg?: string[] }, command: Command) => {
       const out = contextOf(command);
       requireRoot('deblayer image');
       let remote: { name: string; url: string } | undefined;
@@ -32,14 +33,16 @@ export function register(program: Command): void {
         remote = { name: m[1]!, url: m[2]! };
       }
       const started = process.hrtime.bigint();
+      const source: { repo: string; ref: string; origin?: Origin; stateroot?: string } = ref !== undefined ? { repo: repoPath(out.options), ref } : await nextDeployment(out.options.sysroot, out.options.os);
       const result = await writeImage({
-        repo: repoPath(out.options),
-        ref,
+        repo: source.repo,
+        ref: source.ref,
+        ...(source.origin ? { origin: source.origin } : {}),
         output: opts.output,
         ...(opts.size !== undefined ? { size: parseSize(opts.size) } : {}),
         ...(remote ? { remote } : {}),
         kargs: opts.karg ?? [],
-        stateroot: out.options.os ?? 'debian',
+        stateroot: out.options.os ?? source.stateroot ?? 'debian',
         onStart: (step) => out.info(`${STEP_TEXT[step]}...`),
         onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       });
@@ -71,3 +74,4 @@ export function register(program: Command): void {
       out.result(`  partitions: EFI system ${formatSize(result.layout.esp.size)} (GRUB), root ${formatSize(result.layout.root.size)} ext4 "${result.layout.root.label}" (tree ${formatSize(result.treeBytes)})`);
     });
 }
+

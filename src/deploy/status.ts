@@ -2,9 +2,8 @@
 // their origins and commit metadata) and rendered by the CLI as text or JSON.
 // Works from ostree alone.
 
-import { existsSync, readFileSync } from 'node:fs';
 import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
-import { parseOrigin } from './origin.js';
+import { readDeploymentOrigin } from './origin-file.js';
 
 export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   /** The first deployment of its stateroot: what boots next. */
@@ -26,7 +25,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
   const deployments = (await sysroot.deployments()).filter((d) => os === undefined || d.stateroot === os);
   return Promise.all(deployments.map(async (d: Deployment) => {
     const dir = sysroot.deploymentPath(d);
-    const origin = existsSync(`${dir}.origin`) ? parseOrigin(readFileSync(`${dir}.origin`, 'utf8')) : undefined;
+    const origin = readDeploymentOrigin(sysroot, d);
     const info = await repo.commitInfo(d.checksum);
     const meta = info.metadata;
     const base = typeof meta['deblayer.base'] === 'string' ? meta['deblayer.base'] : d.checksum;

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkBootable } from '../base/bootable.js';
 import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
-import { DeblayerError, UsageError } from '../errors.js';
+import { DeblayerError, EXIT, UsageError } from '../errors.js';
+import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { fatCopy, mkfsVfat } from '../exec/fat.js';
 import { mkstandaloneEfi } from '../exec/grub.js';
 import { mkfsExt4 } from '../exec/mkfs-ext4.js';
@@ -21,11 +22,14 @@ import { OstreeRepo, OstreeSysroot, short, type CommitInfo } from '../exec/ostre
 import { writePartitionTable } from '../exec/sfdisk.js';
 import { BOOTLOADER, defaultEntry, grubConfig, prepareBootDirectory } from './bootloader.js';
 import { diskLayout, ROOT_LABEL, sfdiskScript, type DiskLayout } from './disk-layout.js';
+import { timedStep } from '../steps.js';
 
 export interface ImageOptions {
   repo: string;
   /** A ref or commit of REPO: a base, or a state deblayer layered. */
   ref: string;
+  /** The origin to deploy with (a sysroot deployment's own); by default the commit's or REF's. */
+  origin?: Origin;
   output: string;
   /** Bytes in all; by default the tree and as much room again. */
   size?: number;
@@ -74,7 +78,7 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
     const staging = ns.path(mountpoint);
     const sysrootPath = join(staging, 'sysroot');
 
-    const sysroot = await step(options, 'sysroot', async () => {
+    const sysroot = await timedStep(options, 'sysroot', async () => {
       const s = await OstreeSysroot.create(sysrootPath, options.stateroot);
       await s.repo.setConfig('sysroot.bootloader', BOOTLOADER);
       prepareBootDirectory(sysrootPath);
@@ -85,7 +89,7 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
       return s;
     });
 
-    const deployment = await step(options, 'deploy', async () => {
+    const deployment = await timedStep(options, 'deploy', async () => {
       const originFile = join(staging, 'origin');
       writeFileSync(originFile, formatOrigin(plan.origin));
       const kargs = [...DEFAULT_KARGS, ...options.kargs];
@@ -96,7 +100,7 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
       return { path: sysroot.deploymentPath(d), kargs };
     });
 
-    const kernel = await step(options, 'bootloader', async () => {
+    const kernel = await timedStep(options, 'bootloader', async () => {
       const modules = join(deployment.path, 'usr/lib/modules');
       const version = existsSync(modules) ? readdirSync(modules).sort().find((v) => existsSync(join(modules, v, 'vmlinuz'))) : undefined;
       const boot = await checkBootable(deployment.path, version);
@@ -110,7 +114,7 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
 
     const treeBytes = diskUsage(sysrootPath);
     const layout = diskLayout(treeBytes, options.size);
-    await step(options, 'filesystems', async () => {
+    await timedStep(options, 'filesystems', async () => {
       rmSync(partial, { force: true });
       const fd = openSync(partial, 'wx');
       try {
@@ -144,6 +148,15 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
   }
 }
 
+/** What SYSROOT boots next (the first deployment of its stateroot), with the origin it was deployed with: the image's source when no ref is named. */
+export async function nextDeployment(sysrootPath: string, os: string | undefined): Promise<{ repo: string; ref: string; origin?: Origin; stateroot: string }> {
+  const sysroot = new OstreeSysroot(sysrootPath);
+  const next = (await sysroot.deployments()).find((d) => os === undefined || d.stateroot === os);
+  if (!next) throw new DeblayerError(`no deployments in ${sysrootPath}${os ? ` for stateroot ${os}` : ''}: name a ref (and --repo)`, { exitCode: EXIT.notSysroot });
+  const origin = readDeploymentOrigin(sysroot, next);
+  return { repo: sysroot.repo.path, ref: next.checksum, ...(origin ? { origin } : {}), stateroot: next.stateroot };
+}
+
 interface OriginPlan {
   origin: Origin;
   /** The ref the origin follows, made in the image's repository (`REMOTE:REF` with a remote). */
@@ -152,17 +165,19 @@ interface OriginPlan {
 }
 
 /**
- * The origin the image's deployment gets. A state deblayer layered carries
- * its own (commit metadata `deblayer.origin`): its packages stay requested and
- * its base ref is followed from the remote. A base follows REF itself.
+ * The origin the image's deployment gets: the one given (a deployment's own),
+ * or the one a state deblayer layered carries (commit metadata
+ * `deblayer.origin`), so its packages stay requested and its base ref is
+ * followed; a plain base follows REF itself. With a remote, the ref is the
+ * remote's.
  */
 function originFor(options: ImageOptions, commit: string, info: CommitInfo): OriginPlan {
-  const layered = info.metadata['deblayer.origin'];
   const remoteRef = (ref: string) => (options.remote ? `${options.remote.name}:${ref.replace(/^[^:]*:/, '')}` : ref.replace(/^[^:]*:/, ''));
-  if (typeof layered === 'string') {
-    const origin = parseOrigin(layered);
-    const base = typeof info.metadata['deblayer.base'] === 'string' ? (info.metadata['deblayer.base'] as string) : origin.baseCommit;
-    if (!origin.baseRefspec || !base) throw new DeblayerError(`${options.ref} (${short(commit)}) is a layered state whose origin names no base`);
+  const layered = info.metadata['deblayer.origin'];
+  const origin = options.origin ?? (typeof layered === 'string' ? parseOrigin(layered) : undefined);
+  if (origin) {
+    const base = typeof info.metadata['deblayer.base'] === 'string' ? (info.metadata['deblayer.base'] as string) : (origin.baseCommit ?? commit);
+    if (!origin.baseRefspec) throw new DeblayerError(`${options.ref} (${short(commit)}): its origin names no base ref for the booted machine to upgrade from`);
     const refspec = remoteRef(origin.baseRefspec);
     return { origin: { ...origin, baseRefspec: refspec }, refspec, baseCommit: base };
   }
@@ -173,13 +188,6 @@ function originFor(options: ImageOptions, commit: string, info: CommitInfo): Ori
   return { origin: { baseRefspec: refspec, requested: [], requestedLocal: [], other: {} }, refspec };
 }
 
-async function step<T>(options: ImageOptions, name: ImageStep, fn: () => Promise<T>): Promise<T> {
-  options.onStart?.(name);
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  options.onStep?.(name, Number(process.hrtime.bigint() - start) / 1e9);
-  return value;
-}
 
 /** Bytes the tree takes on disk, each hardlinked file once (as mkfs.ext4 -d writes it). */
 function diskUsage(dir: string): number {

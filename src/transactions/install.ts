@@ -16,7 +16,8 @@ import type { BaseSelector } from '../base/select.js';
 import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import { PackageCache, packageRef, type CachedPackage } from '../compose/package-cache.js';
 import { lookupPaths, prestartLibostree } from '../exec/libostree.js';
-import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
+import { readDeploymentOrigin } from '../deploy/origin-file.js';
+import { formatOrigin, type Origin } from '../deploy/origin.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { DeblayerError, requireRoot, UsageError } from '../errors.js';
 import { OstreeSysroot, type Deployment, type OstreeRepo } from '../exec/ostree.js';
@@ -29,6 +30,7 @@ import { runScripts } from '../scripts/run-scripts.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { OLD_SYSUSERS_CONF, SYSUSERS_CONF } from '../scripts/sysusers.js';
 import type { KnownAccount } from '../base/accounts.js';
+import { timedStep } from '../steps.js';
 
 
 export type InstallStep = 'resolve' | 'download' | 'import' | 'compose' | 'scripts' | 'deploy';
@@ -82,13 +84,6 @@ export interface InstallResult {
   notLayered?: string[];
 }
 
-async function timed<T>(options: InstallOptions, step: InstallStep, fn: () => Promise<T>, detail?: string): Promise<T> {
-  options.onStart?.(step, detail);
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  options.onStep?.(step, Number(process.hrtime.bigint() - start) / 1e9);
-  return value;
-}
 
 export async function install(options: InstallOptions): Promise<InstallResult> {
   if (options.mode === 'deploy') requireRoot(`deblayer ${options.command ?? 'install'}`);
@@ -129,9 +124,7 @@ async function layer(
 ): Promise<InstallResult> {
   const deployment = options.deployment ?? contents.base.deployment;
   const sysroot = new OstreeSysroot(options.selector.sysroot);
-  const originPath = deployment ? `${sysroot.deploymentPath(deployment)}.origin` : undefined;
-  const origin: Origin =
-    originPath && existsSync(originPath) ? parseOrigin(readFileSync(originPath, 'utf8')) : { requested: [], requestedLocal: [], other: {} };
+  const origin: Origin = (deployment ? readDeploymentOrigin(sysroot, deployment) : undefined) ?? { requested: [], requestedLocal: [], other: {} };
 
   const layered = origin.requested;
   const localDir = join(options.settings.cacheDir, 'local');
@@ -168,7 +161,7 @@ async function layer(
     layered: [...layered, ...localNames.filter((n) => drop.includes(n))],
     drop,
   };
-  const plan = await timed(options, 'resolve', () => resolvePlan(contents, env, request));
+  const plan = await timedStep(options, 'resolve', () => resolvePlan(contents, env, request));
   options.onResolved?.(plan);
   if (options.mode === 'deploy' && options.confirm && !(await options.confirm(plan))) {
     throw new DeblayerError('Abort.');
@@ -187,7 +180,7 @@ async function layer(
       ? await packageCache.lookup(plan.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })))
       : new Map<string, CachedPackage>();
   const missing = plan.packages.filter((p) => !cached.has(refOf(p)));
-  const fetched = await timed(options, 'download', () =>
+  const fetched = await timedStep(options, 'download', () =>
     fetchPlan(env, { ...plan, packages: missing }, {
       ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -196,7 +189,7 @@ async function layer(
   if (options.mode === 'download-only') return { plan, fetched };
 
   const imported: string[] = [];
-  const packages: CachedPackage[] = await timed(
+  const packages: CachedPackage[] = await timedStep(
     options,
     'import',
     async () => {
@@ -258,7 +251,7 @@ async function layer(
   };
   let commit = unlayered
     ? { checksum: contents.base.commit, ref: origin.baseRefspec ?? contents.base.commit }
-    : await timed(options, 'compose', async () => {
+    : await timedStep(options, 'compose', async () => {
       let owners: Promise<BaseOwnership> | undefined;
       const checksum = await composeCommit({
         repo,
@@ -279,7 +272,7 @@ async function layer(
     const deploymentDir = deployment ? sysroot.deploymentPath(deployment) : undefined;
     const output: PackageOutput[] = [];
     try {
-      commit = await timed(options, 'scripts', async () => {
+      commit = await timedStep(options, 'scripts', async () => {
         const result = await runScripts({
           repo,
           composed: commit.checksum,
@@ -333,7 +326,7 @@ async function layer(
   }
   let deployed: Awaited<ReturnType<typeof deployCommit>>;
   try {
-    deployed = await timed(options, 'deploy', () => deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot));
+    deployed = await timedStep(options, 'deploy', () => deployCommit(sysroot, commit.checksum, newOrigin, deployment!.stateroot, options.selector.sysroot));
   } catch (err) {
     record?.db.dropState(next);
     throw err;

@@ -4,8 +4,7 @@
 import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { recordedTransaction, type Recording } from './recorded.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { parseOrigin } from '../deploy/origin.js';
+import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
 import { install, type InstallOptions, type InstallResult } from './install.js';
 
@@ -24,8 +23,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const deployment = current.deployment;
   if (!deployment) throw new DeblayerError('upgrade works on a sysroot deployment, not on --base');
   const sysroot = new OstreeSysroot(options.selector.sysroot);
-  const originPath = `${sysroot.deploymentPath(deployment)}.origin`;
-  const origin = existsSync(originPath) ? parseOrigin(readFileSync(originPath, 'utf8')) : undefined;
+  const origin = readDeploymentOrigin(sysroot, deployment);
   const refspec = origin?.baseRefspec;
   if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
   const repo = sysroot.repo;
