@@ -199,6 +199,17 @@ describe('image', () => {
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('deblayer-image-'))).toEqual(before);
   });
 
+  test('a layered state that follows a remote needs that remote named', async () => {
+    const dir = scratch();
+    const repo = join(dir, 'repo');
+    expect((await importBase(repo, world.rootfs)).exitCode).toBe(0);
+    // A state as a host that upgrades from remote "os" layers it (its origin in the commit metadata).
+    await ostree(repo, ['commit', '-b', 'deblayer/state/1', '--tree=ref=fx/base', '--add-metadata-string=deblayer.origin=[origin]\nbaserefspec=os:fx/base\n[packages]\nrequested=fx-lib;\n']);
+    const r = await deblayer(['--repo', repo, 'image', 'deblayer/state/1', '-o', join(dir, 'a.img')]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toBe("deblayer: error: the origin follows remote 'os' (os:fx/base): give the image that remote with --remote os=URL");
+  });
+
   test('bad arguments get one line and status 2', async () => {
     const dir = scratch();
     const repo = join(dir, 'repo');

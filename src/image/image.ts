@@ -178,6 +178,10 @@ function originFor(options: ImageOptions, commit: string, info: CommitInfo): Ori
   if (origin) {
     const base = typeof info.metadata['deblayer.base'] === 'string' ? (info.metadata['deblayer.base'] as string) : (origin.baseCommit ?? commit);
     if (!origin.baseRefspec) throw new DeblayerError(`${options.ref} (${short(commit)}): its origin names no base ref for the booted machine to upgrade from`);
+    const followed = /^([^:/]+):/.exec(origin.baseRefspec)?.[1];
+    if (followed && !options.remote) {
+      throw new UsageError(`the origin follows remote '${followed}' (${origin.baseRefspec}): give the image that remote with --remote ${followed}=URL`);
+    }
     const refspec = remoteRef(origin.baseRefspec);
     return { origin: { ...origin, baseRefspec: refspec }, refspec, baseCommit: base };
   }
