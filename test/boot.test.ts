@@ -2,10 +2,11 @@
 // `deblayer image` are booted under qemu (OVMF firmware, GRUB from the ESP,
 // software emulation), and a probe in the guest reports what a user would
 // check: the system is up with no failed unit, / is the deployment ostree
-// lists first, layered services run and answer on a forwarded port, and, in a
-// trixie guest that runs deblayer itself, an install staged in the guest is
-// what the next boot runs, and a rollback in the guest brings the base back.
-// Needs deb.debian.org (the bases, the layered packages).
+// lists first, layered services run and answer on a forwarded port, a
+// rollback brings the base back (offline on a bookworm sysroot; in a trixie
+// guest that runs deblayer itself, where an install staged in the guest is what
+// the next boot runs), and an upgrade in the guest pulls a new base from the
+// remote the image was given. Needs deb.debian.org (the bases, the packages).
 
 import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
