@@ -73,7 +73,10 @@ export async function boot(options: BootOptions): Promise<BootResult> {
   const args = [
     '-accel', 'tcg',
     '-machine', 'q35',
-    '-smp', '2',
+    // One vCPU: with two, multi-threaded TCG once crashed a trixie guest's
+    // kernel while it patched its own code (a panic in
+    // devcgroup_check_permission), with the host under the suite's load.
+    '-smp', '1',
     '-m', String(options.memory ?? 1536),
     '-bios', OVMF,
     '-display', 'none',
