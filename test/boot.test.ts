@@ -19,7 +19,7 @@ import { boot, describeBoot, freePort, prepareGuestTree, type BootResult } from 
 import { serveDirectory, type HttpRepo } from './helpers/http-repo.js';
 import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
 
-const BOOT_TIMEOUT = 240_000;
+const BOOT_TIMEOUT = 360_000;
 const PAGE = 'deblayer boot test: this page comes from a layered package';
 
 /** What every probe reports first: the boot finished, and how. */
@@ -344,7 +344,7 @@ ${STATUS}
       image,
       workDir: work,
       name: 'trixie-rolled-back',
-      timeoutMs: BOOT_TIMEOUT,
+      timeoutMs: BOOT_TIMEOUT * 2,
       memory: 2048,
       script: `${BOOT_REPORT}
 echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
