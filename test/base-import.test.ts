@@ -210,6 +210,20 @@ describe('image', () => {
     expect(r.stderr).toBe("deblayer: error: the origin follows remote 'os' (os:fx/base): give the image that remote with --remote os=URL");
   });
 
+  test('a layered state with a local package needs its .deb, which the image carries for the booted machine', async () => {
+    const dir = scratch();
+    const repo = join(dir, 'repo');
+    expect((await importBase(repo, world.rootfs)).exitCode).toBe(0);
+    await ostree(repo, ['commit', '-b', 'deblayer/state/1', '--tree=ref=fx/base', '--add-metadata-string=deblayer.origin=[origin]\nbaserefspec=fx/base\n[packages]\nrequested-local=fx-local_3.0_all;\n']);
+    const cache = join(dir, 'cache');
+    const r = await deblayer(['--repo', repo, '--cache-dir', cache, 'image', 'deblayer/state/1', '-o', join(dir, 'a.img')]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toBe(
+      `deblayer: error: the layered local package fx-local_3.0_all is not in ${cache}/local: the booted machine needs its .deb to recompose the layer (give the --cache-dir it was installed with)`,
+    );
+    expect(readdirSync(dir).sort()).toEqual(['repo']);
+  });
+
   test('bad arguments get one line and status 2', async () => {
     const dir = scratch();
     const repo = join(dir, 'repo');
@@ -219,6 +233,7 @@ describe('image', () => {
       [['fx/base', '-o', join(dir, 'a.img'), '--remote', 'no-url'], /--remote wants NAME=URL, not 'no-url'/],
       [['fx/base', '-o', join(dir, 'a.img'), '--size', 'big'], /invalid size 'big'/],
       [['fx/base', '-o', join(dir, 'missing/a.img')], /missing: no such directory/],
+      [['fx/base', '-o', dir], /exists and is not a regular file/],
     ];
     for (const [args, message] of cases) {
       const r = await deblayer(['--repo', repo, 'image', ...args]);

@@ -106,6 +106,7 @@ describe('bookworm', () => {
       timeoutMs: BOOT_TIMEOUT,
       script: `${BOOT_REPORT}
 echo "kernel=$(uname -r)"
+echo "cmdline=$(cat /proc/cmdline)"
 echo "origin=$(sed -n 's/^refspec=//p' /sysroot/ostree/deploy/debian/deploy/*.0.origin)"
 echo "remote=$(ostree remote show-url os)"
 echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
@@ -117,6 +118,7 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${info.commit}.0`);
     expect(field(r, 'kernel')).toBe(info.kernel);
+    expect(field(r, 'cmdline')).toMatch(/ root=LABEL=deblayer-root rw console=ttyS0 ostree=\/ostree\/boot\.\d\/debian\//);
     // The remote the booted machine upgrades from, and no history shipped.
     expect(field(r, 'origin')).toBe('os:debian/bookworm');
     expect(field(r, 'remote')).toBe('http://10.0.2.2:1/repo');
@@ -155,6 +157,7 @@ for unit in nginx redis-server postgresql@15-main dbus; do echo "active-$unit=$(
 echo "cluster-owner=$(stat -c %U /var/lib/postgresql/15/main)"
 echo "redis=$(redis-cli ping)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' nginx-light)"
+echo "local-debs=$(ls /var/cache/deblayer/local)"
 echo ready-for-http
 for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null && break; sleep 1; done
 echo "requests=$(grep -c 'GET / ' /var/log/nginx/access.log)"
@@ -170,6 +173,8 @@ echo "requests=$(grep -c 'GET / ' /var/log/nginx/access.log)"
     expect(field(r, 'cluster-owner')).toBe('postgres');
     expect(field(r, 'redis')).toBe('PONG');
     expect(field(r, 'dpkg-nginx')).toMatch(/^ii /);
+    // The layer's local package travels with the image: the booted machine recomposes with it.
+    expect(field(r, 'local-debs')).toBe('deblayer-test-page_1.0_all.deb');
     expect(served).toContain(PAGE);
   }, 1_200_000);
 

@@ -19,7 +19,9 @@ cleanup() {
   if [ -n "$QEMU_PID" ]; then kill "$QEMU_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# sh goes on after a trapped signal: stop, and let the EXIT trap clean up.
+trap 'exit 130' INT TERM
 
 T0=$(date +%s)
 STEP_START=$T0

@@ -20,6 +20,8 @@ import type { BaseContents } from '../base/select.js';
 import { CommitReader, HostReader, readSourceDir, readSourceOptions, readTrusted, rewriteSignedBy, type SourceSet } from './sources.js';
 
 export const DEFAULT_CACHE_DIR = '/var/cache/deblayer';
+/** Under the cache dir: the .deb files of layered local packages, which every recompose needs again. */
+export const LOCAL_PACKAGES = 'local';
 export const DEFAULT_CONFIG_DIR = '/etc/deblayer';
 const REFRESHED_STAMP = '.deblayer-refreshed';
 

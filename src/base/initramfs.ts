@@ -72,6 +72,7 @@ function walkCpio(fd: number, offset: number, names: string[]): { found?: string
   for (;;) {
     const head = readAt(fd, offset, HEADER);
     if (head.length < HEADER) return { end: offset };
+    if (!CPIO_NEWC.includes(head.toString('latin1', 0, 6))) throw new DeblayerError(`corrupt cpio archive in the initramfs at byte ${offset}`);
     const field = (i: number) => parseInt(head.toString('latin1', 6 + i * 8, 14 + i * 8), 16);
     const fileSize = field(6);
     const nameSize = field(11);

@@ -43,6 +43,7 @@ export function register(program: Command): void {
         ...(remote ? { remote } : {}),
         kargs: opts.karg ?? [],
         stateroot: out.options.os ?? source.stateroot ?? 'debian',
+        cacheDir: out.options.cacheDir,
         onStart: (step) => out.info(`${STEP_TEXT[step]}...`),
         onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       });

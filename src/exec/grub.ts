@@ -11,10 +11,15 @@ const PLATFORM_DIR = '/usr/lib/grub/x86_64-efi';
 /** The modules the standalone config uses: GPT, ext4, search by label, syslinux configs, Linux, and the EFI video drivers that hand the kernel a framebuffer (without them: "no suitable video mode", and a blank screen until a DRM driver loads). */
 const MODULES = ['part_gpt', 'ext2', 'search', 'search_label', 'syslinuxcfg', 'linux', 'normal', 'echo', 'test', 'serial', 'terminal', 'gzio', 'all_video'];
 
-export async function mkstandaloneEfi(out: string, configFile: string): Promise<void> {
+/** GRUB's x86_64 EFI modules, which grub-mkstandalone packs: an error naming the package when they are missing. */
+export function requireGrubEfi(): void {
   if (!existsSync(PLATFORM_DIR)) {
     throw new DeblayerError(`${PLATFORM_DIR} is missing: deblayer image needs GRUB's EFI modules (apt-get install grub-efi-amd64-bin)`);
   }
+}
+
+export async function mkstandaloneEfi(out: string, configFile: string): Promise<void> {
+  requireGrubEfi();
   await run(
     'grub-mkstandalone',
     [

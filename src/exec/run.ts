@@ -4,7 +4,9 @@
 // the command's stderr (the whole command line and output go to --verbose).
 // Only the modules in src/exec call it; each builds its own program's argv.
 
-import { CommandError } from '../errors.js';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { CommandError, DeblayerError } from '../errors.js';
 
 export interface RunOptions {
   env?: Record<string, string>;
@@ -166,4 +168,23 @@ export async function startLineProcess(program: string, args: string[], what: st
       }
     },
   };
+}
+
+/**
+ * Checks that each program is on PATH before a long operation starts, naming
+ * the Debian package of the first that is not (PROGRAMS: [program, package]).
+ */
+export function requirePrograms(programs: [string, string][]): void {
+  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter((d) => d !== '');
+  for (const [program, pkg] of programs) {
+    const found = dirs.some((d) => {
+      try {
+        accessSync(join(d, program), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (!found) throw new DeblayerError(`${program} is not installed: apt-get install ${pkg}`);
+  }
 }

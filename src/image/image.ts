@@ -6,7 +6,8 @@
 // the image without mounting anything: mkfs.ext4 -d for the root partition,
 // mkfs.vfat and mtools for the EFI system partition, sfdisk for the table.
 
-import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { accessSync, closeSync, constants, copyFileSync, existsSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { DEFAULT_CACHE_DIR, LOCAL_PACKAGES } from '../apt/environment.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkBootable } from '../base/bootable.js';
@@ -14,7 +15,8 @@ import { formatOrigin, parseOrigin, type Origin } from '../deploy/origin.js';
 import { DeblayerError, EXIT, UsageError } from '../errors.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { fatCopy, mkfsVfat } from '../exec/fat.js';
-import { mkstandaloneEfi } from '../exec/grub.js';
+import { mkstandaloneEfi, requireGrubEfi } from '../exec/grub.js';
+import { requirePrograms } from '../exec/run.js';
 import { mkfsExt4 } from '../exec/mkfs-ext4.js';
 import { mountTmpfs } from '../exec/mount.js';
 import { MountNamespace } from '../exec/namespace.js';
@@ -37,6 +39,8 @@ export interface ImageOptions {
   remote?: { name: string; url: string };
   kargs: string[];
   stateroot: string;
+  /** deblayer's cache dir on this host: where the .deb files of layered local packages are. */
+  cacheDir: string;
   onStart?: (step: ImageStep) => void;
   onStep?: (step: ImageStep, seconds: number) => void;
 }
@@ -67,9 +71,12 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
   const info = await repo.commitInfo(commit);
   const plan = originFor(options, commit, info);
   const output = resolve(options.output);
-  if (!existsSync(dirname(output))) throw new UsageError(`${dirname(output)}: no such directory`);
+  checkOutput(output);
+  requirePrograms(IMAGE_PROGRAMS);
+  requireGrubEfi();
+  const localDebs = localPackages(options.cacheDir, plan.origin);
 
-  const partial = join(dirname(output), `.${basename(output)}.partial`);
+  const partial = join(dirname(output), `.${basename(output)}.${process.pid}.partial`);
   const mountpoint = mkdtempSync(join(tmpdir(), 'deblayer-image-'));
   let ns: MountNamespace | undefined;
   try {
@@ -86,6 +93,10 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
       await s.repo.pullLocal(options.repo, commit);
       if (plan.baseCommit && plan.baseCommit !== commit) await s.repo.pullLocal(options.repo, plan.baseCommit);
       if (plan.refspec) await s.repo.createRef(plan.refspec, plan.baseCommit ?? commit);
+      // The booted machine recomposes the layer with them, from its own cache dir.
+      const keep = join(sysrootPath, 'ostree/deploy', options.stateroot, DEFAULT_CACHE_DIR.replace(/^\//, ''), LOCAL_PACKAGES);
+      if (localDebs.length > 0) mkdirSync(keep, { recursive: true, mode: 0o755 });
+      for (const deb of localDebs) copyFileSync(deb, join(keep, basename(deb)));
       return s;
     });
 
@@ -101,12 +112,12 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
     });
 
     const kernel = await timedStep(options, 'bootloader', async () => {
-      const modules = join(deployment.path, 'usr/lib/modules');
-      const version = existsSync(modules) ? readdirSync(modules).sort().find((v) => existsSync(join(modules, v, 'vmlinuz'))) : undefined;
-      const boot = await checkBootable(deployment.path, version);
-      if (boot.problems.length > 0) throw new DeblayerError(`${options.ref} (${short(commit)}) cannot boot: ${boot.problems.join('; ')}`);
       const entry = defaultEntry(readFileSync(join(sysrootPath, 'boot/syslinux/syslinux.cfg'), 'utf8'));
       if (!entry?.kernel) throw new DeblayerError('ostree admin deploy wrote no boot entry into /boot/syslinux/syslinux.cfg: is this ostree built with its syslinux backend?');
+      // The kernel the boot entry starts, which ostree chose: the one to check.
+      const version = /\/vmlinuz-([^/]+)$/.exec(entry.kernel)?.[1];
+      const boot = await checkBootable(deployment.path, version);
+      if (boot.problems.length > 0) throw new DeblayerError(`${options.ref} (${short(commit)}) cannot boot: ${boot.problems.join('; ')}`);
       writeFileSync(join(staging, 'grub.cfg'), grubConfig(ROOT_LABEL));
       await mkstandaloneEfi(join(staging, 'BOOTX64.EFI'), join(staging, 'grub.cfg'));
       return boot.kernelVersion!;
@@ -116,7 +127,12 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
     const layout = diskLayout(treeBytes, options.size);
     await timedStep(options, 'filesystems', async () => {
       rmSync(partial, { force: true });
-      const fd = openSync(partial, 'wx');
+      let fd: number;
+      try {
+        fd = openSync(partial, 'wx');
+      } catch (err) {
+        throw new DeblayerError(`cannot write ${partial}: ${(err as Error).message}`, { cause: err });
+      }
       try {
         ftruncateSync(fd, layout.size);
       } finally {
@@ -128,7 +144,11 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
       await fatCopy(esp, join(staging, 'BOOTX64.EFI'), 'EFI/BOOT/BOOTX64.EFI');
       await mkfsExt4({ image: partial, offset: layout.root.offset, size: layout.root.size, label: ROOT_LABEL, from: sysrootPath });
     });
-    renameSync(partial, output);
+    try {
+      renameSync(partial, output);
+    } catch (err) {
+      throw new DeblayerError(`cannot put the image at ${output}: ${(err as Error).message}`, { cause: err });
+    }
     return {
       output,
       size: layout.size,
@@ -149,12 +169,13 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
 }
 
 /** What SYSROOT boots next (the first deployment of its stateroot), with the origin it was deployed with: the image's source when no ref is named. */
-export async function nextDeployment(sysrootPath: string, os: string | undefined): Promise<{ repo: string; ref: string; origin?: Origin; stateroot: string }> {
+export async function nextDeployment(sysrootPath: string, os: string | undefined): Promise<{ repo: string; ref: string; origin: Origin; stateroot: string }> {
   const sysroot = new OstreeSysroot(sysrootPath);
   const next = (await sysroot.deployments()).find((d) => os === undefined || d.stateroot === os);
   if (!next) throw new DeblayerError(`no deployments in ${sysrootPath}${os ? ` for stateroot ${os}` : ''}: name a ref (and --repo)`, { exitCode: EXIT.notSysroot });
   const origin = readDeploymentOrigin(sysroot, next);
-  return { repo: sysroot.repo.path, ref: next.checksum, ...(origin ? { origin } : {}), stateroot: next.stateroot };
+  if (!origin) throw new DeblayerError(`deployment ${short(next.checksum)}.${next.serial} has no origin file, so its base ref is unknown: name a ref (and --repo)`);
+  return { repo: sysroot.repo.path, ref: next.checksum, origin, stateroot: next.stateroot };
 }
 
 interface OriginPlan {
@@ -209,4 +230,46 @@ function diskUsage(dir: string): number {
   };
   walk(dir);
   return total;
+}
+
+/** What deblayer image runs, and the Debian package that has it: checked before anything is built. */
+const IMAGE_PROGRAMS: [string, string][] = [
+  ['mkfs.ext4', 'e2fsprogs'],
+  ['mkfs.vfat', 'dosfstools'],
+  ['mcopy', 'mtools'],
+  ['sfdisk', 'fdisk'],
+  ['grub-mkstandalone', 'grub-common'],
+];
+
+/** The output is a new file or a regular file to replace, in a directory deblayer can write. */
+function checkOutput(output: string): void {
+  const dir = dirname(output);
+  if (!existsSync(dir)) throw new UsageError(`${dir}: no such directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${dir}: not writable`);
+  }
+  const st = lstatOrUndefined(output);
+  if (st && !st.isFile()) throw new UsageError(`${output} exists and is not a regular file: deblayer image writes image files, not devices or directories`);
+}
+
+/** The kept .deb files of the origin's local packages, each of which must be there. */
+function localPackages(cacheDir: string, origin: Origin): string[] {
+  const dir = join(cacheDir, LOCAL_PACKAGES);
+  return origin.requestedLocal.map((name) => {
+    const file = join(dir, `${name}.deb`);
+    if (!existsSync(file)) {
+      throw new DeblayerError(`the layered local package ${name} is not in ${dir}: the booted machine needs its .deb to recompose the layer (give the --cache-dir it was installed with)`);
+    }
+    return file;
+  });
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

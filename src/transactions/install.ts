@@ -8,7 +8,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AptSettings } from '../apt/environment.js';
+import { LOCAL_PACKAGES, type AptSettings } from '../apt/environment.js';
 import { fetchKey, fetchPlan, type FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
 import { resolvePlan, type Request } from '../apt/resolve.js';
@@ -127,7 +127,7 @@ async function layer(
   const origin: Origin = (deployment ? readDeploymentOrigin(sysroot, deployment) : undefined) ?? { requested: [], requestedLocal: [], other: {} };
 
   const layered = origin.requested;
-  const localDir = join(options.settings.cacheDir, 'local');
+  const localDir = join(options.settings.cacheDir, LOCAL_PACKAGES);
   const keptLocal = origin.requestedLocal
     .filter((l) => !(options.request.drop ?? []).includes(l.replace(/_.*$/, '')))
     .map((l) => {

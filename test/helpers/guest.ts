@@ -93,7 +93,14 @@ export async function boot(options: BootOptions): Promise<BootResult> {
   const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => qemu.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    qemu.on('exit', (code) => resolve(code));
+    // qemu not installed, or not runnable: say so rather than crash the worker.
+    qemu.on('error', (err) => {
+      stderr += err.message;
+      resolve(null);
+    });
+  });
   let seen = 0;
   let upAfter: number | undefined;
   let timedOut = false;
