@@ -135,7 +135,8 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
     timings.layer = (Date.now() - t) / 1000;
     const image = join(work, 'layered.img');
     t = Date.now();
-    const made = await deblayer(['--repo', join(sysroot.path, 'ostree/repo'), '--json', 'image', 'deblayer/state/1', '-o', image, '--karg', 'console=ttyS0']);
+    // The cache dir the install kept the local page package in: the image carries it.
+    const made = await deblayer(['--repo', join(sysroot.path, 'ostree/repo'), '--cache-dir', join(work, 'cache'), '--json', 'image', 'deblayer/state/1', '-o', image, '--karg', 'console=ttyS0']);
     expect(made.exitCode, made.stderr).toBe(0);
     timings.imageLayered = (Date.now() - t) / 1000;
     const info = JSON.parse(made.stdout) as { commit: string; baseCommit: string; requested: string[] };
