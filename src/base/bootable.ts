@@ -6,9 +6,10 @@
 // ostree-boot installed. Import records the answer; `deblayer image` refuses a
 // commit that cannot boot.
 
-import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { initramfsHolds } from './initramfs.js';
+import { lstatIfPresent } from '../read-text.js';
 
 export const PREPARE_ROOT = ['usr/lib/ostree/ostree-prepare-root', 'usr/lib/systemd/system/ostree-prepare-root.service'];
 
@@ -27,7 +28,7 @@ export async function checkBootable(root: string, kernelVersion: string | undefi
   const problems: string[] = [];
   if (!isLinuxKernel(join(dir, 'vmlinuz'))) problems.push(`/usr/lib/modules/${kernelVersion}/vmlinuz is not a Linux kernel image`);
   const initramfs = join(dir, 'initramfs.img');
-  if (!lstatOrUndefined(initramfs)?.isFile()) {
+  if (!lstatIfPresent(initramfs)?.isFile()) {
     problems.push(`kernel ${kernelVersion} has no initramfs (install dracut and ostree-boot in the tree: dracut builds one that mounts the deployment)`);
   } else {
     let holds: string | undefined;
@@ -68,10 +69,3 @@ function isLinuxKernel(path: string): boolean {
   }
 }
 
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}

@@ -21,6 +21,7 @@ import { DeblayerError } from '../errors.js';
 import { FACTORY } from '../compose/layer-rewrite.js';
 import { declaredPaths, formatTmpfilesConf, octalMode, type TmpfilesLine } from '../compose/tmpfiles.js';
 import { treeAccounts, type Accounts } from './accounts.js';
+import { lstatIfPresent } from '../read-text.js';
 
 export const DEFAULT_DPKG_DATABASE = 'usr/lib/sysimage/dpkg';
 const DEBCONF_CACHE = 'usr/lib/sysimage/debconf';
@@ -69,13 +70,6 @@ const KERNEL_LINKS = ['vmlinuz', 'vmlinuz.old', 'initrd.img', 'initrd.img.old'];
 
 class NotADebianTree extends DeblayerError {}
 
-function lstat(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 function sortedEntries(dir: string): string[] {
   return readdirSync(dir).sort();
@@ -98,28 +92,28 @@ export function applyOstreeLayout(root: string, source: string, options: LayoutO
   // The databases travel with the commit, in /usr, linked back from /var.
   moveInto(root, 'var/lib/dpkg', dpkgDatabase);
   emit({ type: 'L', path: '/var/lib/dpkg', argument: relative('/var/lib', `/${dpkgDatabase}`) });
-  if (lstat(join(root, 'var/cache/debconf'))?.isDirectory()) {
+  if (lstatIfPresent(join(root, 'var/cache/debconf'))?.isDirectory()) {
     moveInto(root, 'var/cache/debconf', DEBCONF_CACHE);
     emit({ type: 'L', path: '/var/cache/debconf', argument: relative('/var/cache', `/${DEBCONF_CACHE}`) });
   }
 
   // /etc defaults go to /usr/etc; the host identity starts empty (systemd makes it at first boot).
   renameSync(join(root, 'etc'), join(root, 'usr/etc'));
-  if (lstat(join(root, 'usr/etc/machine-id'))) {
+  if (lstatIfPresent(join(root, 'usr/etc/machine-id'))) {
     rmSync(join(root, 'usr/etc/machine-id'));
     writeFileSync(join(root, 'usr/etc/machine-id'), '', { mode: 0o444 });
   }
 
   // State: /var and the directories that live in it on an OSTree host.
   const walker = new StateWalker(root, accounts, emit, result.dropped);
-  if (lstat(join(root, 'var'))?.isDirectory()) {
+  if (lstatIfPresent(join(root, 'var'))?.isDirectory()) {
     walker.walkChildren('var', '/var');
     emptyDir(join(root, 'var'));
   } else {
     mkdirSync(join(root, 'var'), { mode: 0o755 });
   }
   for (const [treePath, hostPath, target] of STATE_LINKS) {
-    const st = lstat(join(root, treePath));
+    const st = lstatIfPresent(join(root, treePath));
     if (st?.isDirectory()) {
       walker.directory(st, hostPath);
       walker.walkChildren(treePath, hostPath);
@@ -131,7 +125,7 @@ export function applyOstreeLayout(root: string, source: string, options: LayoutO
   }
   replaceWithSymlink(root, 'media', 'run/media');
   replaceWithSymlink(root, 'ostree', 'sysroot/ostree');
-  if (!lstat(join(root, 'sysroot'))) mkdirSync(join(root, 'sysroot'), { mode: 0o755 });
+  if (!lstatIfPresent(join(root, 'sysroot'))) mkdirSync(join(root, 'sysroot'), { mode: 0o755 });
 
   for (const dir of EMPTIED) {
     // Directories are never shared with the source (only files are hardlinked), so they can be remade.
@@ -151,18 +145,18 @@ export function applyOstreeLayout(root: string, source: string, options: LayoutO
 
 function checkDebianTree(root: string, source: string): void {
   for (const dir of ['usr', 'etc']) {
-    if (!lstat(join(root, dir))?.isDirectory()) {
+    if (!lstatIfPresent(join(root, dir))?.isDirectory()) {
       throw new NotADebianTree(`${source}: not a root filesystem: it has no /${dir} directory`);
     }
   }
-  if (!lstat(join(root, 'var/lib/dpkg/status'))?.isFile()) {
+  if (!lstatIfPresent(join(root, 'var/lib/dpkg/status'))?.isFile()) {
     throw new NotADebianTree(`${source}: not a Debian root filesystem: it has no dpkg database (/var/lib/dpkg/status)`);
   }
-  if (lstat(join(root, 'usr/etc'))) {
+  if (lstatIfPresent(join(root, 'usr/etc'))) {
     throw new NotADebianTree(`${source}: already has /usr/etc: it looks like an OSTree tree already, not a plain root filesystem`);
   }
   for (const dir of MERGED_USR) {
-    const st = lstat(join(root, dir));
+    const st = lstatIfPresent(join(root, dir));
     if (st?.isDirectory()) {
       throw new NotADebianTree(
         `${source}: /${dir} is a directory, not a link into /usr: OSTree bases need a merged /usr (debootstrap's default since bookworm, or the usrmerge package)`,
@@ -175,7 +169,7 @@ function checkDebianTree(root: string, source: string): void {
 function declaredTmpfilesPaths(root: string): Set<string> {
   const paths = new Set<string>();
   const dir = join(root, 'usr/lib/tmpfiles.d');
-  if (!lstat(dir)?.isDirectory()) return paths;
+  if (!lstatIfPresent(dir)?.isDirectory()) return paths;
   for (const name of sortedEntries(dir)) {
     if (!name.endsWith('.conf')) continue;
     let text: string;
@@ -192,9 +186,9 @@ function declaredTmpfilesPaths(root: string): Set<string> {
 function placeKernel(root: string, source: string, noKernel: boolean, dropped: string[]): string | undefined {
   let version: string | undefined;
   const boot = join(root, 'boot');
-  if (lstat(boot)?.isDirectory()) {
+  if (lstatIfPresent(boot)?.isDirectory()) {
     for (const name of sortedEntries(boot)) {
-      const st = lstat(join(boot, name))!;
+      const st = lstatIfPresent(join(boot, name))!;
       let placed = false;
       if (st.isFile()) {
         for (const [pattern, target] of KERNEL_FILES) {
@@ -202,7 +196,7 @@ function placeKernel(root: string, source: string, noKernel: boolean, dropped: s
           if (!m) continue;
           const dest = join(root, 'usr/lib/modules', m[1]!, target);
           mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
-          if (!lstat(dest)) renameSync(join(boot, name), dest);
+          if (!lstatIfPresent(dest)) renameSync(join(boot, name), dest);
           if (target === 'vmlinuz') version = m[1];
           placed = true;
           break;
@@ -216,14 +210,14 @@ function placeKernel(root: string, source: string, noKernel: boolean, dropped: s
   }
   // The kernel package's links at the top (vmlinuz -> boot/vmlinuz-V) would dangle once /boot is emptied.
   for (const name of KERNEL_LINKS) {
-    if (lstat(join(root, name))?.isSymbolicLink()) {
+    if (lstatIfPresent(join(root, name))?.isSymbolicLink()) {
       rmSync(join(root, name));
       dropped.push(name);
     }
   }
   const modules = join(root, 'usr/lib/modules');
-  if (version === undefined && lstat(modules)?.isDirectory()) {
-    version = sortedEntries(modules).find((v) => lstat(join(modules, v, 'vmlinuz'))?.isFile());
+  if (version === undefined && lstatIfPresent(modules)?.isDirectory()) {
+    version = sortedEntries(modules).find((v) => lstatIfPresent(join(modules, v, 'vmlinuz'))?.isFile());
   }
   if (version === undefined && !noKernel) {
     throw new DeblayerError(
@@ -235,13 +229,13 @@ function placeKernel(root: string, source: string, noKernel: boolean, dropped: s
 
 function moveInto(root: string, from: string, to: string): void {
   const dest = join(root, to);
-  if (lstat(dest)) throw new DeblayerError(`cannot move /${from} to /${to}: /${to} already exists in the tree`);
+  if (lstatIfPresent(dest)) throw new DeblayerError(`cannot move /${from} to /${to}: /${to} already exists in the tree`);
   mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
   renameSync(join(root, from), dest);
 }
 
 function replaceWithSymlink(root: string, path: string, target: string): void {
-  const st = lstat(join(root, path));
+  const st = lstatIfPresent(join(root, path));
   if (st?.isDirectory()) {
     const left = readdirSync(join(root, path));
     if (left.length > 0) throw new DeblayerError(`/${path} is not empty (${left[0]}): it becomes a link to /${target} on an OSTree host`);

@@ -25,6 +25,7 @@ import { writePartitionTable } from '../exec/sfdisk.js';
 import { BOOTLOADER, defaultEntry, grubConfig, prepareBootDirectory } from './bootloader.js';
 import { diskLayout, ROOT_LABEL, sfdiskScript, type DiskLayout } from './disk-layout.js';
 import { timedStep } from '../steps.js';
+import { lstatIfPresent } from '../read-text.js';
 
 export interface ImageOptions {
   repo: string;
@@ -250,7 +251,7 @@ function checkOutput(output: string): void {
   } catch {
     throw new UsageError(`${dir}: not writable`);
   }
-  const st = lstatOrUndefined(output);
+  const st = lstatIfPresent(output);
   if (st && !st.isFile()) throw new UsageError(`${output} exists and is not a regular file: deblayer image writes image files, not devices or directories`);
 }
 
@@ -266,10 +267,3 @@ function localPackages(cacheDir: string, origin: Origin): string[] {
   });
 }
 
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
