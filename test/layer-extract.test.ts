@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { decodeName } from '../src/deb/names.js';
+import { decodeName } from '../src/vocabulary/file-names.js';
 import { deblayer } from './helpers/cli.js';
 import { useScratch } from './helpers/scratch.js';
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { LayerRewriter } from '../src/compose/layer-rewrite.js';
-import { formatTmpfilesLine } from '../src/compose/tmpfiles.js';
+import { formatTmpfilesLine } from '../src/vocabulary/tmpfiles.js';
 import type { DebEntry } from '../src/deb/index.js';
 import { LayerMappingError } from '../src/errors.js';
 

@@ -3,7 +3,7 @@
 // sandbox's command line and the secrets list.
 
 import { describe, expect, it } from 'vitest';
-import type { PackageRecord } from '../src/compose/package-cache.js';
+import type { PackageRecord } from '../src/vocabulary/packages.js';
 import { bwrapArgs } from '../src/exec/bwrap.js';
 import { parseSyslog } from '../src/exec/syslog-sink.js';
 import { DpkgOutput } from '../src/scripts/dpkg-output.js';

@@ -2,6 +2,7 @@
 // that tmpfiles.d lines name users the way the tree knows them.
 
 import { readTextIfPresent } from '../read-text.js';
+import { passwdEntries } from '../vocabulary/passwd.js';
 
 export interface Accounts {
   user(uid: number): string;
@@ -11,9 +12,8 @@ export interface Accounts {
 /** uid or gid -> name, from a passwd or group text (the first name of an id wins). */
 function ids(text: string): Map<number, string> {
   const out = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length >= 3 && /^\d+$/.test(f[2]!) && !out.has(Number(f[2]))) out.set(Number(f[2]), f[0]!);
+  for (const e of passwdEntries(text)) {
+    if (/^\d+$/.test(e.id) && !out.has(Number(e.id))) out.set(Number(e.id), e.name);
   }
   return out;
 }

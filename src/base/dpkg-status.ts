@@ -1,6 +1,8 @@
 // dpkg's status file (deb822 paragraphs, dpkg(1) "status" database): read the
 // installed packages of a base, and write the copy apt resolves against.
 
+import { parseParagraphs } from '../vocabulary/deb822.js';
+
 export interface StatusEntry {
   package: string;
   version: string;
@@ -11,33 +13,6 @@ export interface StatusEntry {
   state: string;
   /** Provides, Depends, ... as written, for callers that need more. */
   fields: Record<string, string>;
-}
-
-/** Splits deb822 text into paragraphs of fields (continuation lines joined with '\n'). */
-export function parseParagraphs(text: string): Record<string, string>[] {
-  const paragraphs: Record<string, string>[] = [];
-  let current: Record<string, string> | undefined;
-  let last: string | undefined;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') {
-      current = undefined;
-      last = undefined;
-      continue;
-    }
-    if ((line[0] === ' ' || line[0] === '\t') && current && last) {
-      current[last] += '\n' + line.slice(1);
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    if (!current) {
-      current = {};
-      paragraphs.push(current);
-    }
-    last = line.slice(0, colon);
-    current[last] = line.slice(colon + 1).trim();
-  }
-  return paragraphs;
 }
 
 export function parseStatus(text: string): StatusEntry[] {

@@ -5,7 +5,7 @@
 // staging copy is rearranged (ostree-layout.ts) and committed, and the staging
 // copy is removed whatever happens.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { copyTree } from '../exec/cp.js';
@@ -16,6 +16,7 @@ import { parseOsRelease, describeOs, type OsRelease } from './os-release.js';
 import { parseStatus } from './dpkg-status.js';
 import { checkBootable, type BootCheck } from './bootable.js';
 import { timedStep } from '../steps.js';
+import { stagingDir } from '../staging.js';
 
 export interface ImportOptions extends LayoutOptions {
   source: string;
@@ -69,8 +70,7 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
   let staging: string | undefined;
   try {
     const parent = await repo.resolve(options.branch);
-    mkdirSync(join(options.repo, 'tmp'), { recursive: true });
-    staging = mkdtempSync(join(options.repo, 'tmp', 'deblayer-import-'));
+    staging = stagingDir(options.repo, 'import');
     const root = join(staging, 'root');
     mkdirSync(root, { mode: 0o755 });
 

@@ -18,8 +18,8 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join, dirname, relative, posix } from 'node:path';
 import { DeblayerError } from '../errors.js';
-import { FACTORY } from '../compose/layer-rewrite.js';
-import { declaredPaths, formatTmpfilesConf, octalMode, type TmpfilesLine } from '../compose/tmpfiles.js';
+import { FACTORY, kernelFile, MERGED_USR } from '../vocabulary/ostree-paths.js';
+import { declaredPaths, formatTmpfilesConf, octalMode, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { treeAccounts, type Accounts } from './accounts.js';
 import { lstatIfPresent } from '../read-text.js';
 
@@ -53,18 +53,10 @@ const STATE_LINKS: [string, string, string][] = [
   ['usr/local', '/var/usrlocal', '../var/usrlocal'],
 ];
 
-const MERGED_USR = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
 const EMPTIED = ['dev', 'proc', 'sys', 'run', 'tmp'];
 
 /** /var content that is a cache or a log: its directories are kept, its files are not. */
 const DROPPED_FILES_UNDER = ['/var/cache/', '/var/log/', '/var/lib/apt/lists/', '/var/tmp/'];
-
-const KERNEL_FILES: [RegExp, string][] = [
-  [/^vmlinuz-(.+)$/, 'vmlinuz'],
-  [/^initrd\.img-(.+)$/, 'initramfs.img'],
-  [/^config-(.+)$/, 'config'],
-  [/^System\.map-(.+)$/, 'System.map'],
-];
 
 const KERNEL_LINKS = ['vmlinuz', 'vmlinuz.old', 'initrd.img', 'initrd.img.old'];
 
@@ -191,15 +183,13 @@ function placeKernel(root: string, source: string, noKernel: boolean, dropped: s
       const st = lstatIfPresent(join(boot, name))!;
       let placed = false;
       if (st.isFile()) {
-        for (const [pattern, target] of KERNEL_FILES) {
-          const m = pattern.exec(name);
-          if (!m) continue;
-          const dest = join(root, 'usr/lib/modules', m[1]!, target);
+        const kernel = kernelFile(name);
+        if (kernel) {
+          const dest = join(root, kernel.path);
           mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
           if (!lstatIfPresent(dest)) renameSync(join(boot, name), dest);
-          if (target === 'vmlinuz') version = m[1];
+          if (kernel.name === 'vmlinuz') version = kernel.version;
           placed = true;
-          break;
         }
       }
       if (!placed) dropped.push(`boot/${name}`);

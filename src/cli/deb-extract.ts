@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { openDeb, readDebControl } from '../deb/index.js';
 import { archiveName } from '../deb/listing.js';
 import { unpackLayer, unpackRaw } from '../compose/unpack.js';
-import { formatTmpfilesLine } from '../compose/tmpfiles.js';
+import { formatTmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { contextOf } from './context.js';
 import { formatSize as size, Progress } from './progress.js';
 

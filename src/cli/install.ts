@@ -3,11 +3,12 @@
 import type { Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
-import { install, type InstallStep } from '../transactions/install.js';
+import { install } from '../transactions/install.js';
+import type { LayerStep } from '../pipeline/stages.js';
+import type { Change } from '../pipeline/request.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { createInterface } from 'node:readline/promises';
 import { contextOf, type Output } from './context.js';
-import type { Request } from '../apt/resolve.js';
 
 export interface InstallCommandOptions extends AptCommandOptions {
   assumeYes?: boolean;
@@ -25,7 +26,7 @@ export function isLocalFile(arg: string): boolean {
   return arg.includes('/') || arg.endsWith('.deb');
 }
 
-const STEP_TEXT: Record<InstallStep, string> = {
+const STEP_TEXT: Record<LayerStep, string> = {
   resolve: 'Resolving',
   download: 'Downloading packages',
   import: 'Importing packages into the package cache',
@@ -54,6 +55,7 @@ export function register(program: Command): void {
   )).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
     const out = contextOf(command);
     await runTransaction(out, opts, {
+      kind: 'install',
       install: packages.filter((p) => !isLocalFile(p)),
       localFiles: packages.filter(isLocalFile),
       ...(opts.allowInactive ? { allowInactive: true } : {}),
@@ -61,7 +63,6 @@ export function register(program: Command): void {
   });
 }
 
-/** The transaction behind install and uninstall, and how its result is shown. */
 /** apt's prompt: an empty answer or one starting with y means yes. */
 async function askYesNo(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -76,7 +77,8 @@ async function askYesNo(question: string): Promise<boolean> {
 /** Exit status for "nothing changed" with --unchanged-exit-77, as rpm-ostree has it. */
 export const UNCHANGED_EXIT = 77;
 
-export async function runTransaction(out: Output, opts: InstallCommandOptions, request: Request, command: string): Promise<void> {
+/** The transaction behind install and uninstall, and how its result is shown. */
+export async function runTransaction(out: Output, opts: InstallCommandOptions, change: Change, command: string): Promise<void> {
   if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
   const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
   // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
@@ -84,7 +86,6 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
   const result = await install({
     selector: baseSelector(out.options, opts),
     settings: aptSettings(out.options, opts),
-    request,
     command,
     argv: process.argv.slice(2),
     mode,
@@ -101,9 +102,8 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, r
       for (const line of renderPlan(plan)) out.result(line);
     },
     ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
-    ...(opts.idempotent ? { idempotent: true } : {}),
     ...(opts.skipScripts ? { skipScripts: opts.skipScripts } : {}),
-  });
+  }, change);
   if (out.json) {
     out.data({
       dryRun: !!opts.dryRun,

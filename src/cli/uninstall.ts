@@ -16,6 +16,6 @@ export function register(program: Command): void {
       .option('--idempotent', 'do nothing, successfully, for packages that are not layered')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
   )).action(async (packages: string[], opts: InstallCommandOptions, command: Command) => {
-    await runTransaction(contextOf(command), opts, { install: [], localFiles: [], drop: packages }, 'uninstall');
+    await runTransaction(contextOf(command), opts, { kind: 'uninstall', drop: packages, ...(opts.idempotent ? { idempotent: true } : {}) }, 'uninstall');
   });
 }

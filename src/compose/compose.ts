@@ -11,15 +11,18 @@
 //     files in installed package"), so the packages are laid replaced first
 //     (replacesOrder), and the plan's order does not matter.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DeblayerError, EXIT } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import type { BaseContents } from '../base/select.js';
 import { writeDpkgDatabase } from './dpkg-database.js';
-import { formatTmpfilesConf } from './tmpfiles.js';
+import { formatTmpfilesConf } from '../vocabulary/tmpfiles.js';
 import type { TreeIndex } from './tree-index.js';
-import type { CachedPackage, PackageRecord } from './package-cache.js';
+import type { CachedPackage } from './package-cache.js';
+import type { PackageRecord } from '../vocabulary/packages.js';
+import { rawField } from '../vocabulary/deb822.js';
+import { stagingDir } from '../staging.js';
 
 export class FileConflictError extends DeblayerError {
   constructor(message: string) {
@@ -29,7 +32,7 @@ export class FileConflictError extends DeblayerError {
 
 /** Names a package Replaces, without versions or architectures. */
 export function replacedNames(record: PackageRecord): Set<string> {
-  const field = /^Replaces:(.*(?:\n[ \t].*)*)/m.exec(record.controlText)?.[1] ?? '';
+  const field = rawField(record.controlText, 'Replaces') ?? '';
   return new Set(
     field
       .split(',')
@@ -170,8 +173,7 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
   const input = { ...composeInput, packages: replacesOrder(composeInput.packages) };
   const takeovers = await checkConflicts(input);
   const { repo, contents } = input;
-  mkdirSync(join(repo.path, 'tmp'), { recursive: true });
-  const stage = mkdtempSync(join(repo.path, 'tmp', 'deblayer-db-'));
+  const stage = stagingDir(repo.path, 'db');
   try {
     writeDpkgDatabase(stage, contents.database.path, contents.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers), input.state ?? 'installed');
     writeFragmentsDeclaredElsewhere(stage, input.packages.map((p) => p.record));

@@ -6,7 +6,8 @@
 
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PackageRecord } from './package-cache.js';
+import type { PackageRecord } from '../vocabulary/packages.js';
+import { rawFields } from '../vocabulary/deb822.js';
 
 // lib/dpkg/parse.c fieldinfos: the order dpkg writes known fields in; other
 // fields (Homepage, Built-Using, ...) follow in the control file's order.
@@ -15,19 +16,6 @@ const FIELD_ORDER = [
   'Architecture', 'Multi-Arch', 'Source', 'Version', 'Config-Version', 'Replaces', 'Provides', 'Depends', 'Pre-Depends',
   'Recommends', 'Suggests', 'Breaks', 'Conflicts', 'Enhances', 'Conffiles', 'Description', 'Triggers-Pending', 'Triggers-Awaited',
 ];
-
-/** Fields of a control file, each as its raw text (continuation lines kept). */
-function controlFields(text: string): [string, string][] {
-  const fields: [string, string][] = [];
-  for (const line of text.replace(/\n+$/, '').split('\n')) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && fields.length > 0) fields[fields.length - 1]![1] += `\n${line}`;
-    else {
-      const i = line.indexOf(':');
-      if (i > 0) fields.push([line.slice(0, i), line.slice(i + 1).trim()]);
-    }
-  }
-  return fields;
-}
 
 /**
  * `unpacked`: as dpkg leaves a package it has unpacked but not configured, so
@@ -38,7 +26,7 @@ function controlFields(text: string): [string, string][] {
  * every conffile of a configured package as changed (found with libnl-3-200).
  */
 export function statusParagraph(record: PackageRecord, state: 'installed' | 'unpacked' = 'installed'): string {
-  const fields = new Map(controlFields(record.controlText));
+  const fields = new Map(rawFields(record.controlText));
   fields.set('Status', `install ok ${state}`);
   if (record.conffiles.length > 0) {
     fields.set(

@@ -19,7 +19,8 @@
 
 import type { DebEntry } from '../deb/index.js';
 import { LayerMappingError } from '../errors.js';
-import { octalMode, type TmpfilesLine } from './tmpfiles.js';
+import { octalMode, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
+import { etcDefaults, FACTORY, kernelFile, MERGED_USR, STATE_HOMES } from '../vocabulary/ostree-paths.js';
 
 export type Placement =
   /** Written into the layer tree at `path` (relative to the tree root). */
@@ -27,26 +28,7 @@ export type Placement =
   /** Not in the tree: recreated on the host by a tmpfiles line, or already provided by every OSTree base. */
   | { kind: 'host' };
 
-export const FACTORY = 'usr/share/factory';
-
-const MERGED_USR = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']);
-
-/** Top-level directories that are symlinks into /var on an OSTree host. */
-const STATE_HOMES: Record<string, string> = {
-  var: '/var',
-  srv: '/var/srv',
-  home: '/var/home',
-  root: '/var/roothome',
-  mnt: '/var/mnt',
-};
-
-const KERNEL_FILES: [RegExp, string][] = [
-  [/^vmlinuz-(.+)$/, 'vmlinuz'],
-  [/^initrd\.img-(.+)$/, 'initramfs.img'],
-  [/^config-(.+)$/, 'config'],
-  [/^System\.map-(.+)$/, 'System.map'],
-];
-const NOT_A_VERSION = new Set(['.', '..']);
+const MERGED = new Set(MERGED_USR);
 
 /** Entry types a commit can hold (OSTree stores regular files, symlinks and directories). */
 const COMMITTABLE = new Set<DebEntry['type']>(['file', 'hardlink', 'symlink', 'directory']);
@@ -85,8 +67,8 @@ export class LayerRewriter {
       }
       return { kind: 'tree', path: entry.path };
     }
-    if (top === 'etc') return { kind: 'tree', path: rest ? `usr/etc/${rest}` : 'usr/etc' };
-    if (MERGED_USR.has(top)) return { kind: 'tree', path: `usr/${entry.path}` };
+    if (top === 'etc') return { kind: 'tree', path: etcDefaults(rest) };
+    if (MERGED.has(top)) return { kind: 'tree', path: `usr/${entry.path}` };
     const home = STATE_HOMES[top];
     if (home !== undefined) {
       // The top directory itself exists on every OSTree host.
@@ -166,10 +148,8 @@ export class LayerRewriter {
   /** OSTree manages /boot itself; kernels are found in usr/lib/modules/VERSION. */
   private placeBoot(entry: DebEntry, sub: string[]): Placement {
     if (sub.length === 1 && (entry.type === 'file' || entry.type === 'hardlink')) {
-      for (const [pattern, name] of KERNEL_FILES) {
-        const m = pattern.exec(sub[0]!);
-        if (m && !NOT_A_VERSION.has(m[1]!)) return { kind: 'tree', path: `usr/lib/modules/${m[1]}/${name}` };
-      }
+      const kernel = kernelFile(sub[0]!);
+      if (kernel) return { kind: 'tree', path: kernel.path };
     }
     return this.fail(
       entry,

@@ -14,7 +14,7 @@
 // which also gives each commit's tree index, the input of conflict checks.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommitCache } from '../base/commit-cache.js';
 import { openDeb, readDebControl, useLzmaHelpers, type DebControl, type DebLayout } from '../deb/index.js';
@@ -22,27 +22,9 @@ import { DeblayerError } from '../errors.js';
 import { listRefs, TreeCommitter } from '../exec/libostree.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { treeIndex, type TreeIndex } from './tree-index.js';
-import { unpackLayer, type LayerManifest } from './unpack.js';
-
-export interface ControlMember {
-  name: string;
-  mode: number;
-  /** base64 */
-  data: string;
-}
-
-/** What the package commit's metadata holds (`deblayer.package`). */
-export interface PackageRecord extends Omit<LayerManifest, 'stats' | 'tmpfilesDeclared'> {
-  /** Absent in the records of packages imported by an older deblayer. */
-  tmpfilesDeclared?: string[];
-  /** The control file as shipped. */
-  controlText: string;
-  /** Every control.tar member but `control` (dpkg keeps them as info/PKG.NAME). */
-  members: ControlMember[];
-  multiArchSame: boolean;
-  /** md5 of each conffile as unpacked (the Conffiles field of dpkg's status). */
-  conffileMd5: Record<string, string>;
-}
+import { unpackLayer } from './unpack.js';
+import { packageRef, PACKAGE_REFS, type PackageId, type PackageRecord } from '../vocabulary/packages.js';
+import { stagingDir } from '../staging.js';
 
 export interface CachedPackage {
   ref: string;
@@ -51,26 +33,10 @@ export interface CachedPackage {
   index: TreeIndex;
 }
 
-// ostree refs allow [\w.-] in a component: the other characters of Debian
-// versions (+ ~ :) and '_' itself are written as _XX, reversibly.
-export function escapeRefComponent(text: string): string {
-  return text.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
-export function packageRef(name: string, version: string, architecture: string): string {
-  return `deblayer/pkg/${escapeRefComponent(name)}/${escapeRefComponent(version)}_${escapeRefComponent(architecture)}`;
-}
-
 export const RECORDS_DIR = 'usr/share/deblayer/packages';
 
 export function recordPath(name: string, architecture: string): string {
   return `${RECORDS_DIR}/${name}_${architecture}.json`;
-}
-
-export interface PackageId {
-  name: string;
-  version: string;
-  architecture: string;
 }
 
 /**
@@ -91,7 +57,7 @@ export class PackageCache {
 
   /** The cached commits of these package versions, by ref; absent ones are left out. */
   async lookup(ids: PackageId[]): Promise<Map<string, CachedPackage>> {
-    const present = await listRefs(this.repo.path, 'deblayer/pkg');
+    const present = await listRefs(this.repo.path, PACKAGE_REFS);
     const out = new Map<string, CachedPackage>();
     for (const id of ids) {
       const ref = packageRef(id.name, id.version, id.architecture);
@@ -139,7 +105,7 @@ export class PackageCache {
       if (want && (want.name !== name || want.version !== version || want.architecture !== architecture)) {
         throw new DeblayerError(`${deb} is ${name} ${version} ${architecture}, not ${want.name} ${want.version} ${want.architecture} as planned`);
       }
-      const stage = mkdtempSync(join(this.repo.path, 'tmp', 'deblayer-pkg-'));
+      const stage = stagingDir(this.repo.path, 'pkg');
       stages.push(stage);
       const tree = join(stage, 'tree');
       const record = await buildRecord(layout, control, tree);

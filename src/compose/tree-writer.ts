@@ -35,7 +35,7 @@ import { dirname, join } from 'node:path';
 import type { DebEntry, EntryBody } from '../deb/index.js';
 import { DeblayerError, UnpackError, UnsafePathError } from '../errors.js';
 import { makeNode } from '../exec/mknod.js';
-import { fsPath } from '../deb/names.js';
+import { fsPath } from '../vocabulary/file-names.js';
 
 interface PendingDir {
   rel: string;

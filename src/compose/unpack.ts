@@ -4,11 +4,12 @@
 
 import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDataEntries, type Conffile, type DebControl, type DebEntry, type DebLayout } from '../deb/index.js';
+import { readDataEntries, type DebControl, type DebEntry, type DebLayout } from '../deb/index.js';
 import { DeblayerError, LayerMappingError } from '../errors.js';
 import { LayerRewriter, type Placement } from './layer-rewrite.js';
-import { declaredPaths, formatTmpfilesConf, type TmpfilesLine } from './tmpfiles.js';
+import { declaredPaths, formatTmpfilesConf, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { TreeWriter } from './tree-writer.js';
+import type { PackageFiles } from '../vocabulary/packages.js';
 
 export interface UnpackOptions {
   /** Called for every entry before it is written (for -v listings). */
@@ -47,21 +48,7 @@ export async function unpackRaw(layout: DebLayout, target: string, options: Unpa
   return stats;
 }
 
-export interface LayerManifest {
-  package: string;
-  version: string;
-  architecture: string;
-  /** Original paths as dpkg lists them in info/PACKAGE.list: '/.', '/usr', '/usr/bin/foo', ... */
-  files: string[];
-  /** Original absolute path -> md5 (the package's md5sums, or computed while unpacking when it has none). */
-  md5sums: Record<string, string>;
-  conffiles: Conffile[];
-  /** Lines recreating what the commit cannot carry; also written to `tmpfilesConf`. */
-  tmpfiles: TmpfilesLine[];
-  /** Path of the tmpfiles.d fragment inside the layer tree, when there are lines. */
-  tmpfilesConf?: string;
-  /** The paths the package's own usr/lib/tmpfiles.d files declare. */
-  tmpfilesDeclared: string[];
+export interface LayerManifest extends PackageFiles {
   stats: UnpackStats;
 }
 

@@ -4,6 +4,7 @@
 
 import type { DebLayout } from './layout.js';
 import { readTarMember } from './tar.js';
+import type { Conffile } from '../vocabulary/packages.js';
 import { parseControlFields, ControlSyntaxError, type ControlFields } from './control-fields.js';
 import { DebFormatError } from '../errors.js';
 
@@ -16,11 +17,7 @@ export interface ControlMemberFile {
   data: Buffer;
 }
 
-export interface Conffile {
-  path: string;
-  /** Flags dpkg understands before the path, e.g. 'remove-on-upgrade'. */
-  flags: string[];
-}
+export type { Conffile };
 
 export interface TriggerDirective {
   directive: string;

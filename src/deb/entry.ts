@@ -5,7 +5,7 @@
 
 import type { Header } from 'tar-stream';
 import { DebFormatError, UnsafePathError } from '../errors.js';
-import { decodeName } from './names.js';
+import { decodeName } from '../vocabulary/file-names.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
 

@@ -2,7 +2,7 @@
 // deblayer's view of a package with dpkg's line by line.
 
 import type { DebEntry } from './entry.js';
-import { escapedByte } from './names.js';
+import { escapedByte } from '../vocabulary/file-names.js';
 
 const TYPE_CHAR: Record<DebEntry['type'], string> = {
   file: '-',

@@ -1,12 +1,13 @@
 // Deploying a commit with a given origin: staged on the booted host (finished
 // at shutdown, as rpm-ostree does), directly on an offline sysroot.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { deploymentSerial } from '../exec/libostree.js';
 import { short, type OstreeSysroot } from '../exec/ostree.js';
 import { formatOrigin, type Origin } from './origin.js';
+import { stagingDir } from '../staging.js';
 
 export interface DeployResult {
   path: string;
@@ -21,8 +22,7 @@ export function isBootedHost(sysrootPath: string): boolean {
 export async function deployCommit(sysroot: OstreeSysroot, commit: string, origin: Origin, stateroot: string, sysrootPath: string): Promise<DeployResult> {
   const staged = isBootedHost(sysrootPath);
   // In the repository's tmp/, where the next transaction cleans what a killed one left.
-  mkdirSync(join(sysroot.repo.path, 'tmp'), { recursive: true });
-  const tmp = mkdtempSync(join(sysroot.repo.path, 'tmp', 'deblayer-origin-'));
+  const tmp = stagingDir(sysroot.repo.path, 'origin');
   try {
     const originFile = join(tmp, 'origin');
     writeFileSync(originFile, formatOrigin(origin));

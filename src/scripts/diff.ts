@@ -17,7 +17,7 @@
 
 import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { octalMode, type TmpfilesLine } from '../compose/tmpfiles.js';
+import { octalMode, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 import type { Accounts } from '../base/accounts.js';
 import { certificateOf, secretKind } from './secrets.js';
 import { lstatIfPresent } from '../read-text.js';

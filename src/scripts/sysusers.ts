@@ -17,25 +17,14 @@
 // precedence sysusers.d gives /etc) by a copy without those declarations.
 
 import type { KnownAccount } from '../base/accounts.js';
+import { passwdEntries, type PasswdEntry } from '../vocabulary/passwd.js';
 
 export const SYSUSERS_CONF = 'lib/sysusers.d/00-deblayer.conf';
 /** Where earlier deblayer versions wrote the lines: read for the accounts of the states they made. */
 export const OLD_SYSUSERS_CONF = 'lib/sysusers.d/deblayer.conf';
 
-interface Entry {
-  name: string;
-  id: string;
-  fields: string[];
-}
-
-function parse(text: string): Map<string, Entry> {
-  const out = new Map<string, Entry>();
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 3 || f[0] === '' || line.startsWith('#')) continue;
-    out.set(f[0]!, { name: f[0]!, id: f[2]!, fields: f });
-  }
-  return out;
+function parse(text: string): Map<string, PasswdEntry> {
+  return new Map(passwdEntries(text).map((e) => [e.name, e]));
 }
 
 function quote(text: string): string {

@@ -7,7 +7,7 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTmpfilesLine, type TmpfilesLine } from '../compose/tmpfiles.js';
+import { formatTmpfilesLine, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 
 const CREATING = /^[fFwdDvqQpLcbC]\+?!?$/;
 

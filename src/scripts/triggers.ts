@@ -5,7 +5,7 @@
 // --pending` then runs each interested package's `postinst triggered` once,
 // at the end, as dpkg would (ldconfig, man-db, ca-certificates, ...).
 
-import type { PackageRecord } from '../compose/package-cache.js';
+import type { PackageRecord } from '../vocabulary/packages.js';
 import { infoName } from '../compose/dpkg-database.js';
 
 export interface TriggerDirectives {

@@ -19,12 +19,13 @@
 // overlay over a scratch tree (what the tree's tmpfiles.d lines make), so that
 // what scripts add to /var can be told from what the packages ship there.
 
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { checkoutDelta } from '../exec/libostree.js';
 import { mountOverlay, mountReadOnlyOverlay, unmount } from '../exec/mount.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
+import { stagingDir } from '../staging.js';
 
 export interface View {
   ns: MountNamespace;
@@ -64,8 +65,7 @@ export function deployedUsr(repoPath: string, commit: string): string | undefine
 
 /** A view of COMMIT, which BASE underlies; the dpkg database at DATABASE (relative, in usr/) is linked from /var/lib/dpkg. */
 export async function openView(repo: OstreeRepo, source: { base: string; commit: string }, database: string, ns: MountNamespace, name: string): Promise<View> {
-  mkdirSync(join(repo.path, 'tmp'), { recursive: true });
-  const dir = mkdtempSync(join(repo.path, 'tmp', `deblayer-scripts-${name}-`));
+  const dir = stagingDir(repo.path, `scripts-${name}`);
   let baseUsr = deployedUsr(repo.path, source.base);
   if (!baseUsr) {
     baseUsr = join(dir, 'base-usr');

@@ -10,7 +10,7 @@ import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import { dropOrphanStateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
-import { packageRef } from '../compose/package-cache.js';
+import { packageRef } from '../vocabulary/packages.js';
 import { requireRoot } from '../errors.js';
 
 export interface CleanupResult {

@@ -7,26 +7,16 @@
 // And what a transaction that failed leaves, cleaned up by the transaction
 // itself: the ref of a layer state it composed but could not deploy.
 
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import type { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
 import { diagnose, messageOf } from '../diagnostics.js';
-
-const STAGING = /^deblayer-(pkg|db|import|origin|info|scripts)-/;
+import { removeStagingDirs } from '../staging.js';
+import { STATE_REFS } from '../vocabulary/packages.js';
 
 export function cleanLeftovers(repoPath: string, db: LayerDatabase): { staging: number; interrupted: number } {
-  let staging = 0;
-  try {
-    for (const name of readdirSync(join(repoPath, 'tmp'))) {
-      if (!STAGING.test(name)) continue;
-      rmSync(join(repoPath, 'tmp', name), { recursive: true, force: true });
-      staging++;
-    }
-  } catch {
-    // no tmp directory: nothing left
-  }
-  return { staging, interrupted: db.markInterrupted() };
+  return { staging: removeStagingDirs(repoPath), interrupted: db.markInterrupted() };
 }
 
 /**
@@ -51,11 +41,9 @@ export async function settlePendingStates(db: LayerDatabase, repo: OstreeRepo, s
   return pending.length;
 }
 
-const STATES = 'deblayer/state';
-
 /** The layer-state refs of a repository, taken before a transaction for dropUndeployedStates. */
 export function stateRefs(repo: OstreeRepo): Promise<string[]> {
-  return repo.refs(STATES);
+  return repo.refs(STATE_REFS);
 }
 
 /**

@@ -11,6 +11,9 @@ import { OstreeRepo, OstreeSysroot } from '../exec/ostree.js';
 import { cleanLeftovers, dropOrphanStateRefs, dropUndeployedStates, settlePendingStates, stateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
 import { diagnose, messageOf } from '../diagnostics.js';
+import type { Recording } from '../pipeline/record.js';
+
+export type { Recording };
 
 export interface TransactionFrame {
   sysroot: string;
@@ -18,19 +21,6 @@ export interface TransactionFrame {
   repoPath: string;
   command: string;
   argv: string[];
-}
-
-export interface Recording {
-  db: LayerDatabase;
-  txn: number;
-  /** The deblayer/state refs when the transaction began (it holds the lock: no other adds one). */
-  stateRefs: string[];
-}
-
-/** The number of the next layer state: after every state the database lists and every deblayer/state/N ref. */
-export function nextStateNumber(recording: Recording | undefined, refs: string[]): number {
-  const fromRefs = Math.max(0, ...refs.map((r) => Number(r.split('/').pop()) || 0)) + 1;
-  return recording ? recording.db.nextStateId(fromRefs) : fromRefs;
 }
 
 export function currentUser(): string {

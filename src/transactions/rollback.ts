@@ -11,7 +11,9 @@ import { setDefaultDeployment } from '../exec/libostree.js';
 import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
-import { nextStateNumber, recordedTransaction, type Recording } from './recorded.js';
+import { recordedTransaction, type Recording } from './recorded.js';
+import { nextStateNumber } from '../pipeline/record.js';
+import { stateRef } from '../vocabulary/packages.js';
 import { diagnose, messageOf } from '../diagnostics.js';
 
 export interface RollbackResult {
@@ -45,7 +47,7 @@ async function rollbackIn(
   const stateroot = current.stateroot;
 
   if (options.to !== undefined) {
-    const ref = `deblayer/state/${options.to}`;
+    const ref = stateRef(options.to);
     const commit = await sysroot.repo.resolve(ref);
     if (!commit) throw new DeblayerError(`layer state ${options.to} is not kept any more (no ref ${ref} in ${sysroot.repo.path})`);
     const info = await sysroot.repo.commitInfo(commit);
@@ -54,21 +56,21 @@ async function rollbackIn(
     // Recorded before the deploy, given its deployment after, as install does
     // (a kill in between leaves a pending state the next transaction settles).
     const source = recording.db.state(options.to);
-    const copy = source ? nextStateNumber(recording, recording.stateRefs) : undefined;
+    const copy = source ? nextStateNumber(recording) : undefined;
     if (source && copy !== undefined) {
       const { id: _, deployment: __, ...fields } = source;
       // The row first: a kill after it leaves a pending state, which the next transaction drops with its ref.
-      recording.db.recordState(recording.txn, copy, { ...fields, stateroot, ref: `deblayer/state/${copy}`, deployment: '' });
+      recording.db.recordState(recording.txn, copy, { ...fields, stateroot, ref: stateRef(copy), deployment: '' });
     }
     let redeployed: DeployResult;
     try {
-      if (copy !== undefined) await sysroot.repo.createRef(`deblayer/state/${copy}`, commit);
+      if (copy !== undefined) await sysroot.repo.createRef(stateRef(copy), commit);
       redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
     } catch (err) {
       if (copy !== undefined) {
         recording.db.dropState(copy);
         // The commit may be deployed already (state N's own deployment): the transaction's cleanup would keep this ref.
-        await sysroot.repo.deleteRef(`deblayer/state/${copy}`).catch((e: unknown) => diagnose(`rollback: cannot delete deblayer/state/${copy}: ${messageOf(e)}`));
+        await sysroot.repo.deleteRef(stateRef(copy)).catch((e: unknown) => diagnose(`rollback: cannot delete ${stateRef(copy)}: ${messageOf(e)}`));
       }
       throw err;
     }

@@ -6,7 +6,9 @@ import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/
 import { recordedTransaction, type Recording } from './recorded.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
-import { install, type InstallOptions, type InstallResult } from './install.js';
+import { layer, type InstallResult, type LayerOptions } from './layer.js';
+import { openBaseApt } from './base-apt.js';
+import { prestartLibostree } from '../exec/libostree.js';
 
 export interface UpgradeResult extends InstallResult {
   previousBase: string;
@@ -15,7 +17,7 @@ export interface UpgradeResult extends InstallResult {
   upToDate?: boolean;
 }
 
-type UpgradeOptions = Omit<InstallOptions, 'request'> & { onPull?: (line: string) => void };
+type UpgradeOptions = Omit<LayerOptions, 'mode'> & { mode: 'dry-run' | 'deploy'; onPull?: (line: string) => void };
 
 export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   if (options.mode === 'deploy') requireRoot('deblayer upgrade');
@@ -54,14 +56,13 @@ async function upgradeFrom(
   if (newBase === current.commit) {
     return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
   }
-  const result = await install({
-    ...options,
-    selector: { ...options.selector, base: newBase, repo: repo.path },
-    deployment,
-    recompose: true,
-    request: { install: [], localFiles: [] },
-    ...(recording ? { recording } : {}),
-  });
+  if (recording) prestartLibostree();
+  const { contents, env } = await openBaseApt({ ...options.selector, base: newBase, repo: repo.path }, options.settings, options);
+  env.prestartLibapt();
+  const target = recording
+    ? ({ mode: 'deploy', contents, env, deployment, recording } as const)
+    : ({ mode: 'dry-run', contents, env, deployment } as const);
+  const result = await layer(options, { kind: 'recompose' }, target);
   return { ...result, previousBase: current.commit, newBase };
 }
 

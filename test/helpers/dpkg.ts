@@ -1,7 +1,7 @@
 // What the real dpkg tools say about a package, for comparison with deblayer.
 
 import { execa } from 'execa';
-import { decodeName } from '../../src/deb/names.js';
+import { decodeName } from '../../src/vocabulary/file-names.js';
 
 export async function dpkgDebExtract(deb: string, dir: string): Promise<void> {
   await execa('dpkg-deb', ['-x', deb, dir], { env: { LC_ALL: 'C' } });

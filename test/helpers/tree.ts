@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
-import { decodeName, fsPath } from '../../src/deb/names.js';
+import { decodeName, fsPath } from '../../src/vocabulary/file-names.js';
 
 export interface NodeInfo {
   type: 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'other';

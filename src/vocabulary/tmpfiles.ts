@@ -1,7 +1,7 @@
 // systemd-tmpfiles lines (tmpfiles.d(5)): how content that an OSTree commit
 // cannot carry (everything under /var, and /run) is recreated on the host.
 
-import { escapedByte } from '../deb/names.js';
+import { escapedByte } from './file-names.js';
 
 export type TmpfilesType = 'd' | 'f' | 'z' | 'L' | 'C' | 'p' | 'c' | 'b';
 

@@ -1,0 +1,99 @@
+// The compose stage: the base, the packages' trees and a dpkg database that
+// lists them, committed as layer state N (ref deblayer/state/N). Packages with
+// maintainer scripts or triggers are listed `unpacked`, for the configure
+// stage; without any they are `installed` and this commit is the state's.
+
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Plan } from '../apt/plan.js';
+import type { BaseContents } from '../base/select.js';
+import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
+import type { CachedPackage } from '../compose/package-cache.js';
+import { formatOrigin, type Origin } from '../deploy/origin.js';
+import { lookupPaths } from '../exec/libostree.js';
+import type { OstreeRepo } from '../exec/ostree.js';
+import { fileTriggerPaths, needsConfiguring } from '../scripts/triggers.js';
+import { stagingDir } from '../staging.js';
+import { timedStep } from '../steps.js';
+import { stateRef } from '../vocabulary/packages.js';
+import type { StageHooks, StateCommit } from './stages.js';
+
+export interface Composed {
+  commit: StateCommit;
+  /** The packages are `unpacked`: the configure stage runs their scripts. */
+  configure: boolean;
+  subject: string;
+  metadata: Record<string, string>;
+}
+
+export interface ComposeRequest {
+  contents: BaseContents;
+  plan: Plan;
+  packages: CachedPackage[];
+  /** The origin the state is deployed with (kept in its metadata, for rollback --to). */
+  origin: Origin;
+  state: number;
+  skipScripts: string[];
+}
+
+/** The commit's metadata: what it layers on which base, and the origin that deploys it again. */
+function stateMetadata(r: ComposeRequest): Record<string, string> {
+  const version = r.contents.base.info.metadata.version;
+  return {
+    'deblayer.base': r.contents.base.commit,
+    'deblayer.requested': r.plan.requested.join(' '),
+    'deblayer.packages': r.plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+    'deblayer.origin': formatOrigin(r.origin),
+    ...(typeof version === 'string' ? { version } : {}),
+  };
+}
+
+/** Whether dpkg must configure: a package has scripts, or ships a file under a file trigger of the base. */
+async function mustConfigure(r: ComposeRequest): Promise<boolean> {
+  const { base, database } = r.contents;
+  const triggers = await base.cache.text(
+    base.commit,
+    'file-triggers',
+    async () => (await base.repo.cat(base.commit, `${database.path}/triggers/File`))?.toString('utf8') ?? '',
+  );
+  return needsConfiguring(r.packages.map((p) => p.record), fileTriggerPaths(triggers), r.skipScripts);
+}
+
+export async function composeState(r: ComposeRequest, hooks: StageHooks): Promise<Composed> {
+  const { base } = r.contents;
+  const subject = `Layer ${r.plan.requested.join(', ') || 'nothing'} on ${base.label}`;
+  const metadata = stateMetadata(r);
+  if (r.packages.length === 0) {
+    // Nothing layered any more: the state is the base commit itself.
+    return { commit: { checksum: base.commit, ref: r.origin.baseRefspec ?? base.commit }, configure: false, subject, metadata };
+  }
+  const configure = await mustConfigure(r);
+  const ref = stateRef(r.state);
+  const repo = base.repo;
+  let owners: Promise<BaseOwnership> | undefined;
+  const checksum = await timedStep(hooks, 'compose', () =>
+    composeCommit({
+      repo,
+      contents: r.contents,
+      packages: r.packages,
+      baseEntries: (paths) => lookupPaths(repo.path, base.commit, paths),
+      baseOwners: () => (owners ??= baseOwners(repo, base.commit, r.contents.database.path)),
+      branch: ref,
+      subject,
+      metadata,
+      state: configure ? 'unpacked' : 'installed',
+    }),
+  );
+  return { commit: { checksum, ref }, configure, subject, metadata };
+}
+
+/** Who owns each path of the base, from its dpkg database's info/*.list files. */
+async function baseOwners(repo: OstreeRepo, commit: string, database: string): Promise<BaseOwnership> {
+  const dir = stagingDir(repo.path, 'info');
+  try {
+    await repo.checkoutCopy(commit, `${database}/info`, join(dir, 'info'));
+    return ownersFromInfo(join(dir, 'info'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

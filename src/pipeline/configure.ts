@@ -1,0 +1,73 @@
+// The configure stage: dpkg configures the composed state's packages in a
+// sandbox (maintainer scripts, triggers), and what that changed in /usr and
+// /etc is committed on top, as the state's commit. The accounts the scripts
+// made are returned for the record stage; their output is kept by the caller
+// even when a script fails.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KnownAccount } from '../base/accounts.js';
+import type { BaseContents } from '../base/select.js';
+import type { CachedPackage } from '../compose/package-cache.js';
+import type { PackageOutput } from '../scripts/dpkg-output.js';
+import { runScripts } from '../scripts/run-scripts.js';
+import { OLD_SYSUSERS_CONF, SYSUSERS_CONF } from '../scripts/sysusers.js';
+import { timedStep } from '../steps.js';
+import type { Composed } from './compose.js';
+import type { StageHooks } from './stages.js';
+
+export interface ConfigureRequest {
+  contents: BaseContents;
+  packages: CachedPackage[];
+  skipScripts: string[];
+  /** The deployment the state follows: its /etc and the accounts deblayer gave it. */
+  deploymentDir?: string;
+  /** Accounts scripts made in earlier states of this stateroot (the layer database's). */
+  knownAccounts?: KnownAccount[];
+  /** Filled with what each package's scripts printed, also when one fails. */
+  output: PackageOutput[];
+  onLine?: (line: string) => void;
+  onNotice?: (line: string) => void;
+}
+
+export interface Configured extends Composed {
+  accounts: KnownAccount[];
+}
+
+export async function configureState(composed: Composed, r: ConfigureRequest, hooks: StageHooks): Promise<Configured> {
+  const { base, database } = r.contents;
+  const result = await timedStep(
+    hooks,
+    'scripts',
+    async () => {
+      const result = await runScripts({
+        repo: base.repo,
+        composed: composed.commit.checksum,
+        base: base.commit,
+        database: database.path,
+        records: r.packages.map((p) => p.record),
+        ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
+        ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),
+        skip: r.skipScripts,
+        branch: composed.commit.ref,
+        subject: composed.subject,
+        metadata: { ...composed.metadata, 'deblayer.scripts': 'configured' },
+        output: r.output,
+        ...(r.onLine ? { onLine: r.onLine } : {}),
+      });
+      for (const n of result.notices) r.onNotice?.(n);
+      return result;
+    },
+    `${r.packages.length} packages`,
+  );
+  return { ...composed, commit: { checksum: result.commit, ref: composed.commit.ref }, accounts: result.accounts };
+}
+
+/** The sysusers.d lines deblayer wrote for a deployment (under either name it has used). */
+function previousSysusers(deploymentDir: string): string {
+  return [SYSUSERS_CONF, OLD_SYSUSERS_CONF]
+    .map((f) => join(deploymentDir, 'usr', f))
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('');
+}

@@ -1,0 +1,70 @@
+// The request stage: what the user asked for, set against what the deployment
+// layers already. Every deployment is derived from its base, never patched,
+// so the request that goes to apt is the whole layered set with the change.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Request } from '../apt/resolve.js';
+import type { Origin } from '../deploy/origin.js';
+import { DeblayerError } from '../errors.js';
+import { localIdName, specName } from '../vocabulary/packages.js';
+
+/** What a transaction changes in the layered set. */
+export type Change =
+  /** install: names (NAME, NAME=VERSION, NAME:ARCH) and local .deb files to add. */
+  | { kind: 'install'; install: string[]; localFiles: string[]; allowInactive?: boolean }
+  /** uninstall: names to drop; with `idempotent`, names not layered are ignored. */
+  | { kind: 'uninstall'; drop: string[]; idempotent?: boolean }
+  /** upgrade: the same requests, composed again (on another base). */
+  | { kind: 'recompose' };
+
+export type Reconciled =
+  | { kind: 'change'; request: Request }
+  /** Nothing to change: `current` is the layered set as it is, for the plan shown. */
+  | { kind: 'unchanged'; current: Request; alreadyLayered?: string[]; notLayered?: string[] };
+
+/** The .deb files of the local packages ORIGIN layers and the change keeps, from LOCALDIR where imports left them. */
+function keptLocalFiles(origin: Origin, drop: string[], localDir: string): string[] {
+  return origin.requestedLocal
+    .filter((id) => !drop.includes(localIdName(id)))
+    .map((id) => {
+      const file = join(localDir, `${id}.deb`);
+      if (!existsSync(file)) {
+        throw new DeblayerError(`the layered local package ${id} is no longer in ${localDir}: install its .deb file again`);
+      }
+      return file;
+    });
+}
+
+/** DEPLOYING: a dry run of what is layered already shows the plan; only a deploy stops at "already layered". */
+export function reconcile(origin: Origin, change: Change, localDir: string, deploying: boolean): Reconciled {
+  const layered = origin.requested;
+  const drop = change.kind === 'uninstall' ? change.drop : [];
+  const keptLocal = keptLocalFiles(origin, drop, localDir);
+  const current: Request = { install: [], localFiles: keptLocal, layered };
+  if (change.kind === 'install') {
+    const names = change.install.map(specName);
+    if (deploying && change.localFiles.length === 0 && names.every((n) => layered.includes(n))) {
+      return { kind: 'unchanged', current, alreadyLayered: names };
+    }
+    return {
+      kind: 'change',
+      request: {
+        install: change.install.filter((s) => !layered.includes(specName(s))),
+        localFiles: [...keptLocal, ...change.localFiles],
+        layered,
+        drop: [],
+        ...(change.allowInactive ? { allowInactive: true } : {}),
+      },
+    };
+  }
+  if (change.kind === 'recompose') return { kind: 'change', request: { ...current, drop: [] } };
+  const localNames = origin.requestedLocal.map(localIdName);
+  const notLayered = change.idempotent ? drop.filter((n) => !layered.includes(n) && !localNames.includes(n)) : [];
+  const dropped = drop.filter((n) => !notLayered.includes(n));
+  if (dropped.length === 0 && notLayered.length > 0) return { kind: 'unchanged', current, notLayered };
+  return {
+    kind: 'change',
+    request: { install: [], localFiles: keptLocal, layered: [...layered, ...localNames.filter((n) => dropped.includes(n))], drop: dropped },
+  };
+}

@@ -1,0 +1,168 @@
+// The stages of a layering transaction in order (src/pipeline/stages.ts names
+// them): install, uninstall and upgrade each say what changes and where, and
+// run this. A dry run stops after the plan, --download-only after the fetch;
+// a deploy goes on to compose, configure, record and deploy.
+
+import { join } from 'node:path';
+import { LOCAL_PACKAGES, type AptEnvironment, type AptSettings } from '../apt/environment.js';
+import type { FetchResult } from '../apt/fetch.js';
+import type { Plan } from '../apt/plan.js';
+import { resolvePlan } from '../apt/resolve.js';
+import type { BaseContents, BaseSelector } from '../base/select.js';
+import { PackageCache } from '../compose/package-cache.js';
+import { deployCommit } from '../deploy/deploy.js';
+import { readDeploymentOrigin } from '../deploy/origin-file.js';
+import type { Origin } from '../deploy/origin.js';
+import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
+import { composeState } from '../pipeline/compose.js';
+import { configureState, type Configured } from '../pipeline/configure.js';
+import { fetchPackages, type Fetched } from '../pipeline/fetch.js';
+import { importPackages, keepLocalFiles, type Imported } from '../pipeline/import.js';
+import { nextOrigin } from '../pipeline/origin.js';
+import { planRequest } from '../pipeline/plan.js';
+import { forgetState, knownAccounts, nextStateNumber, recordDeployed, recordScriptOutput, recordState, type Recording } from '../pipeline/record.js';
+import { reconcile, type Change } from '../pipeline/request.js';
+import type { StageHooks } from '../pipeline/stages.js';
+import type { PackageOutput } from '../scripts/dpkg-output.js';
+import { timedStep } from '../steps.js';
+import type { BaseAptOptions } from './base-apt.js';
+
+export interface LayerOptions extends BaseAptOptions, StageHooks {
+  selector: BaseSelector;
+  settings: AptSettings;
+  mode: 'dry-run' | 'download-only' | 'deploy';
+  onResolved?: (plan: Plan) => void;
+  /** Asked before anything is changed (a prompt on a terminal); false aborts. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  /** install --skip-scripts: packages whose maintainer scripts are not run (kept in the origin). */
+  skipScripts?: string[];
+  /** Each line maintainer scripts and dpkg print (the CLI shows them with --verbose). */
+  onScriptLine?: (line: string) => void;
+  /** Notes for the user from the scripts stage (secrets left out of the commit, ...). */
+  onNotice?: (line: string) => void;
+  /** For the layer database: the command and its arguments as the user gave them. */
+  command?: string;
+  argv?: string[];
+}
+
+/** Where the stages run: a base read and its apt, and for a deploy, the deployment and the transaction's record. */
+export type Target =
+  | { mode: 'dry-run' | 'download-only'; contents: BaseContents; env: AptEnvironment; deployment: Deployment | undefined }
+  | { mode: 'deploy'; contents: BaseContents; env: AptEnvironment; deployment: Deployment; recording: Recording };
+type Deploying = Extract<Target, { mode: 'deploy' }>;
+
+export interface Deployed {
+  commit: string;
+  ref: string;
+  /** The new deployment's directory. */
+  path: string;
+  staged: boolean;
+  imported: string[];
+}
+
+export interface InstallResult {
+  plan: Plan;
+  fetched?: FetchResult;
+  deployed?: Deployed;
+  /** Everything requested is layered already: nothing was changed. */
+  alreadyLayered?: string[];
+  /** uninstall --idempotent of packages that are not layered: nothing was changed. */
+  notLayered?: string[];
+}
+
+const NO_ORIGIN: Origin = { requested: [], requestedLocal: [], other: {} };
+
+export async function layer(options: LayerOptions, change: Change, target: Target): Promise<InstallResult> {
+  const { contents, env } = target;
+  const sysroot = new OstreeSysroot(options.selector.sysroot);
+  const origin = (target.deployment ? readDeploymentOrigin(sysroot, target.deployment) : undefined) ?? NO_ORIGIN;
+  const localDir = join(options.settings.cacheDir, LOCAL_PACKAGES);
+  const reconciled = reconcile(origin, change, localDir, target.mode === 'deploy');
+  if (reconciled.kind === 'unchanged') {
+    const { kind: _, current, ...unchanged } = reconciled;
+    return { plan: await resolvePlan(contents, env, current), ...unchanged };
+  }
+  const { plan, skipScripts } = await planRequest(
+    contents,
+    env,
+    reconciled.request,
+    {
+      ...(change.kind === 'install' && options.skipScripts ? { skipScripts: options.skipScripts } : {}),
+      ...(origin.skipScripts ? { originSkipScripts: origin.skipScripts } : {}),
+      ...(options.onResolved ? { onResolved: options.onResolved } : {}),
+      ...(target.mode === 'deploy' && options.confirm ? { confirm: options.confirm } : {}),
+    },
+    options,
+  );
+  if (target.mode === 'dry-run') return { plan };
+  const packageCache = new PackageCache(contents.base.repo, options.settings.cacheDir);
+  const fetched = await fetchPackages(env, plan, packageCache, {
+    useCache: target.mode === 'deploy',
+    ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  }, options);
+  if (target.mode !== 'deploy') return { plan, fetched: fetched.result };
+  const imported = await importPackages(packageCache, plan, fetched, options);
+  keepLocalFiles(plan, localDir);
+  return commitAndDeploy(options, target, { sysroot, origin, plan, skipScripts, fetched, imported });
+}
+
+interface Layered {
+  sysroot: OstreeSysroot;
+  origin: Origin;
+  plan: Plan;
+  skipScripts: string[];
+  fetched: Fetched;
+  imported: Imported;
+}
+
+async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Layered): Promise<InstallResult> {
+  const { contents, deployment, recording } = target;
+  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts);
+  const state = nextStateNumber(recording);
+  const { packages } = l.imported;
+  const composed = await composeState({ contents, plan: l.plan, packages, origin, state, skipScripts: l.skipScripts }, options);
+  const done = composed.configure ? await configure(options, target, l, composed) : { ...composed, accounts: [] };
+  recordState(recording, {
+    state,
+    stateroot: deployment.stateroot,
+    baseCommit: contents.base.commit,
+    origin,
+    commit: done.commit,
+    unlayered: packages.length === 0,
+    skipScripts: l.skipScripts,
+    plan: l.plan,
+    packages,
+  });
+  const deployed = await timedStep(options, 'deploy', () =>
+    deployCommit(l.sysroot, done.commit.checksum, origin, deployment.stateroot, options.selector.sysroot),
+  ).catch((err: unknown) => {
+    forgetState(recording, state);
+    throw err;
+  });
+  recordDeployed(recording, state, deployed.path, done.accounts);
+  return {
+    plan: l.plan,
+    fetched: l.fetched.result,
+    deployed: { commit: done.commit.checksum, ref: done.commit.ref, path: deployed.path, staged: deployed.staged, imported: l.imported.imported },
+  };
+}
+
+/** The configure stage, with the scripts' output recorded whether it succeeds or not. */
+async function configure(options: LayerOptions, target: Deploying, l: Layered, composed: Awaited<ReturnType<typeof composeState>>): Promise<Configured> {
+  const output: PackageOutput[] = [];
+  try {
+    return await configureState(composed, {
+      contents: target.contents,
+      packages: l.imported.packages,
+      skipScripts: l.skipScripts,
+      deploymentDir: l.sysroot.deploymentPath(target.deployment),
+      knownAccounts: knownAccounts(target.recording),
+      output,
+      ...(options.onScriptLine ? { onLine: options.onScriptLine } : {}),
+      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+    }, options);
+  } finally {
+    recordScriptOutput(target.recording, output);
+  }
+}

@@ -1,0 +1,98 @@
+// How deblayer names packages wherever they appear: apt's request specs
+// (NAME, NAME=VERSION, NAME:ARCH), dpkg's NAME_VERSION_ARCH for local files,
+// the package cache's refs, and the layer-state refs. And the record of a
+// package that every stage after the import reads (PackageRecord).
+//
+// This folder is the bottom of the tree: it imports nothing of deblayer's.
+
+import type { TmpfilesLine } from './tmpfiles.js';
+
+export interface PackageId {
+  name: string;
+  version: string;
+  architecture: string;
+}
+
+/** The package name of a request spec (NAME, NAME=VERSION or NAME:ARCH). */
+export function specName(spec: string): string {
+  return spec.replace(/[=:].*$/, '');
+}
+
+/** A local package as origins and the local-package store name it: NAME_VERSION_ARCH. */
+export function localId(p: PackageId): string {
+  return `${p.name}_${p.version}_${p.architecture}`;
+}
+
+/** The package name of a local id (NAME_VERSION_ARCH). */
+export function localIdName(id: string): string {
+  return id.replace(/_.*$/, '');
+}
+
+// ostree refs allow [\w.-] in a component: the other characters of Debian
+// versions (+ ~ :) and '_' itself are written as _XX, reversibly.
+export function escapeRefComponent(text: string): string {
+  return text.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export const PACKAGE_REFS = 'deblayer/pkg';
+
+/** The package cache's ref of one package version: deblayer/pkg/NAME/VERSION_ARCH. */
+export function packageRef(name: string, version: string, architecture: string): string {
+  return `${PACKAGE_REFS}/${escapeRefComponent(name)}/${escapeRefComponent(version)}_${escapeRefComponent(architecture)}`;
+}
+
+export const STATE_REFS = 'deblayer/state';
+
+/** The ref that keeps layer state N's commit (what rollback --to N deploys). */
+export function stateRef(n: number): string {
+  return `${STATE_REFS}/${n}`;
+}
+
+/** N of deblayer/state/N; 0 for anything else. */
+export function stateNumber(ref: string): number {
+  return Number(ref.split('/').pop()) || 0;
+}
+
+export interface Conffile {
+  path: string;
+  /** Flags dpkg understands before the path, e.g. 'remove-on-upgrade'. */
+  flags: string[];
+}
+
+/** What unpacking a package gives the dpkg database and the host. */
+export interface PackageFiles {
+  package: string;
+  version: string;
+  architecture: string;
+  /** Original paths as dpkg lists them in info/PACKAGE.list: '/.', '/usr', '/usr/bin/foo', ... */
+  files: string[];
+  /** Original absolute path -> md5 (the package's md5sums, or computed while unpacking when it has none). */
+  md5sums: Record<string, string>;
+  conffiles: Conffile[];
+  /** Lines recreating what the commit cannot carry; also written to `tmpfilesConf`. */
+  tmpfiles: TmpfilesLine[];
+  /** Path of the tmpfiles.d fragment inside the layer tree, when there are lines. */
+  tmpfilesConf?: string;
+  /** The paths the package's own usr/lib/tmpfiles.d files declare. */
+  tmpfilesDeclared: string[];
+}
+
+export interface ControlMember {
+  name: string;
+  mode: number;
+  /** base64 */
+  data: string;
+}
+
+/** The record of a package in the package cache (its commit's record file). */
+export interface PackageRecord extends Omit<PackageFiles, 'tmpfilesDeclared'> {
+  /** Absent in the records of packages imported by an older deblayer. */
+  tmpfilesDeclared?: string[];
+  /** The control file as shipped. */
+  controlText: string;
+  /** Every control.tar member but `control` (dpkg keeps them as info/PKG.NAME). */
+  members: ControlMember[];
+  multiArchSame: boolean;
+  /** md5 of each conffile as unpacked (the Conffiles field of dpkg's status). */
+  conffileMd5: Record<string, string>;
+}
