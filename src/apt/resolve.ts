@@ -14,6 +14,7 @@ import { aptCache, aptGet, aptMessages, type LibaptPackage } from '../exec/apt.j
 import { openDeb, readDebControl } from '../deb/index.js';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import { parseParagraphs } from '../vocabulary/deb822.js';
+import { specName } from '../vocabulary/packages.js';
 import type { BaseContents } from '../base/select.js';
 import type { AptEnvironment } from './environment.js';
 import type { Plan, PlannedPackage } from './plan.js';
@@ -71,7 +72,6 @@ export interface ResolveOptions {
 export async function resolvePlan(contents: BaseContents, env: AptEnvironment, request: Request, options: ResolveOptions = {}): Promise<Plan> {
   const installed = new Map<string, StatusEntry>();
   for (const p of contents.packages) if (p.state === 'installed') installed.set(p.package, p);
-
   const layered = new Set(request.layered ?? []);
   for (const name of request.drop ?? []) {
     if (!layered.delete(name)) throw new ResolveError(`package ${name} is not layered: there is nothing to remove`);
@@ -80,30 +80,7 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
     if (!NAME.test(spec)) throw new UsageError(`'${spec}' is not a package name (NAME, NAME=VERSION or NAME:ARCH), nor a path to a .deb file`);
   }
   const locals = await Promise.all(request.localFiles.map(readLocalDeb));
-
-  // Requests the base already satisfies are inactive: nothing to add, apt is not asked.
-  const inactive: string[] = [];
-  const wanted: string[] = [];
-  for (const spec of [...layered, ...request.install]) {
-    const name = spec.replace(/[=:].*$/, '');
-    const inBase = installed.get(name);
-    const version = /=(.+)$/.exec(spec)?.[1];
-    if (inBase && version !== undefined && version !== inBase.version) {
-      throw new BaseConflictError(
-        name,
-        spec,
-        `${spec} would replace the base's ${name} ${inBase.version}: a layer cannot upgrade or downgrade base packages`,
-      );
-    }
-    if (inBase) {
-      if (!request.allowInactive) {
-        throw new ResolveError(
-          `package ${name} is already in the base (${inBase.version}): nothing to layer (--allow-inactive requests it anyway, for when a future base drops it)`,
-        );
-      }
-      inactive.push(name);
-    } else if (!wanted.includes(spec)) wanted.push(spec);
-  }
+  const { wanted, inactive } = setAgainstBase([...layered, ...request.install], installed, request.allowInactive ?? false);
   for (const local of locals) {
     const inBase = installed.get(local.name);
     if (inBase) {
@@ -114,8 +91,7 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
       );
     }
   }
-
-  const requestedNames = [...wanted.map((s) => s.replace(/[=:].*$/, '')), ...locals.map((l) => l.name)];
+  const requestedNames = [...wanted.map(specName), ...locals.map((l) => l.name)];
   const plan: Plan = {
     base: { label: contents.base.label, commit: contents.base.commit },
     requested: requestedNames,
@@ -125,31 +101,59 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
     installedSize: 0,
   };
   if (wanted.length === 0 && locals.length === 0) return plan;
-
   const native = contents.architectures[0]!;
   let steps = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, wanted, native) : undefined;
   plan.resolver = steps ? 'libapt' : 'apt-get';
   steps ??= await resolveWithAptGet(env, wanted, locals, installed, requestedNames, native);
   const localByName = new Map(locals.map((l) => [l.name, l]));
   for (const s of steps) {
-    const local = localByName.get(s.name);
-    const requested = requestedNames.includes(s.name);
-    const p: PlannedPackage = {
-      name: s.name,
-      version: s.version,
-      architecture: s.architecture,
-      origin: local ? 'local file' : s.origin,
-      downloadSize: local ? local.size : s.size,
-      installedSize: local ? local.installedSize * 1024 : s.installedSize,
-      reason: requested ? 'requested' : 'dependency',
-      ...(!requested && s.why ? { requiredBy: s.why.by, relation: s.why.relation } : {}),
-      source: local ? { kind: 'local', path: local.path } : { kind: 'archive', filename: s.filename, ...(s.sha256 ? { sha256: s.sha256 } : {}) },
-    };
+    const p = plannedPackage(s, localByName.get(s.name), requestedNames.includes(s.name));
     plan.packages.push(p);
     plan.installedSize += p.installedSize;
-    if (!local) plan.downloadSize += p.downloadSize;
+    if (p.source.kind !== 'local') plan.downloadSize += p.downloadSize;
   }
   return plan;
+}
+
+/**
+ * Requests the base already satisfies are inactive: nothing to add, apt is not
+ * asked (and only with --allow-inactive); one that names another version of a
+ * base package is refused.
+ */
+function setAgainstBase(specs: string[], installed: Map<string, StatusEntry>, allowInactive: boolean): { wanted: string[]; inactive: string[] } {
+  const inactive: string[] = [];
+  const wanted: string[] = [];
+  for (const spec of specs) {
+    const name = specName(spec);
+    const inBase = installed.get(name);
+    const version = /=(.+)$/.exec(spec)?.[1];
+    if (inBase && version !== undefined && version !== inBase.version) {
+      throw new BaseConflictError(name, spec, `${spec} would replace the base's ${name} ${inBase.version}: a layer cannot upgrade or downgrade base packages`);
+    }
+    if (inBase) {
+      if (!allowInactive) {
+        throw new ResolveError(
+          `package ${name} is already in the base (${inBase.version}): nothing to layer (--allow-inactive requests it anyway, for when a future base drops it)`,
+        );
+      }
+      inactive.push(name);
+    } else if (!wanted.includes(spec)) wanted.push(spec);
+  }
+  return { wanted, inactive };
+}
+
+function plannedPackage(s: Resolved, local: LocalDeb | undefined, requested: boolean): PlannedPackage {
+  return {
+    name: s.name,
+    version: s.version,
+    architecture: s.architecture,
+    origin: local ? 'local file' : s.origin,
+    downloadSize: local ? local.size : s.size,
+    installedSize: local ? local.installedSize * 1024 : s.installedSize,
+    reason: requested ? 'requested' : 'dependency',
+    ...(!requested && s.why ? { requiredBy: s.why.by, relation: s.why.relation } : {}),
+    source: local ? { kind: 'local', path: local.path } : { kind: 'archive', filename: s.filename, ...(s.sha256 ? { sha256: s.sha256 } : {}) },
+  };
 }
 
 /** One package of a plan as a resolver reports it (libapt's fields), before the plan's own fields. */

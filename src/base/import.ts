@@ -43,37 +43,27 @@ export interface ImportResult {
   boot: BootCheck;
 }
 
+/** A repository to import into, made if missing, and how to take back what was made. */
+interface TargetRepo {
+  repo: OstreeRepo;
+  created: boolean;
+  undo: () => void;
+}
+
 export async function importBase(options: ImportOptions): Promise<ImportResult> {
   const source = resolve(options.source);
   const st = statOrFail(source);
   if (!/^[\w.-]+(\/[\w.-]+)*$/.test(options.branch)) {
     throw new DeblayerError(`invalid branch name '${options.branch}': use letters, digits, '.', '_', '-' and '/'`);
   }
-  const createdRepo = !existsSync(join(options.repo, 'config'));
-  if (createdRepo && existsSync(options.repo) && statSync(options.repo).isDirectory() && !isEmptyDir(options.repo)) {
-    throw new DeblayerError(`${options.repo} is not an OSTree repository (it has no config file) and is not empty`);
-  }
-  // On failure, a repository this import created goes again, with any parent directories it made.
-  const createdTop = createdRepo && !existsSync(options.repo) ? topMissing(options.repo) : undefined;
-  const undo = () => {
-    if (createdTop) rmSync(createdTop, { recursive: true, force: true });
-    else if (createdRepo) for (const name of readdirSync(options.repo)) rmSync(join(options.repo, name), { recursive: true, force: true });
-  };
-  if (createdRepo) mkdirSync(options.repo, { recursive: true });
-  let repo: OstreeRepo;
-  try {
-    repo = createdRepo ? await OstreeRepo.init(options.repo, 'bare') : new OstreeRepo(options.repo);
-  } catch (err) {
-    undo();
-    throw err;
-  }
+  const target = await openTargetRepo(options.repo);
+  const { repo } = target;
   let staging: string | undefined;
   try {
     const parent = await repo.resolve(options.branch);
     staging = stagingDir(options.repo, 'import');
     const root = join(staging, 'root');
     mkdirSync(root, { mode: 0o755 });
-
     await timedStep(options, 'copy', async () => {
       if (st.isDirectory()) {
         await copyTree(source, root, { hardlinks: st.dev === statSync(staging!).dev });
@@ -86,48 +76,68 @@ export async function importBase(options: ImportOptions): Promise<ImportResult> 
     const boot = await timedStep(options, 'check', () => checkBootable(root, layout.kernelVersion));
     const status = readFileSync(join(root, layout.dpkgDatabase, 'status'), 'utf8');
     const packages = parseStatus(status).filter((p) => p.state === 'installed').length;
-
     const version = os.VERSION_ID ?? 'unknown';
-    const time = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const commit = await timedStep(options, 'commit', () =>
-      repo.commit({
-        branch: options.branch,
-        trees: [{ dir: root }],
-        subject: `Import ${describeOs(os)} from ${source}`,
-        body: `${packages} packages; dpkg database in /${layout.dpkgDatabase}${layout.kernelVersion ? `; kernel ${layout.kernelVersion}` : '; no kernel'}`,
-        metadata: {
-          version,
-          'ostree.version': version,
-          'deblayer.kind': 'base',
-          'deblayer.source': source,
-          'deblayer.import-time': new Date(time * 1000).toISOString(),
-          'deblayer.dpkg-database': layout.dpkgDatabase,
-          // What `deblayer image` and `base info` tell before anyone tries to boot it.
-          'deblayer.bootable': boot.problems.length === 0 ? 'yes' : `no: ${boot.problems.join('; ')}`,
-        },
-        timestamp: time,
-      }),
-    );
-    return {
-      commit,
-      ...(parent ? { parent } : {}),
-      branch: options.branch,
-      repo: options.repo,
-      createdRepo,
-      os,
-      version,
-      packages,
-      layout,
-      boot,
-    };
+    const commit = await timedStep(options, 'commit', () => commitBase(repo, options, { root, source, os, version, packages, layout, boot }));
+    return { commit, ...(parent ? { parent } : {}), branch: options.branch, repo: options.repo, createdRepo: target.created, os, version, packages, layout, boot };
   } catch (err) {
-    undo();
+    target.undo();
     throw err;
   } finally {
     if (staging) rmSync(staging, { recursive: true, force: true });
   }
 }
 
+/** The repository at PATH, initialised (bare) when it has no config; a failed import removes what this made, parent directories too. */
+async function openTargetRepo(path: string): Promise<TargetRepo> {
+  const created = !existsSync(join(path, 'config'));
+  if (created && existsSync(path) && statSync(path).isDirectory() && !isEmptyDir(path)) {
+    throw new DeblayerError(`${path} is not an OSTree repository (it has no config file) and is not empty`);
+  }
+  const createdTop = created && !existsSync(path) ? topMissing(path) : undefined;
+  const undo = () => {
+    if (createdTop) rmSync(createdTop, { recursive: true, force: true });
+    else if (created) for (const name of readdirSync(path)) rmSync(join(path, name), { recursive: true, force: true });
+  };
+  if (created) mkdirSync(path, { recursive: true });
+  try {
+    return { repo: created ? await OstreeRepo.init(path, 'bare') : new OstreeRepo(path), created, undo };
+  } catch (err) {
+    undo();
+    throw err;
+  }
+}
+
+interface ImportedTree {
+  root: string;
+  source: string;
+  os: Record<string, string>;
+  version: string;
+  packages: number;
+  layout: LayoutResult;
+  boot: BootCheck;
+}
+
+function commitBase(repo: OstreeRepo, options: ImportOptions, t: ImportedTree): Promise<string> {
+  const time = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const { layout } = t;
+  return repo.commit({
+    branch: options.branch,
+    trees: [{ dir: t.root }],
+    subject: `Import ${describeOs(t.os)} from ${t.source}`,
+    body: `${t.packages} packages; dpkg database in /${layout.dpkgDatabase}${layout.kernelVersion ? `; kernel ${layout.kernelVersion}` : '; no kernel'}`,
+    metadata: {
+      version: t.version,
+      'ostree.version': t.version,
+      'deblayer.kind': 'base',
+      'deblayer.source': t.source,
+      'deblayer.import-time': new Date(time * 1000).toISOString(),
+      'deblayer.dpkg-database': layout.dpkgDatabase,
+      // What `deblayer image` and `base info` tell before anyone tries to boot it.
+      'deblayer.bootable': t.boot.problems.length === 0 ? 'yes' : `no: ${t.boot.problems.join('; ')}`,
+    },
+    timestamp: time,
+  });
+}
 
 function statOrFail(source: string) {
   try {

@@ -88,6 +88,19 @@ function ownDeclarations(target: string, placed: Map<string, Placement>): Set<st
   return declared;
 }
 
+/** The package's tmpfiles.d fragment, written into the tree as if the package shipped it; returns its path. */
+async function writeTmpfilesConf(writer: TreeWriter, pkg: string, version: string, tmpfiles: TmpfilesLine[], mtime: number): Promise<string> {
+  const conf = tmpfilesConfPath(pkg);
+  const text = Buffer.from(formatTmpfilesConf(`Written by deblayer for ${pkg} ${version}: content the package ships outside /usr.`, tmpfiles));
+  const confEntry: DebEntry = { path: conf, type: 'file', mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', size: text.length, mtime };
+  const body = {
+    consume: async (onChunk: (chunk: Buffer) => void) => onChunk(text),
+    skip: () => undefined,
+  };
+  await writer.write(conf, confEntry, body);
+  return conf;
+}
+
 /** Unpack a package as an OSTree layer tree: see layer-rewrite.ts for the mapping. */
 export async function unpackLayer(
   layout: DebLayout,
@@ -146,29 +159,7 @@ export async function unpackLayer(
     tmpfilesDeclared: [...declared].sort(),
     stats,
   };
-  if (tmpfiles.length > 0) {
-    const conf = tmpfilesConfPath(pkg);
-    const text = Buffer.from(
-      formatTmpfilesConf(`Written by deblayer for ${pkg} ${control.fields.version}: content the package ships outside /usr.`, tmpfiles),
-    );
-    const confEntry: DebEntry = {
-      path: conf,
-      type: 'file',
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      uname: 'root',
-      gname: 'root',
-      size: text.length,
-      mtime: newest,
-    };
-    const body = {
-      consume: async (onChunk: (chunk: Buffer) => void) => onChunk(text),
-      skip: () => undefined,
-    };
-    await writer.write(conf, confEntry, body);
-    manifest.tmpfilesConf = conf;
-  }
+  if (tmpfiles.length > 0) manifest.tmpfilesConf = await writeTmpfilesConf(writer, pkg, control.fields.version, tmpfiles, newest);
   writer.finish();
   return manifest;
 }

@@ -42,6 +42,46 @@ function describe(file: string, member: TarMember, err: unknown): DeblayerError 
   return new DebFormatError(file, `corrupt member '${member.name}' (${member.compression}): ${message}`, { cause: err });
 }
 
+/**
+ * One entry's body as a stream the caller consumes or skips. A consumer's own
+ * failure (a write error) is reported as is; a stream cut short is the
+ * member's corruption, reported once EXPLAIN has heard why from the pipeline
+ * and the decompressor.
+ */
+function entryBody(stream: StreamxReadable, explain: (err: unknown) => Promise<DeblayerError>): EntryBody {
+  return {
+    skip: () => stream.resume(),
+    consume: (onChunk) =>
+      new Promise<void>((resolve, reject) => {
+        let failure: unknown;
+        let ended = false;
+        stream.on('data', (chunk) => {
+          if (failure !== undefined) return;
+          try {
+            onChunk(chunk as Buffer);
+          } catch (err) {
+            failure = err;
+            stream.destroy();
+          }
+        });
+        stream.on('end', () => {
+          ended = true;
+          resolve();
+        });
+        const cutShort = (err?: unknown) => {
+          if (ended) return;
+          ended = true;
+          if (failure !== undefined) return reject(failure);
+          setImmediate(() => void explain(err ?? new Error('unexpected end of data')).then(reject));
+        };
+        stream.on('error', cutShort);
+        stream.on('close', () => cutShort());
+        // Torn down before anyone listened (the input ended mid-entry).
+        if (stream.destroyed || stream.destroying) cutShort();
+      }),
+  };
+}
+
 export async function* readTarMember(file: string, member: TarMember): AsyncGenerator<TarItem> {
   // dpkg-deb: "does not look like a tar archive".
   if (member.size === 0) throw new DebFormatError(file, `member '${member.name}' is empty, not a tar archive`);
@@ -71,40 +111,7 @@ export async function* readTarMember(file: string, member: TarMember): AsyncGene
   try {
     for await (const item of extract as unknown as AsyncIterable<{ header: Header }>) {
       const stream = item as unknown as StreamxReadable;
-      const body: EntryBody = {
-        skip: () => stream.resume(),
-        consume: (onChunk) =>
-          new Promise<void>((resolve, reject) => {
-            let failure: unknown;
-            let ended = false;
-            stream.on('data', (chunk) => {
-              if (failure !== undefined) return;
-              try {
-                onChunk(chunk as Buffer);
-              } catch (err) {
-                // The consumer's own failure (a write error): report it as is.
-                failure = err;
-                stream.destroy();
-              }
-            });
-            stream.on('end', () => {
-              ended = true;
-              resolve();
-            });
-            const cutShort = (err?: unknown) => {
-              if (ended) return;
-              ended = true;
-              if (failure !== undefined) return reject(failure);
-              // A stream cut short ends here: report it as the member's
-              // corruption, once the pipeline and decompressor have said why.
-              setImmediate(() => void explain(err ?? new Error('unexpected end of data')).then(reject));
-            };
-            stream.on('error', cutShort);
-            stream.on('close', () => cutShort());
-            // Torn down before anyone listened (the input ended mid-entry).
-            if (stream.destroyed || stream.destroying) cutShort();
-          }),
-      };
+      const body = entryBody(stream, explain);
       yield { entry: entryFromHeader(file, item.header), body };
     }
     sawEnd = true;

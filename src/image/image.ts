@@ -64,19 +64,22 @@ export interface ImageResult {
 
 export const DEFAULT_KARGS = [`root=LABEL=${ROOT_LABEL}`, 'rw'];
 
-export async function writeImage(options: ImageOptions): Promise<ImageResult> {
-  const repo = new OstreeRepo(options.repo);
-  if (!existsSync(join(options.repo, 'config'))) throw new UsageError(`${options.repo} is not an OSTree repository (it has no config file)`);
-  const commit = await repo.resolve(options.ref);
-  if (!commit) throw new UsageError(`'${options.ref}' names no commit in ${options.repo}`);
-  const info = await repo.commitInfo(commit);
-  const plan = originFor(options, commit, info);
-  const output = resolve(options.output);
-  checkOutput(output);
-  requirePrograms(IMAGE_PROGRAMS);
-  requireGrubEfi();
-  const localDebs = localPackages(options.cacheDir, plan.origin);
+/** What writeImage has checked before it builds anything. */
+interface ImageSource {
+  commit: string;
+  plan: OriginPlan;
+  output: string;
+  localDebs: string[];
+}
 
+/**
+ * The stages: check everything first; in a tmpfs of a private mount
+ * namespace, a fresh sysroot with REF's commit deployed and the boot loader
+ * built; then the disk image, written as .NAME.partial and renamed when complete.
+ */
+export async function writeImage(options: ImageOptions): Promise<ImageResult> {
+  const source = await checkSource(options);
+  const { output, commit, plan } = source;
   const partial = join(dirname(output), `.${basename(output)}.${process.pid}.partial`);
   const mountpoint = mkdtempSync(join(tmpdir(), 'deblayer-image-'));
   let ns: MountNamespace | undefined;
@@ -85,66 +88,12 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
     await mountTmpfs(ns, mountpoint);
     const staging = ns.path(mountpoint);
     const sysrootPath = join(staging, 'sysroot');
-
-    const sysroot = await timedStep(options, 'sysroot', async () => {
-      const s = await OstreeSysroot.create(sysrootPath, options.stateroot);
-      await s.repo.setConfig('sysroot.bootloader', BOOTLOADER);
-      prepareBootDirectory(sysrootPath);
-      if (options.remote) await s.repo.addRemote(options.remote.name, options.remote.url, { gpgVerify: false });
-      await s.repo.pullLocal(options.repo, commit);
-      if (plan.baseCommit && plan.baseCommit !== commit) await s.repo.pullLocal(options.repo, plan.baseCommit);
-      if (plan.refspec) await s.repo.createRef(plan.refspec, plan.baseCommit ?? commit);
-      // The booted machine recomposes the layer with them, from its own cache dir.
-      const keep = join(sysrootPath, 'ostree/deploy', options.stateroot, DEFAULT_CACHE_DIR.replace(/^\//, ''), LOCAL_PACKAGES);
-      if (localDebs.length > 0) mkdirSync(keep, { recursive: true, mode: 0o755 });
-      for (const deb of localDebs) copyFileSync(deb, join(keep, basename(deb)));
-      return s;
-    });
-
-    const deployment = await timedStep(options, 'deploy', async () => {
-      const originFile = join(staging, 'origin');
-      writeFileSync(originFile, formatOrigin(plan.origin));
-      const kargs = [...DEFAULT_KARGS, ...options.kargs];
-      await sysroot.deploy(commit, { os: options.stateroot, originFile, stage: false, kargs });
-      rmSync(originFile);
-      const [d] = await sysroot.deployments();
-      if (!d || d.checksum !== commit) throw new DeblayerError(`ostree admin deploy finished, but ${short(commit)} is not the default deployment`);
-      return { path: sysroot.deploymentPath(d), kargs };
-    });
-
-    const kernel = await timedStep(options, 'bootloader', async () => {
-      const entry = defaultEntry(readFileSync(join(sysrootPath, 'boot/syslinux/syslinux.cfg'), 'utf8'));
-      if (!entry?.kernel) throw new DeblayerError('ostree admin deploy wrote no boot entry into /boot/syslinux/syslinux.cfg: is this ostree built with its syslinux backend?');
-      // The kernel the boot entry starts, which ostree chose: the one to check.
-      const version = /\/vmlinuz-([^/]+)$/.exec(entry.kernel)?.[1];
-      const boot = await checkBootable(deployment.path, version);
-      if (boot.problems.length > 0) throw new DeblayerError(`${options.ref} (${short(commit)}) cannot boot: ${boot.problems.join('; ')}`);
-      writeFileSync(join(staging, 'grub.cfg'), grubConfig(ROOT_LABEL));
-      await mkstandaloneEfi(join(staging, 'BOOTX64.EFI'), join(staging, 'grub.cfg'));
-      return boot.kernelVersion!;
-    });
-
+    const sysroot = await timedStep(options, 'sysroot', () => makeSysroot(options, source, sysrootPath));
+    const deployment = await timedStep(options, 'deploy', () => deployInto(options, source, sysroot, staging));
+    const kernel = await timedStep(options, 'bootloader', () => buildBootloader(options, commit, sysrootPath, deployment.path, staging));
     const treeBytes = diskUsage(sysrootPath);
     const layout = diskLayout(treeBytes, options.size);
-    await timedStep(options, 'filesystems', async () => {
-      rmSync(partial, { force: true });
-      let fd: number;
-      try {
-        fd = openSync(partial, 'wx');
-      } catch (err) {
-        throw new DeblayerError(`cannot write ${partial}: ${(err as Error).message}`, { cause: err });
-      }
-      try {
-        ftruncateSync(fd, layout.size);
-      } finally {
-        closeSync(fd);
-      }
-      await writePartitionTable(partial, sfdiskScript(layout));
-      const esp = { image: partial, offset: layout.esp.offset, size: layout.esp.size, label: layout.esp.label };
-      await mkfsVfat(esp);
-      await fatCopy(esp, join(staging, 'BOOTX64.EFI'), 'EFI/BOOT/BOOTX64.EFI');
-      await mkfsExt4({ image: partial, offset: layout.root.offset, size: layout.root.size, label: ROOT_LABEL, from: sysrootPath });
-    });
+    await timedStep(options, 'filesystems', () => writeDisk(partial, layout, staging, sysrootPath));
     try {
       renameSync(partial, output);
     } catch (err) {
@@ -167,6 +116,84 @@ export async function writeImage(options: ImageOptions): Promise<ImageResult> {
     await ns?.close();
     rmdirSync(mountpoint);
   }
+}
+
+/** Everything that can be refused is, before anything is built: the ref, the output, the programs, the local packages. */
+async function checkSource(options: ImageOptions): Promise<ImageSource> {
+  const repo = new OstreeRepo(options.repo);
+  if (!existsSync(join(options.repo, 'config'))) throw new UsageError(`${options.repo} is not an OSTree repository (it has no config file)`);
+  const commit = await repo.resolve(options.ref);
+  if (!commit) throw new UsageError(`'${options.ref}' names no commit in ${options.repo}`);
+  const info = await repo.commitInfo(commit);
+  const plan = originFor(options, commit, info);
+  const output = resolve(options.output);
+  checkOutput(output);
+  requirePrograms(IMAGE_PROGRAMS);
+  requireGrubEfi();
+  return { commit, plan, output, localDebs: localPackages(options.cacheDir, plan.origin) };
+}
+
+/** A sysroot holding the commit (and the base a layer state was made on), with the remote and the local packages. */
+async function makeSysroot(options: ImageOptions, source: ImageSource, sysrootPath: string): Promise<OstreeSysroot> {
+  const { commit, plan, localDebs } = source;
+  const s = await OstreeSysroot.create(sysrootPath, options.stateroot);
+  await s.repo.setConfig('sysroot.bootloader', BOOTLOADER);
+  prepareBootDirectory(sysrootPath);
+  if (options.remote) await s.repo.addRemote(options.remote.name, options.remote.url, { gpgVerify: false });
+  await s.repo.pullLocal(options.repo, commit);
+  if (plan.baseCommit && plan.baseCommit !== commit) await s.repo.pullLocal(options.repo, plan.baseCommit);
+  if (plan.refspec) await s.repo.createRef(plan.refspec, plan.baseCommit ?? commit);
+  // The booted machine recomposes the layer with them, from its own cache dir.
+  const keep = join(sysrootPath, 'ostree/deploy', options.stateroot, DEFAULT_CACHE_DIR.replace(/^\//, ''), LOCAL_PACKAGES);
+  if (localDebs.length > 0) mkdirSync(keep, { recursive: true, mode: 0o755 });
+  for (const deb of localDebs) copyFileSync(deb, join(keep, basename(deb)));
+  return s;
+}
+
+async function deployInto(options: ImageOptions, source: ImageSource, sysroot: OstreeSysroot, staging: string): Promise<{ path: string; kargs: string[] }> {
+  const { commit } = source;
+  const originFile = join(staging, 'origin');
+  writeFileSync(originFile, formatOrigin(source.plan.origin));
+  const kargs = [...DEFAULT_KARGS, ...options.kargs];
+  await sysroot.deploy(commit, { os: options.stateroot, originFile, stage: false, kargs });
+  rmSync(originFile);
+  const [d] = await sysroot.deployments();
+  if (!d || d.checksum !== commit) throw new DeblayerError(`ostree admin deploy finished, but ${short(commit)} is not the default deployment`);
+  return { path: sysroot.deploymentPath(d), kargs };
+}
+
+/** Checks that the kernel the boot entry starts can boot, and builds the standalone GRUB that reads the entry; returns the kernel version. */
+async function buildBootloader(options: ImageOptions, commit: string, sysrootPath: string, deploymentPath: string, staging: string): Promise<string> {
+  const entry = defaultEntry(readFileSync(join(sysrootPath, 'boot/syslinux/syslinux.cfg'), 'utf8'));
+  if (!entry?.kernel) throw new DeblayerError('ostree admin deploy wrote no boot entry into /boot/syslinux/syslinux.cfg: is this ostree built with its syslinux backend?');
+  // The kernel the boot entry starts, which ostree chose: the one to check.
+  const version = /\/vmlinuz-([^/]+)$/.exec(entry.kernel)?.[1];
+  const boot = await checkBootable(deploymentPath, version);
+  if (boot.problems.length > 0) throw new DeblayerError(`${options.ref} (${short(commit)}) cannot boot: ${boot.problems.join('; ')}`);
+  writeFileSync(join(staging, 'grub.cfg'), grubConfig(ROOT_LABEL));
+  await mkstandaloneEfi(join(staging, 'BOOTX64.EFI'), join(staging, 'grub.cfg'));
+  return boot.kernelVersion!;
+}
+
+/** The disk image at PARTIAL: partition table, the ESP with GRUB, the root file system made from the sysroot. */
+async function writeDisk(partial: string, layout: DiskLayout, staging: string, sysrootPath: string): Promise<void> {
+  rmSync(partial, { force: true });
+  let fd: number;
+  try {
+    fd = openSync(partial, 'wx');
+  } catch (err) {
+    throw new DeblayerError(`cannot write ${partial}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    ftruncateSync(fd, layout.size);
+  } finally {
+    closeSync(fd);
+  }
+  await writePartitionTable(partial, sfdiskScript(layout));
+  const esp = { image: partial, offset: layout.esp.offset, size: layout.esp.size, label: layout.esp.label };
+  await mkfsVfat(esp);
+  await fatCopy(esp, join(staging, 'BOOTX64.EFI'), 'EFI/BOOT/BOOTX64.EFI');
+  await mkfsExt4({ image: partial, offset: layout.root.offset, size: layout.root.size, label: ROOT_LABEL, from: sysrootPath });
 }
 
 /** What SYSROOT boots next (the first deployment of its stateroot), with the origin it was deployed with: the image's source when no ref is named. */

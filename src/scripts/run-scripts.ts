@@ -110,177 +110,50 @@ function spec(v: View, varDir: string, extra: Partial<SandboxSpec> = {}): Sandbo
   return { usr: v.usr, var: varDir, ...extra };
 }
 
+// The run's state, closed in runScripts' finally whatever stage failed.
+interface Run {
+  input: ScriptsInput;
+  ns: MountNamespace;
+  output: PackageOutput[];
+  view?: View;
+  /** The base alone, where preinsts run (only when a package has one). */
+  baseView?: View;
+  syslog?: SyslogSink;
+}
+
+/** The host's accounts as the scripts see them, and those scripts made on this sysroot before. */
+interface HostAccounts {
+  host: AccountTexts;
+  known: KnownAccount[];
+  /** passwd, group, shadow, gshadow with the known accounts added, for the views. */
+  seeded: Map<string, string>;
+}
+
+/**
+ * The stages, in order: a view of the composed commit; preinsts over the base;
+ * the view prepared (accounts, no service starts, /var); dpkg configures
+ * (triggers, postinsts); what that changed is read back, the namespace closed,
+ * and the result committed on top of the composed commit.
+ */
 export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
-  const output: PackageOutput[] = input.output ?? [];
-  const ns = await MountNamespace.open();
-  let view: View | undefined;
-  let baseView: View | undefined;
-  let syslog: SyslogSink | undefined;
+  const run: Run = { input, ns: await MountNamespace.open(), output: input.output ?? [] };
   try {
-    view = await openView(input.repo, { base: input.base, commit: input.composed }, input.database, ns, 'c');
-    const dbInUsr = input.database.replace(/^usr\//, '');
+    const view = (run.view = await openView(input.repo, { base: input.base, commit: input.composed }, input.database, run.ns, 'c'));
     if (!existsSync(inUsr(view, 'bin/dpkg'))) {
       throw new DeblayerError(
         `the base has no /usr/bin/dpkg: cannot run the maintainer scripts of ${input.records.map((r) => r.package).join(', ')} (--skip-scripts PKG layers a package without them)`,
       );
     }
+    const accounts = hostAccounts(input, view);
+    run.syslog = await SyslogSink.open(view.dir);
     const runnable = input.records.filter((r) => !input.skip.includes(r.package));
-
-    // The host's accounts: what the scripts see, and what their new users and
-    // groups are told from; with the accounts scripts made on this sysroot
-    // before, so that adduser finds them and they keep their ids.
-    const hostText = (f: string) =>
-      input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f), 'utf8') : readTextIfPresent(inUsr(view!, `etc/${f}`));
-    const host: AccountTexts = { passwd: hostText('passwd'), group: hostText('group'), shadow: hostText('shadow'), gshadow: hostText('gshadow') };
-    const known = [
-      ...(input.knownAccounts ?? []),
-      ...accountsOfSysusers(input.previousSysusers ?? '', host.group).filter((a) => !input.knownAccounts?.some((k) => k.kind === a.kind && k.name === a.name)),
-    ];
-    const seeded = seedAccounts(host, known).files;
-    const hostAccounts = new Map<string, string>(ACCOUNT_FILES.map((f) => [f, seeded[f as keyof AccountTexts]]));
-
-    // 1. preinst install, over the base (with the host's accounts: a preinst may add a user).
-    syslog = await SyslogSink.open(view.dir);
-    const devLog = syslog.socket;
-    const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
-    if (preinsts.length > 0) {
-      baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, 'b');
-      for (const [f, data] of hostAccounts) writeFileSync(inUsr(baseView, `etc/${f}`), data);
-      const ci = join(baseView.dir, 'ci');
-      mkdirSync(ci);
-      for (const r of preinsts) {
-        writeFileSync(join(ci, `${r.package}.preinst`), scriptOf(r, 'preinst')!, { mode: 0o755 });
-      }
-      for (const r of preinsts) {
-        const out = new DpkgOutput();
-        const res = await runSandboxed(
-          ns,
-          spec(baseView, baseView.varLower, {
-            devLog,
-            readOnly: [{ source: ci, dest: '/run/deblayer-ci' }],
-            env: {
-              DPKG_MAINTSCRIPT_PACKAGE: r.package,
-              DPKG_MAINTSCRIPT_NAME: 'preinst',
-              DPKG_MAINTSCRIPT_ARCH: r.architecture,
-              DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT: '1',
-              DPKG_MAINTSCRIPT_DEBUG: '0',
-              DPKG_ADMINDIR: '/var/lib/dpkg',
-            },
-          }),
-          ['sh', '-c', 'exec "$@" 2>&1', 'sh', `/run/deblayer-ci/${r.package}.preinst`, 'install'],
-          `cannot run the preinst of ${r.package}`,
-          { allowFailure: true, onLine: (l) => input.onLine?.(l) },
-        );
-        for (const l of res.stdout.split('\n').filter((x) => x !== '')) out.line(l);
-        output.push({ package: r.package, step: 'preinst', lines: out.text().split('\n').filter((x) => x !== '') });
-        if (res.exitCode !== 0) {
-          throw new ScriptError(r.package, 'preinst', res.exitCode, tail(res.stdout + '\n' + res.stderr), { detail: res.stdout + res.stderr });
-        }
-      }
-    }
-
-    // 2. The host's accounts with those the preinsts added (with what they made
-    // in /var, the only changes of theirs that are kept: the rest of the base
-    // view is dropped), no service starts, /var.
-    for (const f of ACCOUNT_FILES) {
-      const seed = baseView && existsSync(inUsr(baseView, `etc/${f}`)) ? readFileSync(inUsr(baseView, `etc/${f}`)) : hostAccounts.get(f);
-      if (seed) writeFileSync(inUsr(view, `etc/${f}`), seed);
-    }
-    writeFileSync(inUsr(view, POLICY_RC_D), '#!/bin/sh\n# deblayer: no service starts while a layer is composed.\nexit 101\n');
-    chmodSync(inUsr(view, POLICY_RC_D), 0o755);
-    if (existsSync(inUsr(view, 'bin/systemd-tmpfiles'))) {
-      // Lines that cannot apply offline fail on their own; the rest of /var is made.
-      await runSandboxed(ns, spec(view, view.varLower), ['systemd-tmpfiles', '--create', '--prefix=/var'], 'cannot make /var', { allowFailure: true });
-    }
-    await mountVar(view);
-    if (baseView) {
-      // What the preinsts made in /var, as the scripts' own work (dpkg's links are the view's already).
-      rmSync(join(baseView.varLower, 'lib/dpkg'), { force: true });
-      rmSync(join(baseView.varLower, 'cache/debconf'), { force: true });
-      await copyTree(baseView.varLower, ns.path(view.var), { hardlinks: false });
-    }
-
-    // Escape hatch: a skipped package's scripts are replaced in the view, and
-    // the originals kept in the commit (the replacements are left out of the layer).
-    const replaced = new Set<string>([POLICY_RC_D]);
-    for (const r of input.records.filter((x) => input.skip.includes(x.package))) {
-      for (const s of ['postinst', 'preinst']) {
-        const path = `${dbInUsr}/info/${infoName(r)}.${s}`;
-        if (!scriptOf(r, s)) continue;
-        writeFileSync(inUsr(view, path), `#!/bin/sh\n# deblayer --skip-scripts ${r.package}\nexit 0\n`);
-        replaced.add(path);
-      }
-    }
-
-    // 3. Triggers, then dpkg --configure --pending.
-    const interests = interestLines(input.records);
-    const triggersDir = inUsr(view, `${dbInUsr}/triggers`);
-    mkdirSync(triggersDir, { recursive: true });
-    if (interests.file.length > 0) writeFileSync(join(triggersDir, 'File'), readTextIfPresent(join(triggersDir, 'File')) + interests.file.map((l) => `${l}\n`).join(''));
-    for (const [name, lines] of interests.named) writeFileSync(join(triggersDir, name), readTextIfPresent(join(triggersDir, name)) + lines.map((l) => `${l}\n`).join(''));
-    const activate = activations(input.records, fileTriggerPaths(readTextIfPresent(join(triggersDir, 'File'))));
-    const dpkg = new DpkgOutput();
-    // The activations run in dpkg's own sandbox, just before it: a sandbox of
-    // their own cost a fork and three execs (~40 ms here) for a few lines.
-    const configured = await runSandboxed(
-      ns,
-      spec(view, view.var, { devLog }),
-      ['sh', '-c', CONFIGURE, 'sh', ...activate.flatMap((a) => [a.package, a.trigger])],
-      'cannot run dpkg --configure',
-      {
-        allowFailure: true,
-        onLine: (l, stream) => {
-          if (stream === 'stdout') dpkg.line(l);
-          if (!/^(status|processing): /.test(l)) input.onLine?.(l);
-        },
-      },
-    );
-    if (configured.exitCode === TRIGGER_FAILED) {
-      throw new DeblayerError(`dpkg-trigger failed: ${tail(configured.stderr)}`, { detail: configured.stdout + configured.stderr });
-    }
-    output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
-    const logged = await syslog.close();
-    syslog = undefined;
-    output.push(...syslogSections(logged));
-    const loggedErrors = syslogErrors(logged);
-    if (configured.exitCode !== 0) {
-      const f = dpkg.failures[0];
-      if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
-      throw new DeblayerError(`dpkg --configure --pending failed with exit status ${configured.exitCode}: ${tail(configured.stdout + configured.stderr)}`, {
-        detail: configured.stdout + configured.stderr,
-      });
-    }
-    const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
+    await runPreinsts(run, runnable, accounts.seeded);
+    await prepareView(run, view, accounts.seeded);
+    const replaced = replaceSkippedScripts(view, input);
+    const { after, loggedErrors } = await configurePending(run, view);
     await closeWritable(view);
-
-    // 4. Read back (the lower layers are compared through the namespace's mount) and commit.
-    const notices: string[] = [...loggedErrors];
-    const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, replaced);
-    const keep = new Set(known.map((a) => `${a.kind === 'user' ? 'u' : 'g'} ${a.name}`));
-    const sysusers = sysusersLines(host, after, input.previousSysusers, keep);
-    const overrides = overridesFor(treeSysusers(view.lowerUsr, view.usrUpper), sysusers);
-
-
-    const names = accountsOf(after.passwd, after.group);
-    const vars = varState(view.varUpper, view.varLower, names);
-    writeFactory(view.layer, vars);
-    if (vars.lines.length > 0) {
-      mkdirSync(join(view.usrUpper, 'lib/tmpfiles.d'), { recursive: true });
-      writeFileSync(
-        join(view.usrUpper, SCRIPTS_TMPFILES),
-        formatTmpfilesConf("Written by deblayer: what the layered packages' scripts made under /var.", vars.lines),
-        { mode: 0o644 },
-      );
-      dropSupersededLines(view.lowerUsr, view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
-    }
-    await ns.close();
-    if (sysusers.length > 0) {
-      mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
-      writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });
-    }
-    if (overrides.size > 0) mkdirSync(join(view.usrUpper, 'etc/sysusers.d'), { recursive: true });
-    for (const [name, text] of overrides) writeFileSync(join(view.usrUpper, 'etc/sysusers.d', name), text, { mode: 0o644 });
-    notices.push(...provideHostSecrets(view.usrUpper, [...pruned.secrets, ...vars.secrets], (path) => scriptsNaming(runnable, path)));
+    const { notices, sysusers } = await readBack(run, view, { accounts, after, replaced, runnable });
+    notices.unshift(...loggedErrors);
     const committed = await commitLayer({
       repo: input.repo.path,
       onto: input.composed,
@@ -290,13 +163,192 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
       subject: input.subject,
       metadata: input.metadata,
     });
-    return { commit: committed.commit, output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
+    return { commit: committed.commit, output: run.output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
   } finally {
-    syslog?.kill();
-    await ns.close();
-    if (view) removeView(view);
-    if (baseView) removeView(baseView);
+    run.syslog?.kill();
+    await run.ns.close();
+    if (run.view) removeView(run.view);
+    if (run.baseView) removeView(run.baseView);
   }
+}
+
+// The host's accounts: what the scripts see, and what their new users and
+// groups are told from; with the accounts scripts made on this sysroot
+// before, so that adduser finds them and they keep their ids.
+function hostAccounts(input: ScriptsInput, view: View): HostAccounts {
+  const hostText = (f: string) =>
+    input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f), 'utf8') : readTextIfPresent(inUsr(view, `etc/${f}`));
+  const host: AccountTexts = { passwd: hostText('passwd'), group: hostText('group'), shadow: hostText('shadow'), gshadow: hostText('gshadow') };
+  const known = [
+    ...(input.knownAccounts ?? []),
+    ...accountsOfSysusers(input.previousSysusers ?? '', host.group).filter((a) => !input.knownAccounts?.some((k) => k.kind === a.kind && k.name === a.name)),
+  ];
+  const seeded = seedAccounts(host, known).files;
+  return { host, known, seeded: new Map<string, string>(ACCOUNT_FILES.map((f) => [f, seeded[f as keyof AccountTexts]])) };
+}
+
+/** 1. preinst install, over the base (with the host's accounts: a preinst may add a user). */
+async function runPreinsts(run: Run, runnable: PackageRecord[], seeded: Map<string, string>): Promise<void> {
+  const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
+  if (preinsts.length === 0) return;
+  const { input, ns } = run;
+  const baseView = (run.baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, 'b'));
+  for (const [f, data] of seeded) writeFileSync(inUsr(baseView, `etc/${f}`), data);
+  const ci = join(baseView.dir, 'ci');
+  mkdirSync(ci);
+  for (const r of preinsts) writeFileSync(join(ci, `${r.package}.preinst`), scriptOf(r, 'preinst')!, { mode: 0o755 });
+  for (const r of preinsts) {
+    const out = new DpkgOutput();
+    const res = await runSandboxed(
+      ns,
+      spec(baseView, baseView.varLower, {
+        devLog: run.syslog!.socket,
+        readOnly: [{ source: ci, dest: '/run/deblayer-ci' }],
+        env: {
+          DPKG_MAINTSCRIPT_PACKAGE: r.package,
+          DPKG_MAINTSCRIPT_NAME: 'preinst',
+          DPKG_MAINTSCRIPT_ARCH: r.architecture,
+          DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT: '1',
+          DPKG_MAINTSCRIPT_DEBUG: '0',
+          DPKG_ADMINDIR: '/var/lib/dpkg',
+        },
+      }),
+      ['sh', '-c', 'exec "$@" 2>&1', 'sh', `/run/deblayer-ci/${r.package}.preinst`, 'install'],
+      `cannot run the preinst of ${r.package}`,
+      { allowFailure: true, onLine: (l) => input.onLine?.(l) },
+    );
+    for (const l of res.stdout.split('\n').filter((x) => x !== '')) out.line(l);
+    run.output.push({ package: r.package, step: 'preinst', lines: out.text().split('\n').filter((x) => x !== '') });
+    if (res.exitCode !== 0) {
+      throw new ScriptError(r.package, 'preinst', res.exitCode, tail(res.stdout + '\n' + res.stderr), { detail: res.stdout + res.stderr });
+    }
+  }
+}
+
+// 2. The host's accounts with those the preinsts added (with what they made
+// in /var, the only changes of theirs that are kept: the rest of the base
+// view is dropped), no service starts, /var.
+async function prepareView(run: Run, view: View, seeded: Map<string, string>): Promise<void> {
+  const { baseView, ns } = run;
+  for (const f of ACCOUNT_FILES) {
+    const seed = baseView && existsSync(inUsr(baseView, `etc/${f}`)) ? readFileSync(inUsr(baseView, `etc/${f}`)) : seeded.get(f);
+    if (seed) writeFileSync(inUsr(view, `etc/${f}`), seed);
+  }
+  writeFileSync(inUsr(view, POLICY_RC_D), '#!/bin/sh\n# deblayer: no service starts while a layer is composed.\nexit 101\n');
+  chmodSync(inUsr(view, POLICY_RC_D), 0o755);
+  if (existsSync(inUsr(view, 'bin/systemd-tmpfiles'))) {
+    // Lines that cannot apply offline fail on their own; the rest of /var is made.
+    await runSandboxed(ns, spec(view, view.varLower), ['systemd-tmpfiles', '--create', '--prefix=/var'], 'cannot make /var', { allowFailure: true });
+  }
+  await mountVar(view);
+  if (baseView) {
+    // What the preinsts made in /var, as the scripts' own work (dpkg's links are the view's already).
+    rmSync(join(baseView.varLower, 'lib/dpkg'), { force: true });
+    rmSync(join(baseView.varLower, 'cache/debconf'), { force: true });
+    await copyTree(baseView.varLower, ns.path(view.var), { hardlinks: false });
+  }
+}
+
+/**
+ * Escape hatch: a skipped package's scripts are replaced in the view, and the
+ * originals kept in the commit. Returns the paths to leave out of the layer.
+ */
+function replaceSkippedScripts(view: View, input: ScriptsInput): Set<string> {
+  const dbInUsr = input.database.replace(/^usr\//, '');
+  const replaced = new Set<string>([POLICY_RC_D]);
+  for (const r of input.records.filter((x) => input.skip.includes(x.package))) {
+    for (const s of ['postinst', 'preinst']) {
+      const path = `${dbInUsr}/info/${infoName(r)}.${s}`;
+      if (!scriptOf(r, s)) continue;
+      writeFileSync(inUsr(view, path), `#!/bin/sh\n# deblayer --skip-scripts ${r.package}\nexit 0\n`);
+      replaced.add(path);
+    }
+  }
+  return replaced;
+}
+
+/** 3. Triggers, then dpkg --configure --pending; returns the accounts after, and what scripts logged as errors. */
+async function configurePending(run: Run, view: View): Promise<{ after: { passwd: string; group: string }; loggedErrors: string[] }> {
+  const { input } = run;
+  const dbInUsr = input.database.replace(/^usr\//, '');
+  const interests = interestLines(input.records);
+  const triggersDir = inUsr(view, `${dbInUsr}/triggers`);
+  mkdirSync(triggersDir, { recursive: true });
+  if (interests.file.length > 0) writeFileSync(join(triggersDir, 'File'), readTextIfPresent(join(triggersDir, 'File')) + interests.file.map((l) => `${l}\n`).join(''));
+  for (const [name, lines] of interests.named) writeFileSync(join(triggersDir, name), readTextIfPresent(join(triggersDir, name)) + lines.map((l) => `${l}\n`).join(''));
+  const activate = activations(input.records, fileTriggerPaths(readTextIfPresent(join(triggersDir, 'File'))));
+  const dpkg = new DpkgOutput();
+  // The activations run in dpkg's own sandbox, just before it: a sandbox of their own would cost a fork and three execs.
+  const configured = await runSandboxed(
+    run.ns,
+    spec(view, view.var, { devLog: run.syslog!.socket }),
+    ['sh', '-c', CONFIGURE, 'sh', ...activate.flatMap((a) => [a.package, a.trigger])],
+    'cannot run dpkg --configure',
+    {
+      allowFailure: true,
+      onLine: (l, stream) => {
+        if (stream === 'stdout') dpkg.line(l);
+        if (!/^(status|processing): /.test(l)) input.onLine?.(l);
+      },
+    },
+  );
+  if (configured.exitCode === TRIGGER_FAILED) {
+    throw new DeblayerError(`dpkg-trigger failed: ${tail(configured.stderr)}`, { detail: configured.stdout + configured.stderr });
+  }
+  run.output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
+  const logged = await run.syslog!.close();
+  run.syslog = undefined;
+  run.output.push(...syslogSections(logged));
+  if (configured.exitCode !== 0) {
+    const f = dpkg.failures[0];
+    if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
+    throw new DeblayerError(`dpkg --configure --pending failed with exit status ${configured.exitCode}: ${tail(configured.stdout + configured.stderr)}`, {
+      detail: configured.stdout + configured.stderr,
+    });
+  }
+  const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
+  return { after, loggedErrors: syslogErrors(logged) };
+}
+
+interface ReadBackInput {
+  accounts: HostAccounts;
+  after: { passwd: string; group: string };
+  replaced: Set<string>;
+  runnable: PackageRecord[];
+}
+
+/**
+ * 4. What the scripts changed, made into the layer to commit: /usr changes
+ * pruned, /var as factory files and tmpfiles lines, accounts as sysusers.d
+ * lines, secrets left for the host. The lower layers are compared through the
+ * namespace's mounts, so the namespace is closed only once they are read.
+ */
+async function readBack(run: Run, view: View, r: ReadBackInput): Promise<{ notices: string[]; sysusers: string[] }> {
+  const { input } = run;
+  const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, r.replaced);
+  const keep = new Set(r.accounts.known.map((a) => `${a.kind === 'user' ? 'u' : 'g'} ${a.name}`));
+  const sysusers = sysusersLines(r.accounts.host, r.after, input.previousSysusers, keep);
+  const overrides = overridesFor(treeSysusers(view.lowerUsr, view.usrUpper), sysusers);
+  const vars = varState(view.varUpper, view.varLower, accountsOf(r.after.passwd, r.after.group));
+  writeFactory(view.layer, vars);
+  if (vars.lines.length > 0) {
+    mkdirSync(join(view.usrUpper, 'lib/tmpfiles.d'), { recursive: true });
+    writeFileSync(
+      join(view.usrUpper, SCRIPTS_TMPFILES),
+      formatTmpfilesConf("Written by deblayer: what the layered packages' scripts made under /var.", vars.lines),
+      { mode: 0o644 },
+    );
+    dropSupersededLines(view.lowerUsr, view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
+  }
+  await run.ns.close();
+  if (sysusers.length > 0) {
+    mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
+    writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });
+  }
+  if (overrides.size > 0) mkdirSync(join(view.usrUpper, 'etc/sysusers.d'), { recursive: true });
+  for (const [name, text] of overrides) writeFileSync(join(view.usrUpper, 'etc/sysusers.d', name), text, { mode: 0o644 });
+  const notices = provideHostSecrets(view.usrUpper, [...pruned.secrets, ...vars.secrets], (path) => scriptsNaming(r.runnable, path));
+  return { notices, sysusers };
 }
 
 /**
