@@ -110,8 +110,8 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
     ['Dir::Cache', `${join(baseDir, 'cache')}/`],
     ['Dir::Cache::archives', `${archivesDir}/`],
     // apt's binary cache of the lists alone, shared by every base with these
-    // sources: a new base (an upgrade) then only adds its status to it (measured:
-    // resolving on a new base took 2.2 s against 1.1 s, most of it parsing lists).
+    // sources: a new base (an upgrade) then only adds its status to it instead
+    // of parsing every list again.
     ['Dir::Cache::srcpkgcache', join(sourcesDir, 'srcpkgcache.bin')],
     ['Dir::Log', `${join(baseDir, 'log')}/`],
     ['APT::Architecture', native!],

@@ -1,7 +1,7 @@
 // What deblayer reads from a commit never changes (a commit is immutable), so
 // it is kept under CACHE/bases/COMMIT/: later commands then need no ostree
-// call beyond naming the commit. Measured: reading a base's metadata, dpkg
-// status, os-release, sources and keys took ~30 `ostree` runs, 1.5-2.5 s.
+// call beyond naming the commit, where reading a base's metadata, dpkg
+// status, os-release, sources and keys took an `ostree` run each.
 // Best effort: a cache that cannot be written (not root, read-only) only costs time.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

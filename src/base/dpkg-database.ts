@@ -13,7 +13,7 @@ export interface DpkgDatabase {
   foundBy: 'commit metadata' | 'known location' | 'tmpfiles.d link';
 }
 
-/** Seen in the field (NOTES.md): Debian bootc images, Endless/Collabora, StarlingX apt-ostree. */
+/** Where Debian OSTree systems keep it: Debian bootc images, Endless/Collabora, StarlingX apt-ostree, and a plain tree. */
 export const KNOWN_LOCATIONS = ['usr/lib/sysimage/dpkg', 'usr/share/dpkg/database', 'usr/rootdirs/var/lib/dpkg', 'var/lib/dpkg'];
 
 export class NoDpkgDatabaseError extends DeblayerError {}

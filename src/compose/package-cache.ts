@@ -4,11 +4,9 @@
 // these commits instead of unpacking again, as rpm-ostree does with rpmostree/pkg/.
 //
 // What the dpkg database needs (file list, md5sums, control members) is a
-// record: its control file is commit metadata, and the whole record is a file
-// in the commit, usr/share/deblayer/packages/NAME_ARCH.json, because commit
-// metadata can only be given to `ostree commit` on its command line (128 KiB
-// an argument), and a large package's file list is more. The record file also
-// tells a booted host what was layered.
+// record, a file in the commit: usr/share/deblayer/packages/NAME_ARCH.json.
+// It travels into every layered commit, so a booted host can tell what was
+// layered; the control file alone is also commit metadata (deblayer.control).
 //
 // Packages are committed in one libostree transaction (src/exec/libostree.ts),
 // which also gives each commit's tree index, the input of conflict checks.
@@ -43,7 +41,7 @@ export function recordPath(name: string, architecture: string): string {
  * The package cache of one repository. What is read from a package commit (its
  * record and tree index) is also kept under CACHE/packages/COMMIT/, since a
  * commit never changes: a warm recomposition then costs two ostree runs
- * however many packages it has (measured: ~0.1 s a package before).
+ * however many packages it has.
  */
 export class PackageCache {
   private readonly files: CommitCache;
@@ -82,8 +80,8 @@ export class PackageCache {
   /**
    * Unpacks each .deb into a layer tree and commits it, all in one ostree
    * transaction: two packages are unpacked at a time (xz decodes a package's
-   * single-block data.tar.xz on one core: measured, 4.3 s of the 7.6 s import
-   * of gdb strace vim was decompression), while python commits those done.
+   * single-block data.tar.xz on one core, and decompression is most of an
+   * import), while python commits those done.
    * Returns the packages in the order given. EXPECTED, when given, is what each
    * file must be (what apt planned): a file that is another package is an error.
    */

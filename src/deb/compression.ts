@@ -53,9 +53,8 @@ function rawStream(range: ByteRange): Readable {
 }
 
 // Below this compressed size a member may go to the liblzma helpers: xz's
-// threads only help a member of several blocks (golang-1.19-src's 18 MB
-// data.tar.xz is five: xz -T0 decoded it in 0.87 s against 1.3 s on one
-// core), and a member under 4 MB holds one or two.
+// threads only help a member of several blocks, and a member under 4 MB
+// holds one or two.
 const LZMA_HELPER_MAX = 4 * 1024 * 1024;
 let lzmaHelpers = false;
 
@@ -63,7 +62,7 @@ let lzmaHelpers = false;
  * From now on, small .xz and .lzma members go to the liblzma helpers rather
  * than to an xz process each. The package import turns this on: it decodes
  * two members a package. A deb command decodes two in all, and there a
- * helper's start cost more than it saved (measured: +75 ms a call).
+ * helper's start costs more than it saves.
  */
 export function useLzmaHelpers(): void {
   lzmaHelpers = true;

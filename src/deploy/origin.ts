@@ -1,7 +1,7 @@
 // A deployment's .origin file (a GKeyFile) as deblayer writes it: rpm-ostree's
 // layout, so that tools that know it read it, and so that a plain
 // `ostree admin upgrade` cannot follow a `refspec=` and silently drop the
-// layered packages (NOTES.md):
+// layered packages:
 //
 //   [origin]
 //   baserefspec=debian/12

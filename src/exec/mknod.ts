@@ -9,8 +9,8 @@ export async function makeNode(path: string, kind: NodeKind, mode: number, major
   const args = ['--mode', (mode & 0o7777).toString(8), '--', path];
   if (kind === 'fifo') args.push('p');
   else args.push(kind === 'char' ? 'c' : 'b', String(major), String(minor));
-  // Loaded on first use: execa's module graph costs ~0.2 s of start-up, and
-  // most packages ship no device nodes.
+  // Loaded on first use: execa's module graph is a start-up cost, and most
+  // packages ship no device nodes.
   const { execa } = await import('execa');
   const result = await execa('mknod', args, { reject: false, stdin: 'ignore' });
   if (result.failed) {

@@ -347,9 +347,8 @@ export class OstreeSysroot {
    * offline sysroot is deployed directly.
    *
    * --no-prune: ostree still removes the deployments that drop out, but does
-   * not walk the whole repository for unreachable objects. That walk followed
-   * the base's size, not the layer's (0.1 s of a 0.35 s deploy on the small
-   * base, measured), and finds next to nothing here: every deployed commit is
+   * not walk the whole repository for unreachable objects. That walk follows
+   * the base's size, not the layer's, and finds next to nothing here: every deployed commit is
    * kept by its deblayer/state ref. `deblayer cleanup` prunes, as rpm-ostree
    * does its own pruning apart from ostree's deploy.
    */

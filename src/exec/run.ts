@@ -41,8 +41,8 @@ export function tail(text: string, lines = TAIL_LINES): string {
 }
 
 export async function run(program: string, args: string[], what: string, options: RunOptions = {}): Promise<RunResult> {
-  // Loaded on first use: execa's module graph costs ~0.2 s of start-up, which
-  // the deb commands (they run no program but xz) should not pay.
+  // Loaded on first use: execa's module graph is a start-up cost that the deb
+  // commands (they run no program but xz) should not pay.
   const { execa } = await import('execa');
   const child = execa(program, args, {
     reject: false,

@@ -1,13 +1,12 @@
 // xz(1) from xz-utils (Priority: required, on every Debian system): the one
 // place that spawns it. deblayer decompresses large .xz and .lzma members
 // through it (the small ones go to the liblzma helper, src/exec/lzma.ts)
-// because, measured on bookworm's own packages, xz 5.4 decodes their
-// multi-block streams on all cores (0.87 s for golang-1.19-src's data.tar.xz
-// against 2.1 s for lzma-native), and a pipe gives exact backpressure: a
-// member of a gigabyte of zeros never sits in memory.
+// because xz 5.4 decodes multi-block streams on all cores (lzma-native was
+// slower: the figures are in the commit that dropped it), and a pipe gives
+// exact backpressure: a member of a gigabyte of zeros never sits in memory.
 //
 // node:child_process rather than execa: the deb commands run nothing else, and
-// execa's module graph alone costs ~0.1 s of start-up.
+// execa's module graph is a start-up cost of its own.
 
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
