@@ -7,10 +7,16 @@ export interface StepHooks<S extends string> {
   onStep?: (step: S, seconds: number) => void;
 }
 
+/** A clock started now: each call gives the seconds since. */
+export function stopwatch(): () => number {
+  const start = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - start) / 1e9;
+}
+
 export async function timedStep<S extends string, T>(hooks: StepHooks<S>, step: S, fn: () => Promise<T>, detail?: string): Promise<T> {
   hooks.onStart?.(step, detail);
-  const start = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const value = await fn();
-  hooks.onStep?.(step, Number(process.hrtime.bigint() - start) / 1e9);
+  hooks.onStep?.(step, elapsed());
   return value;
 }

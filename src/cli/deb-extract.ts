@@ -10,6 +10,7 @@ import { unpackLayer, unpackRaw } from '../compose/unpack.js';
 import { formatTmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { contextOf } from './context.js';
 import { formatSize as size, Progress } from './progress.js';
+import { stopwatch } from '../steps.js';
 
 export function register(deb: Command): void {
   deb
@@ -39,17 +40,17 @@ async function extract(file: string, dir: string, opts: { layer?: boolean }, cmd
     if (out.options.verbose) out.verbose(archiveName(e));
     progress.tick(e.size);
   };
-  const started = performance.now();
+  const elapsed = stopwatch();
   if (!opts.layer) {
     const stats = await unpackRaw(layout, dir, { onEntry }).finally(() => progress.done());
-    const secs = ((performance.now() - started) / 1000).toFixed(2);
+    const secs = elapsed().toFixed(2);
     if (out.json) out.data({ file, target: dir, layer: false, ...stats });
     else out.info(`Unpacked ${file} into ${dir}: ${stats.entries} entries, ${size(stats.bytes)} in ${secs}s`);
     return;
   }
   const control = await readDebControl(layout);
   const manifest = await unpackLayer(layout, control, dir, { onEntry }).finally(() => progress.done());
-  const secs = ((performance.now() - started) / 1000).toFixed(2);
+  const secs = elapsed().toFixed(2);
   if (out.json) {
     out.data({ file, target: dir, layer: true, ...manifest, tmpfiles: manifest.tmpfiles.map(formatTmpfilesLine) });
     return;

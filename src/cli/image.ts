@@ -6,6 +6,7 @@ import { requireRoot, UsageError } from '../errors.js';
 import { formatSize, parseSize } from '../image/disk-layout.js';
 import { nextDeployment, writeImage, type ImageStep } from '../image/image.js';
 import { contextOf, repoPath } from './context.js';
+import { stopwatch } from '../steps.js';
 
 const STEP_TEXT: Record<ImageStep, string> = {
   sysroot: 'Making a fresh sysroot and copying the commit into it',
@@ -32,7 +33,7 @@ export function register(program: Command): void {
         if (!m) throw new UsageError(`--remote wants NAME=URL, not '${opts.remote}'`);
         remote = { name: m[1]!, url: m[2]! };
       }
-      const started = process.hrtime.bigint();
+      const elapsed = stopwatch();
       const source: { repo: string; ref: string; origin?: Origin; stateroot?: string } = ref !== undefined ? { repo: repoPath(out.options), ref } : await nextDeployment(out.options.sysroot, out.options.os);
       const result = await writeImage({
         repo: source.repo,
@@ -47,7 +48,7 @@ export function register(program: Command): void {
         onStart: (step) => out.info(`${STEP_TEXT[step]}...`),
         onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       });
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = elapsed();
       if (out.json) {
         out.data({
           image: result.output,

@@ -4,19 +4,20 @@ import type { Command } from 'commander';
 import { openBaseApt } from '../transactions/base-apt.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf } from './context.js';
+import { stopwatch } from '../steps.js';
 
 export function register(program: Command): void {
   addAptOptions(
     program.command('refresh-md').description("download the package lists of the base's sources (apt-get update, with deblayer's private configuration)"),
   ).action(async (opts: AptCommandOptions, command: Command) => {
     const out = contextOf(command);
-    const start = Date.now();
+    const elapsed = stopwatch();
     const { contents, env } = await openBaseApt(baseSelector(out.options, opts), aptSettings(out.options, opts), {
       refresh: true,
       onRefreshStart: (e) => out.info(`Refreshing package lists from ${e.sources.origin}...`),
       onProgress: (line) => out.info(line),
     });
-    const seconds = (Date.now() - start) / 1000;
+    const seconds = elapsed();
     if (out.json) {
       out.data({ base: contents.base.label, commit: contents.base.commit, sources: env.sources.origin, lists: env.listsDir, seconds });
       return;
