@@ -14,7 +14,7 @@ import { aptCache, aptGet, aptMessages, type LibaptPackage } from '../exec/apt.j
 import { openDeb, readDebControl } from '../deb/index.js';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import { parseParagraphs } from '../vocabulary/deb822.js';
-import { specName } from '../vocabulary/packages.js';
+import { specName, specVersion } from '../vocabulary/packages.js';
 import type { BaseContents } from '../base/select.js';
 import type { AptEnvironment } from './environment.js';
 import type { Plan, PlannedPackage } from './plan.js';
@@ -126,7 +126,7 @@ function setAgainstBase(specs: string[], installed: Map<string, StatusEntry>, al
   for (const spec of specs) {
     const name = specName(spec);
     const inBase = installed.get(name);
-    const version = /=(.+)$/.exec(spec)?.[1];
+    const version = specVersion(spec);
     if (inBase && version !== undefined && version !== inBase.version) {
       throw new BaseConflictError(name, spec, `${spec} would replace the base's ${name} ${inBase.version}: a layer cannot upgrade or downgrade base packages`);
     }

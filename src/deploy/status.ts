@@ -4,6 +4,7 @@
 
 import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { readDeploymentOrigin } from './origin-file.js';
+import { parseStatePackages } from '../vocabulary/packages.js';
 
 export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   /** The first deployment of its stateroot: what boots next. */
@@ -29,7 +30,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
     const info = await repo.commitInfo(d.checksum);
     const meta = info.metadata;
     const base = typeof meta['deblayer.base'] === 'string' ? meta['deblayer.base'] : d.checksum;
-    const packages = typeof meta['deblayer.packages'] === 'string' ? meta['deblayer.packages'].split(' ').filter((x) => x !== '') : [];
+    const packages = parseStatePackages(meta['deblayer.packages']).map((p) => `${p.name}=${p.version}`);
     return {
       default: deployments.find((x) => x.stateroot === d.stateroot) === d,
       index: d.index,

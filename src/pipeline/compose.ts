@@ -15,7 +15,7 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import { fileTriggerPaths, needsConfiguring } from '../scripts/triggers.js';
 import { stagingDir } from '../staging.js';
 import { timedStep } from '../steps.js';
-import { stateRef } from '../vocabulary/packages.js';
+import { formatStatePackages, stateRef } from '../vocabulary/packages.js';
 import type { StageHooks, StateCommit } from './stages.js';
 
 export interface Composed {
@@ -42,7 +42,7 @@ function stateMetadata(r: ComposeRequest): Record<string, string> {
   return {
     'deblayer.base': r.contents.base.commit,
     'deblayer.requested': r.plan.requested.join(' '),
-    'deblayer.packages': r.plan.packages.map((p) => `${p.name}=${p.version}`).join(' '),
+    'deblayer.packages': formatStatePackages(r.plan.packages),
     'deblayer.origin': formatOrigin(r.origin),
     ...(typeof version === 'string' ? { version } : {}),
   };

@@ -10,7 +10,7 @@ import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
 import { dropOrphanStateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
-import { packageRef } from '../vocabulary/packages.js';
+import { PACKAGE_REFS, packageRefPrefix, parseStatePackages, STATE_REFS } from '../vocabulary/packages.js';
 import { requireRoot } from '../errors.js';
 
 export interface CleanupResult {
@@ -53,7 +53,7 @@ async function cleanupLocked(
   const deployed = new Set(deployments.map((d) => d.checksum));
   const removedStates: string[] = [];
   const kept: string[] = [];
-  for (const ref of await repo.refs('deblayer/state')) {
+  for (const ref of await repo.refs(STATE_REFS)) {
     const commit = await repo.resolve(ref);
     if (options.states && commit && !deployed.has(commit)) {
       await repo.deleteRef(ref);
@@ -64,25 +64,19 @@ async function cleanupLocked(
   const needed = new Set<string>();
   for (const commit of new Set([...kept, ...deployed])) {
     const info = await repo.commitInfo(commit);
-    const packages = info.metadata['deblayer.packages'];
-    if (typeof packages !== 'string') continue;
-    for (const p of packages.split(' ').filter((x) => x !== '')) {
-      const [name, version] = p.split('=') as [string, string];
-      needed.add(packageRef(name, version, '').replace(/_$/, ''));
-    }
+    for (const p of parseStatePackages(info.metadata['deblayer.packages'])) needed.add(packageRefPrefix(p.name, p.version));
   }
   const removedPackages: string[] = [];
-  for (const ref of await repo.refs('deblayer/pkg')) {
+  for (const ref of await repo.refs(PACKAGE_REFS)) {
     // deblayer/pkg/NAME/VERSION_ARCH: kept when NAME/VERSION is needed, whatever the architecture.
-    const withoutArch = ref.replace(/_[^_/]*$/, '');
-    if (!needed.has(withoutArch)) {
+    if (!needed.has(ref.replace(/_[^_/]*$/, '_'))) {
       await repo.deleteRef(ref);
       removedPackages.push(ref);
     }
   }
   const prune = await repo.prune();
   // What the cache holds about package commits that are gone (a commit's record never changes, so only these).
-  const pkgRefs = await repo.refs('deblayer/pkg');
+  const pkgRefs = await repo.refs(PACKAGE_REFS);
   const livePackages = new Set(await repo.resolveAll(pkgRefs));
   for (const c of safeList(join(options.cacheDir, 'packages'))) {
     if (/^[0-9a-f]{64}$/.test(c) && !livePackages.has(c)) rmSync(join(options.cacheDir, 'packages', c), { recursive: true, force: true });

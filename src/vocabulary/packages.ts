@@ -18,6 +18,28 @@ export function specName(spec: string): string {
   return spec.replace(/[=:].*$/, '');
 }
 
+/** The version a request spec pins (NAME=VERSION), if any. */
+export function specVersion(spec: string): string | undefined {
+  return /=(.+)$/.exec(spec)?.[1];
+}
+
+/** A layer state's packages as its commit metadata lists them (deblayer.packages): NAME=VERSION, space-separated. */
+export function formatStatePackages(packages: { name: string; version: string }[]): string {
+  return packages.map((p) => `${p.name}=${p.version}`).join(' ');
+}
+
+/** The packages of a deblayer.packages value; none for a commit without one (a base). */
+export function parseStatePackages(value: unknown): { name: string; version: string }[] {
+  if (typeof value !== 'string') return [];
+  return value
+    .split(' ')
+    .filter((x) => x !== '')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      return { name: p.slice(0, eq), version: p.slice(eq + 1) };
+    });
+}
+
 /** A local package as origins and the local-package store name it: NAME_VERSION_ARCH. */
 export function localId(p: PackageId): string {
   return `${p.name}_${p.version}_${p.architecture}`;
@@ -39,6 +61,11 @@ export const PACKAGE_REFS = 'deblayer/pkg';
 /** The package cache's ref of one package version: deblayer/pkg/NAME/VERSION_ARCH. */
 export function packageRef(name: string, version: string, architecture: string): string {
   return `${PACKAGE_REFS}/${escapeRefComponent(name)}/${escapeRefComponent(version)}_${escapeRefComponent(architecture)}`;
+}
+
+/** The package cache's refs of NAME at VERSION, any architecture, start with this. */
+export function packageRefPrefix(name: string, version: string): string {
+  return `${PACKAGE_REFS}/${escapeRefComponent(name)}/${escapeRefComponent(version)}_`;
 }
 
 export const STATE_REFS = 'deblayer/state';
