@@ -1,0 +1,108 @@
+// The request and origin stages are pure: what a transaction asks apt for,
+// given what the deployment layers, and the origin it deploys with.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import type { Plan, PlannedPackage } from '../../src/apt/plan.js';
+import type { Origin } from '../../src/deploy/origin.js';
+import { nextOrigin } from '../../src/pipeline/origin.js';
+import { reconcile } from '../../src/pipeline/request.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A local-package store holding .deb files for IDS (NAME_VERSION_ARCH). */
+function localStore(...ids: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'deblayer-unit-local-'));
+  dirs.push(dir);
+  for (const id of ids) writeFileSync(join(dir, `${id}.deb`), '');
+  return dir;
+}
+
+const origin = (o: Partial<Origin>): Origin => ({ requested: [], requestedLocal: [], other: {}, ...o });
+
+describe('reconcile', () => {
+  test('an install asks apt for the whole layered set plus what is new, and kept local files', () => {
+    const store = localStore('page_1.0_all');
+    const r = reconcile(origin({ requested: ['htop'], requestedLocal: ['page_1.0_all'] }), { kind: 'install', install: ['htop', 'strace=6.1-0.1'], localFiles: ['/x/a.deb'] }, store, true);
+    expect(r).toEqual({
+      kind: 'change',
+      request: { install: ['strace=6.1-0.1'], localFiles: [join(store, 'page_1.0_all.deb'), '/x/a.deb'], layered: ['htop'], drop: [] },
+    });
+  });
+
+  test('installing what is layered already changes nothing when deploying, and still plans on a dry run', () => {
+    const o = origin({ requested: ['htop', 'vim'] });
+    expect(reconcile(o, { kind: 'install', install: ['htop', 'vim:amd64'], localFiles: [] }, localStore(), true)).toMatchObject({
+      kind: 'unchanged',
+      alreadyLayered: ['htop', 'vim'],
+    });
+    expect(reconcile(o, { kind: 'install', install: ['htop'], localFiles: [] }, localStore(), false).kind).toBe('change');
+  });
+
+  test('uninstall drops names, and a local package by its name; the .deb of a dropped local package may be gone', () => {
+    const store = localStore('keep_2_all');
+    const o = origin({ requested: ['htop', 'vim'], requestedLocal: ['page_1.0_all', 'keep_2_all'] });
+    const r = reconcile(o, { kind: 'uninstall', drop: ['vim', 'page'] }, store, true);
+    expect(r).toEqual({
+      kind: 'change',
+      request: { install: [], localFiles: [join(store, 'keep_2_all.deb')], layered: ['htop', 'vim', 'page'], drop: ['vim', 'page'] },
+    });
+  });
+
+  test('uninstall --idempotent ignores names that are not layered, and changes nothing when none is', () => {
+    const o = origin({ requested: ['htop'] });
+    expect(reconcile(o, { kind: 'uninstall', drop: ['nano'], idempotent: true }, localStore(), true)).toMatchObject({ kind: 'unchanged', notLayered: ['nano'] });
+    expect(reconcile(o, { kind: 'uninstall', drop: ['nano', 'htop'], idempotent: true }, localStore(), true)).toMatchObject({
+      kind: 'change',
+      request: { drop: ['htop'] },
+    });
+    // Without --idempotent the name goes to apt's resolution, which refuses it by name.
+    expect(reconcile(o, { kind: 'uninstall', drop: ['nano'] }, localStore(), true)).toMatchObject({ kind: 'change', request: { drop: ['nano'] } });
+  });
+
+  test('a layered local package whose .deb is gone stops the transaction, naming it', () => {
+    expect(() => reconcile(origin({ requestedLocal: ['page_1.0_all'] }), { kind: 'recompose' }, localStore(), true)).toThrow(/page_1\.0_all is no longer in/);
+  });
+});
+
+function planned(name: string, local = false): PlannedPackage {
+  return {
+    name,
+    version: '1.0',
+    architecture: 'amd64',
+    origin: local ? 'local file' : 'Debian',
+    downloadSize: 1,
+    installedSize: 1,
+    reason: 'requested',
+    source: local ? { kind: 'local', path: `/x/${name}.deb` } : { kind: 'archive', filename: `pool/${name}.deb` },
+  };
+}
+
+describe('nextOrigin', () => {
+  const plan = (requested: string[], packages: PlannedPackage[], inactive: string[] = []): Plan => ({
+    base: { label: 'debian/12', commit: 'c0' },
+    requested,
+    inactive,
+    packages,
+    downloadSize: 0,
+    installedSize: 0,
+  });
+
+  test('names go to requested (inactive ones too), local packages to requestedLocal as NAME_VERSION_ARCH', () => {
+    const o = nextOrigin(origin({ baseRefspec: 'debian/12', other: { x: { a: '1' } } }), undefined, plan(['htop', 'page'], [planned('htop'), planned('page', true)], ['bash']), 'c1', []);
+    expect(o).toEqual({ baseRefspec: 'debian/12', requested: ['htop', 'bash'], requestedLocal: ['page_1.0_amd64'], baseCommit: 'c1', other: { x: { a: '1' } } });
+  });
+
+  test("the deployment's refspec is the base refspec when the origin has none; skipped scripts only while there are some", () => {
+    const deployment = { refspec: 'os:debian/13' } as Parameters<typeof nextOrigin>[1];
+    const o = nextOrigin(origin({ skipScripts: ['old'] }), deployment, plan(['htop'], [planned('htop')]), 'c1', ['htop']);
+    expect(o.baseRefspec).toBe('os:debian/13');
+    expect(o.skipScripts).toEqual(['htop']);
+    expect(nextOrigin(origin({ skipScripts: ['old'] }), deployment, plan([], []), 'c1', [])).not.toHaveProperty('skipScripts');
+  });
+});
