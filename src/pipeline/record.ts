@@ -11,7 +11,7 @@ import type { Origin } from '../deploy/origin.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import type { LayerDatabase } from '../db/layer-db.js';
 import type { StateCommit } from './stages.js';
-import { stateNumber } from '../vocabulary/packages.js';
+import { stateNumber, stateRef } from '../vocabulary/packages.js';
 
 /** A transaction being recorded: its database (open, under the stateroot's lock) and row. */
 export interface Recording {
@@ -69,9 +69,18 @@ export function recordState(record: Recording, s: StateToRecord): void {
 }
 
 /** Once deployed: the state's deployment, and the accounts its scripts made (a failed transaction leaves them as they were). */
-export function recordDeployed(record: Recording, state: number, deploymentPath: string, accounts: KnownAccount[]): void {
+export function recordDeployed(record: Recording, state: number, deploymentPath: string, accounts: KnownAccount[] = []): void {
   record.db.setStateDeployment(state, deploymentPath.split('/').pop()!);
   record.db.recordAccounts(accounts, state);
+}
+
+/** rollback --to N: state COPY as a copy of N's row, for the deploy of N's commit again; false when the database has no state N. */
+export function recordStateCopy(record: Recording, of: number, copy: number, stateroot: string): boolean {
+  const source = record.db.state(of);
+  if (!source) return false;
+  const { id: _, deployment: __, ...fields } = source;
+  record.db.recordState(record.txn, copy, { ...fields, stateroot, ref: stateRef(copy), deployment: '' });
+  return true;
 }
 
 /** A state whose deploy failed is not kept. */

@@ -12,7 +12,7 @@ import { OstreeSysroot, short, type Deployment } from '../exec/ostree.js';
 import { deployCommit, type DeployResult } from '../deploy/deploy.js';
 import { parseOrigin } from '../deploy/origin.js';
 import { recordedTransaction, type Recording } from './recorded.js';
-import { nextStateNumber } from '../pipeline/record.js';
+import { forgetState, nextStateNumber, recordDeployed, recordStateCopy } from '../pipeline/record.js';
 import { stateRef } from '../vocabulary/packages.js';
 import { diagnose, messageOf } from '../diagnostics.js';
 
@@ -44,41 +44,41 @@ async function rollbackIn(
   options: { to?: number },
   recording: Recording,
 ): Promise<RollbackResult> {
-  const stateroot = current.stateroot;
+  if (options.to !== undefined) return redeployState(sysroot, sysrootPath, current.stateroot, options.to, recording);
+  return reorder(sysroot, sysrootPath, current.stateroot, all);
+}
 
-  if (options.to !== undefined) {
-    const ref = stateRef(options.to);
-    const commit = await sysroot.repo.resolve(ref);
-    if (!commit) throw new DeblayerError(`layer state ${options.to} is not kept any more (no ref ${ref} in ${sysroot.repo.path})`);
-    const info = await sysroot.repo.commitInfo(commit);
-    const originText = info.metadata['deblayer.origin'];
-    if (typeof originText !== 'string') throw new DeblayerError(`${ref} (${short(commit)}) records no origin: not a deblayer layer state`);
-    // Recorded before the deploy, given its deployment after, as install does
-    // (a kill in between leaves a pending state the next transaction settles).
-    const source = recording.db.state(options.to);
-    const copy = source ? nextStateNumber(recording) : undefined;
-    if (source && copy !== undefined) {
-      const { id: _, deployment: __, ...fields } = source;
-      // The row first: a kill after it leaves a pending state, which the next transaction drops with its ref.
-      recording.db.recordState(recording.txn, copy, { ...fields, stateroot, ref: stateRef(copy), deployment: '' });
+/** rollback --to N: state N's commit deployed again with its origin, recorded as a new state (a copy of N) when the database has N. */
+async function redeployState(sysroot: OstreeSysroot, sysrootPath: string, stateroot: string, n: number, recording: Recording): Promise<RollbackResult> {
+  const ref = stateRef(n);
+  const commit = await sysroot.repo.resolve(ref);
+  if (!commit) throw new DeblayerError(`layer state ${n} is not kept any more (no ref ${ref} in ${sysroot.repo.path})`);
+  const info = await sysroot.repo.commitInfo(commit);
+  const originText = info.metadata['deblayer.origin'];
+  if (typeof originText !== 'string') throw new DeblayerError(`${ref} (${short(commit)}) records no origin: not a deblayer layer state`);
+  // Recorded before the deploy, given its deployment after, as install does: a
+  // kill in between leaves a pending state, which the next transaction drops with its ref.
+  const next = nextStateNumber(recording);
+  const copy = recordStateCopy(recording, n, next, stateroot) ? next : undefined;
+  let redeployed: DeployResult;
+  try {
+    if (copy !== undefined) await sysroot.repo.createRef(stateRef(copy), commit);
+    redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
+  } catch (err) {
+    if (copy !== undefined) {
+      forgetState(recording, copy);
+      // The commit may be deployed already (state N's own deployment): the transaction's cleanup would keep this ref.
+      await sysroot.repo.deleteRef(stateRef(copy)).catch((e: unknown) => diagnose(`rollback: cannot delete ${stateRef(copy)}: ${messageOf(e)}`));
     }
-    let redeployed: DeployResult;
-    try {
-      if (copy !== undefined) await sysroot.repo.createRef(stateRef(copy), commit);
-      redeployed = await deployCommit(sysroot, commit, parseOrigin(originText), stateroot, sysrootPath);
-    } catch (err) {
-      if (copy !== undefined) {
-        recording.db.dropState(copy);
-        // The commit may be deployed already (state N's own deployment): the transaction's cleanup would keep this ref.
-        await sysroot.repo.deleteRef(stateRef(copy)).catch((e: unknown) => diagnose(`rollback: cannot delete ${stateRef(copy)}: ${messageOf(e)}`));
-      }
-      throw err;
-    }
-    if (copy !== undefined) recording.db.setStateDeployment(copy, redeployed.path.split('/').pop()!);
-    const now = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot && redeployed.path.endsWith(`/${d.checksum}.${d.serial}`))!;
-    return { deployment: now, path: redeployed.path, redeployed: { ...redeployed, state: options.to, commit, ...(copy !== undefined ? { recordedState: copy } : {}) } };
+    throw err;
   }
+  if (copy !== undefined) recordDeployed(recording, copy, redeployed.path);
+  const now = (await sysroot.deployments()).find((d) => d.checksum === commit && d.stateroot === stateroot && redeployed.path.endsWith(`/${d.checksum}.${d.serial}`))!;
+  return { deployment: now, path: redeployed.path, redeployed: { ...redeployed, state: n, commit, ...(copy !== undefined ? { recordedState: copy } : {}) } };
+}
 
+/** The previous deployment (or the booted one, when a newer one waits) becomes the default again: nothing is deployed. */
+async function reorder(sysroot: OstreeSysroot, sysrootPath: string, stateroot: string, all: Deployment[]): Promise<RollbackResult> {
   if (all.some((d) => d.staged)) {
     throw new DeblayerError('a deployment is staged (it is finalized at shutdown): reboot into it first, or remove it with ostree admin undeploy');
   }
