@@ -1,9 +1,10 @@
 #!/bin/sh
 # Extracts a bootable base tarball (test/make-boot-base.sh) into DIR and adds
 # the boot tests' probe (fixtures/guest). With --with-deblayer, also deblayer
-# as its Debian package will install it: the built program and its production
-# npm dependencies in /usr/lib/deblayer, /usr/bin/deblayer a link (the native
-# modules are built here against Node 20; trixie's nodejs is 20 too).
+# as its Debian package will install it: the built program, its python
+# programs and its production npm dependencies in /usr/lib/deblayer,
+# /usr/bin/deblayer a link (the native modules are built here against Node 20;
+# trixie's nodejs is 20 too).
 # Used by test/helpers/guest.ts and test/demo-boot.sh.
 set -eu
 tarball=$1
@@ -19,7 +20,9 @@ ln -sf /usr/lib/systemd/system/deblayer-probe.service "$dir/etc/systemd/system/m
 if [ "$with_deblayer" = --with-deblayer ]; then
   dest="$dir/usr/lib/deblayer"
   mkdir -p "$dest/node_modules"
-  cp -a "$project/dist" "$project/package.json" "$dest/"
+  # python/ beside dist/: src/exec/python.ts finds it two levels up from dist/exec.
+  cp -a "$project/dist" "$project/python" "$project/package.json" "$dest/"
+  find "$dest/python" -name __pycache__ -prune -exec rm -rf {} +
   # Each production dependency, without the dependencies nested inside it (listed on their own).
   (cd "$project" && npm ls --omit=dev --all --parseable) | tail -n +2 | while read -r path; do
     rel=${path#"$project"/}

@@ -17,8 +17,10 @@ cd "$(dirname "$0")/.."
 # scripts run. deblayer image: e2fsprogs (mkfs.ext4 -d), dosfstools and mtools
 # (the ESP without a mount), fdisk (sfdisk), grub-efi-amd64-bin
 # (grub-mkstandalone). Boot tests: mmdebstrap (bootable bases), qemu-system-x86
-# and ovmf (firmware boot), curl (the guest's web page).
-PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux gir1.2-ostree-1.0 python3-gi python3-apt bubblewrap e2fsprogs dosfstools mtools fdisk grub-efi-amd64-bin mmdebstrap qemu-system-x86 ovmf curl"
+# and ovmf (firmware boot), curl (the guest's web page). python3-pyflakes:
+# the lint of python/ (test/unit/python.test.ts); attr (setfattr): the overlay
+# markers of the libostree unit tests.
+PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux gir1.2-ostree-1.0 python3-gi python3-apt bubblewrap e2fsprogs dosfstools mtools fdisk grub-efi-amd64-bin mmdebstrap qemu-system-x86 ovmf curl python3-pyflakes attr"
 
 missing=""
 for p in $PACKAGES; do

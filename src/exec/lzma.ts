@@ -4,17 +4,15 @@
 // large ones go to xz(1), which decodes a multi-block stream on every core
 // (src/exec/xz.ts).
 //
-// Why not xz(1) for all: starting a program costs Node a fork of itself, and
-// on this kind of VM that blocks its main thread 8 ms while Node is small and
-// ~25 ms once it has grown by 200 MB. Profiled, a cold install of gdb strace
-// vim spent 1.8 s of Node's main thread spawning, most of it on the 126 xz
-// processes of its import, and the main thread was what that import waited
-// for: 7.1-7.9 s then, 4.4 s through the helpers. A helper is started once
-// per reader that runs at the same time (the import's two lanes: two helpers)
-// and then decodes member after member.
+// Why not xz(1) for all: starting a program costs Node a fork of itself,
+// which blocks its main thread, the longer the bigger Node has grown; an
+// import of many packages spawned an xz per member, and its main thread was
+// what the import waited for. A helper (python/lzma_decode.py) is started
+// once per reader that runs at the same time (the import's two lanes: two
+// helpers) and then decodes member after member.
 //
 // The helper reads the member from the file itself (pread of the byte range),
-// so Node no longer pipes the compressed bytes either. What it sends back is
+// so Node does not pipe the compressed bytes either. What it sends back is
 // framed: 'D' + u32 length + bytes, then 'E' at the end of the member, or
 // 'X' + u32 length + message when the data is corrupt or truncated. Memory
 // stays bounded: at most one 256 KiB frame is decoded ahead, then the helper
@@ -31,62 +29,6 @@ export interface MemberRange {
   offset: number;
   size: number;
 }
-
-const DECODER = `
-import json, lzma, os, struct, sys
-out = sys.stdout.buffer
-CHUNK = 256 * 1024
-XZ_WORDS = {
-    'Input format not supported by decoder': 'File format not recognized',
-    'Corrupt input data': 'Compressed data is corrupt',
-}
-
-def frame(kind, data=b''):
-    out.write(kind + struct.pack('>I', len(data)))
-    out.write(data)
-    out.flush()
-
-def decode(fd, pos, end, fmt):
-    d = lzma.LZMADecompressor(fmt)
-    data = b''
-    while True:
-        if d.eof:
-            # What follows a stream, as xz(1) reads it: zero padding, or another stream.
-            rest = d.unused_data
-            while not rest.strip(b'\\0') and pos < end:
-                rest = os.pread(fd, min(CHUNK, end - pos), pos)
-                pos += len(rest)
-            if not rest.strip(b'\\0'):
-                return
-            if fmt != lzma.FORMAT_XZ:
-                raise lzma.LZMAError('Corrupt input data')
-            d = lzma.LZMADecompressor(fmt)
-            data = rest.lstrip(b'\\0')
-        elif d.needs_input and not data:
-            data = os.pread(fd, min(CHUNK, end - pos), pos) if pos < end else b''
-            if not data:
-                raise lzma.LZMAError('Unexpected end of input')
-            pos += len(data)
-        chunk = d.decompress(data, max_length=CHUNK)
-        data = b''
-        if chunk:
-            frame(b'D', chunk)
-
-for line in sys.stdin:
-    req = json.loads(line)
-    fmt = lzma.FORMAT_ALONE if req['format'] == 'lzma' else lzma.FORMAT_XZ
-    try:
-        fd = os.open(req['file'], os.O_RDONLY)
-        try:
-            decode(fd, req['offset'], req['offset'] + req['size'], fmt)
-        finally:
-            os.close(fd)
-    except (lzma.LZMAError, OSError, EOFError) as err:
-        # In xz(1)'s words, which users of Debian tools know.
-        frame(b'X', XZ_WORDS.get(str(err), str(err)).encode())
-        continue
-    frame(b'E')
-`;
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -126,7 +68,7 @@ class Helper {
   }
 
   static start(onIdle: (h: Helper) => void): Helper {
-    return new Helper(spawnPython(DECODER, []), onIdle);
+    return new Helper(spawnPython('lzma_decode.py', []), onIdle);
   }
 
   get usable(): boolean {

@@ -6,6 +6,8 @@
 
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { CommandError, DeblayerError } from '../errors.js';
 
 export interface RunOptions {
@@ -110,35 +112,59 @@ export interface LineProcess {
 }
 
 /**
+ * The lines a helper writes to STREAM, handed out in order. Once no more can
+ * come (the helper ended), `end` gives the error that a wait for a line that
+ * never came rejects with; lines received before are still handed out.
+ */
+export class LineQueue {
+  private readonly lines: string[] = [];
+  private readonly waiting: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private ended: Error | undefined;
+
+  constructor(stream: Readable) {
+    stream.on('data', (chunk: Buffer) => {
+      this.pending += this.decoder.write(chunk);
+      const parts = this.pending.split('\n');
+      this.pending = parts.pop()!;
+      for (const l of parts) {
+        const w = this.waiting.shift();
+        if (w) w.resolve(l);
+        else this.lines.push(l);
+      }
+    });
+  }
+
+  next(): Promise<string> {
+    const l = this.lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  end(err: Error): void {
+    this.ended = err;
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+}
+
+/**
  * A long-lived helper spoken to in lines (a batch of work done in one process,
  * so one ostree transaction, instead of a process per item).
  */
 export async function startLineProcess(program: string, args: string[], what: string, options: { env?: Record<string, string> } = {}): Promise<LineProcess> {
   const { execa } = await import('execa');
   const child = execa(program, args, { reject: false, env: options.env, extendEnv: true, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30 });
-  const lines: string[] = [];
-  const waiting: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
-  let pending = '';
+  const lines = new LineQueue(child.stdout!);
   let stderr = '';
-  let ended: Error | undefined;
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
-  });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop()!;
-    for (const l of parts) {
-      const w = waiting.shift();
-      if (w) w.resolve(l);
-      else lines.push(l);
-    }
   });
   const failure = (exitCode: number | undefined, message?: string) =>
     new CommandError(program, `${what}: ${tail(stderr) || message || `exit status ${exitCode}`}`, { detail: `command: ${program} ${args.join(' ')}\n${stderr}` });
   const done = child.then((result) => {
-    ended = result.exitCode === 0 ? new CommandError(program, `${what}: ended before its work was done`) : failure(result.exitCode, result.shortMessage);
-    for (const w of waiting.splice(0)) w.reject(ended);
+    lines.end(result.exitCode === 0 ? new CommandError(program, `${what}: ended before its work was done`) : failure(result.exitCode, result.shortMessage));
     return result;
   });
   // A write after the process died is reported through nextLine/finish.
@@ -148,10 +174,7 @@ export async function startLineProcess(program: string, args: string[], what: st
       child.stdin!.write(`${line}\n`);
     },
     nextLine() {
-      const l = lines.shift();
-      if (l !== undefined) return Promise.resolve(l);
-      if (ended) return Promise.reject(ended);
-      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+      return lines.next();
     },
     async finish() {
       child.stdin!.end();

@@ -8,33 +8,6 @@
 import { startPython } from './python.js';
 import type { LineProcess } from './run.js';
 
-// Bound by a relative name from its directory: a socket's path is limited to
-// 108 bytes, and a view's directory can be deep. It stops at the end of its
-// stdin, after what is still queued.
-const SINK = `
-import json, os, select, socket, sys
-os.chdir(sys.argv[1])
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind('log')
-os.chmod('log', 0o666)
-def out(data):
-    sys.stdout.write(json.dumps(data.decode('utf-8', 'replace')) + '\\n')
-    sys.stdout.flush()
-out(b'ready')
-while True:
-    ready, _, _ = select.select([s, sys.stdin], [], [])
-    if s in ready:
-        out(s.recv(65536))
-    elif not sys.stdin.readline():
-        s.setblocking(False)
-        try:
-            while True:
-                out(s.recv(65536))
-        except BlockingIOError:
-            pass
-        break
-`;
-
 export interface SyslogMessage {
   /** syslog severity: 0 emerg ... 3 err, 4 warning ... 7 debug. */
   severity: number;
@@ -63,7 +36,7 @@ export class SyslogSink {
 
   /** Listens on DIR/log. */
   static async open(dir: string): Promise<SyslogSink> {
-    const p = await startPython(SINK, [dir], `cannot listen on ${dir}/log for the scripts' syslog`);
+    const p = await startPython('syslog_sink.py', [dir], `cannot listen on ${dir}/log for the scripts' syslog`);
     await p.nextLine();
     return new SyslogSink(p, `${dir}/log`);
   }
