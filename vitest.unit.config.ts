@@ -1,9 +1,12 @@
+// `npm run test:unit`: the tests of test/unit/, which need no root, no network,
+// no build and none of the fixtures the global setup makes, so they run in
+// seconds on a clean clone. `npm test` runs them too (vitest.config.ts).
+
 import { defineConfig } from 'vitest/config';
 
-// The fast tests: no fixtures, no global setup (`npx vitest run --config vitest.unit.config.ts`).
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
-    testTimeout: 60_000,
+    testTimeout: 20_000,
   },
 });

@@ -12,11 +12,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CommandError } from '../../src/errors.js';
-import { checkoutDelta, commitLayer, lookupPaths, TreeCommitter } from '../../src/exec/libostree.js';
-import { commitListing, ostree, ostreeExitCode } from '../helpers/ostree.js';
-import { useScratch } from '../helpers/scratch.js';
-import { snapshotTree, type NodeInfo } from '../helpers/tree.js';
+import { CommandError } from '../src/errors.js';
+import { checkoutDelta, commitLayer, lookupPaths, TreeCommitter } from '../src/exec/libostree.js';
+import { commitListing, ostree, ostreeExitCode } from './helpers/ostree.js';
+import { useScratch } from './helpers/scratch.js';
+import { snapshotTree, type NodeInfo } from './helpers/tree.js';
 
 const scratch = useScratch('libostree');
 

@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 
 // Debian's python3, as src/exec/python.ts runs them (python3-pyflakes is Debian's too).
 const PYTHON = '/usr/bin/python3';
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const pythonDir = join(root, 'python');
 
 function files(dir: string, suffix: string): string[] {

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, inject, onTestFinished, test } from 'vitest';
 import { buildFixtureWorld, type FixtureWorld } from './helpers/apt-repo.js';
 import { deblayer } from './helpers/cli.js';
 import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
@@ -12,7 +12,6 @@ import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
 let dir: string;
 let world: FixtureWorld;
 let repo: string;
-let sysroot: TestSysroot;
 const commits: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -27,19 +26,25 @@ beforeAll(async () => {
     expect(r.exitCode, r.stderr).toBe(0);
     commits[ref] = JSON.parse(r.stdout).commit;
   }
-  sysroot = await makeSysroot(join(dir, 'sysroot'), repo);
 });
-afterAll(async () => {
-  await sysroot?.close();
-  rmSync(dir, { recursive: true, force: true });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function inSysroot(args: string[], global: string[] = []) {
+/** An empty sysroot (no deployments yet) of the running test. */
+async function emptySysroot(name: string): Promise<TestSysroot> {
+  const sysroot = await makeSysroot(join(dir, name), repo);
+  onTestFinished(() => sysroot.close());
+  return sysroot;
+}
+
+function inSysroot(sysroot: TestSysroot, args: string[], global: string[] = []) {
   return deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), ...global, ...args]);
 }
 
 test('an empty sysroot, and a directory that is no sysroot, are named as such', async () => {
-  const none = await inSysroot(['base', 'info']);
+  const sysroot = await emptySysroot('empty');
+  const none = await inSysroot(sysroot, ['base', 'info']);
   expect(none.exitCode).toBe(3);
   expect(none.stderr).toBe(`deblayer: error: no deployments in ${sysroot.path}`);
   const plain = join(dir, 'plain');
@@ -58,13 +63,14 @@ test('an empty sysroot, and a directory that is no sysroot, are named as such', 
 });
 
 test("install --dry-run and base info use the offline sysroot's default deployment", async () => {
+  const sysroot = await emptySysroot('deployed');
   await sysroot.deploy('fx/one');
-  const info = JSON.parse((await inSysroot(['base', 'info'], ['--json'])).stdout);
+  const info = JSON.parse((await inSysroot(sysroot, ['base', 'info'], ['--json'])).stdout);
   expect(info.commit).toBe(commits['fx/one']);
   expect(info.base).toBe(`deployment fx ${commits['fx/one']!.slice(0, 10)}.0`);
   expect(info.dpkgDatabase.path).toBe('/usr/lib/sysimage/dpkg');
 
-  const r = await inSysroot(['install', '-n', 'fx-app'], ['--json']);
+  const r = await inSysroot(sysroot, ['install', '-n', 'fx-app'], ['--json']);
   expect(r.exitCode, r.stderr).toBe(0);
   const plan = JSON.parse(r.stdout);
   expect(plan.base.commit).toBe(commits['fx/one']);
@@ -72,14 +78,14 @@ test("install --dry-run and base info use the offline sysroot's default deployme
 
   // A newer deployment becomes the default; the older one stays as rollback.
   await sysroot.deploy('fx/two');
-  const again = JSON.parse((await inSysroot(['base', 'info'], ['--json'])).stdout);
+  const again = JSON.parse((await inSysroot(sysroot, ['base', 'info'], ['--json'])).stdout);
   expect(again.commit).toBe(commits['fx/two']);
   expect(again.dpkgDatabase.path).toBe('/usr/share/dpkg/database');
-  const human = await inSysroot(['install', '-n', 'fx-lib']);
+  const human = await inSysroot(sysroot, ['install', '-n', 'fx-lib']);
   expect(human.exitCode, human.stderr).toBe(0);
   expect(human.stdout).toContain(`Resolving against deployment fx ${commits['fx/two']!.slice(0, 10)}.0 (commit ${commits['fx/two']!.slice(0, 10)})`);
   // --os names a stateroot that has no deployments.
-  const other = await inSysroot(['base', 'info'], ['--os', 'other']);
+  const other = await inSysroot(sysroot, ['base', 'info'], ['--os', 'other']);
   expect(other.exitCode).toBe(3);
   expect(other.stderr).toBe(`deblayer: error: no deployments of 'other' in ${sysroot.path}`);
 });

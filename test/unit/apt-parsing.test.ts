@@ -2,12 +2,12 @@
 // files it writes for apt, with outputs captured from the real tools.
 
 import { describe, expect, test } from 'vitest';
-import { parseAutoInstall, parseSimulation, parseUnmet } from '../src/apt/resolve.js';
-import { aptSize, archiveFileName } from '../src/apt/plan.js';
-import { rewriteSignedBy, signedByPaths } from '../src/apt/sources.js';
-import { holdAll, parseStatus } from '../src/base/dpkg-status.js';
-import { parseOsRelease } from '../src/base/os-release.js';
-import { parseAdminStatus, parseLsLine, parseRawCommit } from '../src/exec/ostree.js';
+import { parseAutoInstall, parseSimulation, parseUnmet } from '../../src/apt/resolve.js';
+import { aptSize, archiveFileName } from '../../src/apt/plan.js';
+import { rewriteSignedBy, signedByPaths } from '../../src/apt/sources.js';
+import { holdAll, parseStatus } from '../../src/base/dpkg-status.js';
+import { parseOsRelease } from '../../src/base/os-release.js';
+import { parseAdminStatus, parseLsLine, parseRawCommit } from '../../src/exec/ostree.js';
 
 describe('apt output', () => {
   test('simulation lines: new packages, upgrades and removals', () => {
@@ -182,7 +182,7 @@ describe('ostree output', () => {
 
 describe('origin files', () => {
   test('round trip: layered, unlayered, and groups deblayer does not know are kept', async () => {
-    const { formatOrigin, parseOrigin } = await import('../src/deploy/origin.js');
+    const { formatOrigin, parseOrigin } = await import('../../src/deploy/origin.js');
     const layered = '[origin]\nbaserefspec=origin:debian/12\n\n[packages]\nrequested=htop;curl;\nrequested-local=fx-local_3.0_all;\n\n[deblayer]\nbase-commit=abc\n\n[rpmostree]\noverride-commit=x\n';
     const model = parseOrigin(layered);
     expect(model).toEqual({
@@ -200,7 +200,7 @@ describe('origin files', () => {
   });
 
   test('dpkg status paragraphs: fields in dpkg order, merged sorted into the base status', async () => {
-    const { mergeStatus, statusParagraph } = await import('../src/compose/dpkg-database.js');
+    const { mergeStatus, statusParagraph } = await import('../../src/compose/dpkg-database.js');
     const record = {
       package: 'htop',
       version: '3.2.2-2',

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
-import { checkBootable, PREPARE_ROOT } from '../src/base/bootable.js';
-import { initramfsHolds } from '../src/base/initramfs.js';
-import { defaultEntry, grubConfig } from '../src/image/bootloader.js';
-import { diskLayout, parseSize, sfdiskScript } from '../src/image/disk-layout.js';
+import { compress as zstdCompress } from 'zstd-napi';
+import { checkBootable, PREPARE_ROOT } from '../../src/base/bootable.js';
+import { initramfsHolds } from '../../src/base/initramfs.js';
+import { defaultEntry, grubConfig } from '../../src/image/bootloader.js';
+import { diskLayout, parseSize, sfdiskScript } from '../../src/image/disk-layout.js';
 
 const work = mkdtempSync(join(tmpdir(), 'deblayer-initramfs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -38,7 +39,8 @@ const WITHOUT = { 'usr/bin/sh': '#!', 'usr/lib/systemd/systemd': 'ELF' };
 
 async function compressed(kind: 'gzip' | 'xz' | 'zstd', data: Buffer): Promise<Buffer> {
   if (kind === 'gzip') return gzipSync(data);
-  const r = await execa(kind, ['-c'], { input: data, encoding: 'buffer' });
+  if (kind === 'zstd') return zstdCompress(data);
+  const r = await execa('xz', ['-c'], { input: data, encoding: 'buffer' });
   return Buffer.from(r.stdout);
 }
 

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { fetchKey, fetchPlan } from '../src/apt/fetch.js';
-import type { AptEnvironment } from '../src/apt/environment.js';
-import { archiveFileName, type Plan, type PlannedPackage } from '../src/apt/plan.js';
+import { fetchKey, fetchPlan } from '../../src/apt/fetch.js';
+import type { AptEnvironment } from '../../src/apt/environment.js';
+import { archiveFileName, type Plan, type PlannedPackage } from '../../src/apt/plan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deblayer-fetch-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

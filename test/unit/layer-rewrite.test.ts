@@ -2,10 +2,10 @@
 // the tmpfiles.d lines that recreate what a commit cannot carry.
 
 import { describe, expect, it } from 'vitest';
-import { LayerRewriter } from '../src/compose/layer-rewrite.js';
-import { formatTmpfilesLine } from '../src/vocabulary/tmpfiles.js';
-import type { DebEntry } from '../src/deb/index.js';
-import { LayerMappingError } from '../src/errors.js';
+import { LayerRewriter } from '../../src/compose/layer-rewrite.js';
+import { formatTmpfilesLine } from '../../src/vocabulary/tmpfiles.js';
+import type { DebEntry } from '../../src/deb/index.js';
+import { LayerMappingError } from '../../src/errors.js';
 
 function entry(path: string, type: DebEntry['type'] = 'file', extra: Partial<DebEntry> = {}): DebEntry {
   return {

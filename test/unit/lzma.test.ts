@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { lzmaDecompress } from '../src/exec/lzma.js';
+import { lzmaDecompress } from '../../src/exec/lzma.js';
 
 const work = mkdtempSync(join(tmpdir(), 'deblayer-lzma-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,14 +3,14 @@
 // sandbox's command line and the secrets list.
 
 import { describe, expect, it } from 'vitest';
-import type { PackageRecord } from '../src/vocabulary/packages.js';
-import { bwrapArgs } from '../src/exec/bwrap.js';
-import { parseSyslog } from '../src/exec/syslog-sink.js';
-import { DpkgOutput } from '../src/scripts/dpkg-output.js';
-import { secretKind } from '../src/scripts/secrets.js';
-import { accountsOfLines, accountsOfSysusers, overridesFor, seedAccounts, sysusersLines } from '../src/scripts/sysusers.js';
-import type { KnownAccount } from '../src/base/accounts.js';
-import { activations, fileTriggerPaths, interestLines, needsConfiguring } from '../src/scripts/triggers.js';
+import type { PackageRecord } from '../../src/vocabulary/packages.js';
+import { bwrapArgs } from '../../src/exec/bwrap.js';
+import { parseSyslog } from '../../src/exec/syslog-sink.js';
+import { DpkgOutput } from '../../src/scripts/dpkg-output.js';
+import { secretKind } from '../../src/scripts/secrets.js';
+import { accountsOfLines, accountsOfSysusers, overridesFor, seedAccounts, sysusersLines } from '../../src/scripts/sysusers.js';
+import type { KnownAccount } from '../../src/base/accounts.js';
+import { activations, fileTriggerPaths, interestLines, needsConfiguring } from '../../src/scripts/triggers.js';
 
 function record(name: string, members: Record<string, string>, files: string[] = [], multiArchSame = false): PackageRecord {
   return {
