@@ -73,7 +73,8 @@ export interface Takeover {
 
 /**
  * PACKAGES with each one after the layered packages it Replaces, otherwise in
- * the order given (a cycle of Replaces keeps that order).
+ * the order given. A cycle of Replaces is broken where it closes: the package
+ * it started from comes after the others (and so wins the paths they share).
  */
 export function replacesOrder(packages: CachedPackage[]): CachedPackage[] {
   const byName = new Map(packages.map((p) => [p.record.package, p]));
