@@ -1,14 +1,14 @@
 // The stages a layering transaction runs, in order, each a file of this folder:
 //
-//   request.ts    what the user asked, set against what is layered  -> Request
+//   request.ts    what the user asked, set against what is layered  -> Reconciled
 //   plan.ts       apt resolves it against the base                 -> Planned
 //   fetch.ts      the .deb files the package cache lacks            -> Fetched
 //   import.ts     each new .deb unpacked and committed to the cache  -> Imported
-//   origin.ts     the origin the new deployment will carry
+//   origin.ts     the origin the new deployment will carry          -> Origin
 //   compose.ts    base + packages + dpkg database in one commit      -> Composed
-//   configure.ts  maintainer scripts and triggers, committed on top  -> Composed
-//   (deploy/deploy.ts) the commit staged as the next deployment
-//   record.ts     what the layer database keeps of it
+//   configure.ts  maintainer scripts and triggers, committed on top  -> Configured
+//   record.ts     the layer state in the layer database, before the deploy
+//   then deploy/deploy.ts stages the commit, and record.ts gives the state its deployment.
 //
 // install, uninstall and upgrade (src/transactions/) run them all; a dry run
 // stops after the plan, --download-only after the fetch.
