@@ -40,3 +40,48 @@ export function parseParagraphs(text: string): Record<string, string>[] {
   end();
   return paragraphs;
 }
+
+/** A field of a deb822 file as written, and the line (1-based) its name is on. */
+export interface Deb822Field {
+  name: string;
+  /** The first line trimmed; continuation lines follow after '\n', trimmed. */
+  value: string;
+  line: number;
+}
+
+export interface Deb822Text {
+  paragraphs: Deb822Field[][];
+  /** Lines that are neither a field, a continuation, a comment nor blank: for readers that refuse them. */
+  bad: { line: number; text: string }[];
+}
+
+/**
+ * A deb822 file for readers that say where something is wrong (files people
+ * write, such as layer manifests): '#' lines are comments, blank lines end a
+ * paragraph, every field keeps its line number.
+ */
+export function deb822Lines(text: string): Deb822Text {
+  const out: Deb822Text = { paragraphs: [], bad: [] };
+  let current: Deb822Field[] | undefined;
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') {
+      current = undefined;
+      return;
+    }
+    if (line.startsWith('#')) return;
+    if ((line.startsWith(' ') || line.startsWith('\t')) && current && current.length > 0) {
+      const last = current[current.length - 1]!;
+      last.value += `\n${line.trim() === '.' ? '' : line.trim()}`;
+      return;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0 || /\s/.test(line.slice(0, colon))) {
+      out.bad.push({ line: i + 1, text: line });
+      return;
+    }
+    if (!current) out.paragraphs.push((current = []));
+    current.push({ name: line.slice(0, colon), value: line.slice(colon + 1).trim(), line: i + 1 });
+  });
+  return out;
+}
