@@ -14,7 +14,7 @@ import { aptCache, aptGet, aptMessages, type LibaptPackage } from '../exec/apt.j
 import { openDeb, readDebControl } from '../deb/index.js';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import { parseParagraphs } from '../vocabulary/deb822.js';
-import { specName, specVersion } from '../vocabulary/packages.js';
+import { isPackageSpec, specName, specVersion } from '../vocabulary/packages.js';
 import type { BaseContents } from '../base/select.js';
 import type { AptEnvironment } from './environment.js';
 import type { Plan, PlannedPackage } from './plan.js';
@@ -50,7 +50,6 @@ export class ResolveError extends DeblayerError {
   }
 }
 
-const NAME = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
 
 interface LocalDeb {
   path: string;
@@ -77,7 +76,7 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
     if (!layered.delete(name)) throw new ResolveError(`package ${name} is not layered: there is nothing to remove`);
   }
   for (const spec of request.install) {
-    if (!NAME.test(spec)) throw new UsageError(`'${spec}' is not a package name (NAME, NAME=VERSION or NAME:ARCH), nor a path to a .deb file`);
+    if (!isPackageSpec(spec)) throw new UsageError(`'${spec}' is not a package name (NAME, NAME=VERSION or NAME:ARCH), nor a path to a .deb file`);
   }
   const locals = await Promise.all(request.localFiles.map(readLocalDeb));
   const { wanted, inactive } = setAgainstBase([...layered, ...request.install], installed, request.allowInactive ?? false);

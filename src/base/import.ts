@@ -17,6 +17,7 @@ import { parseStatus } from './dpkg-status.js';
 import { checkBootable, type BootCheck } from './bootable.js';
 import { timedStep } from '../steps.js';
 import { stagingDir } from '../staging.js';
+import { isRefName } from '../vocabulary/packages.js';
 
 export interface ImportOptions extends LayoutOptions {
   source: string;
@@ -53,7 +54,7 @@ interface TargetRepo {
 export async function importBase(options: ImportOptions): Promise<ImportResult> {
   const source = resolve(options.source);
   const st = statOrFail(source);
-  if (!/^[\w.-]+(\/[\w.-]+)*$/.test(options.branch)) {
+  if (!isRefName(options.branch)) {
     throw new DeblayerError(`invalid branch name '${options.branch}': use letters, digits, '.', '_', '-' and '/'`);
   }
   const target = await openTargetRepo(options.repo);

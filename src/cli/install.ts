@@ -9,6 +9,7 @@ import type { Change } from '../pipeline/request.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { createInterface } from 'node:readline/promises';
 import { contextOf, type Output } from './context.js';
+import { isLocalFile } from '../vocabulary/packages.js';
 
 export interface InstallCommandOptions extends AptCommandOptions {
   assumeYes?: boolean;
@@ -21,10 +22,6 @@ export interface InstallCommandOptions extends AptCommandOptions {
   skipScripts?: string[];
 }
 
-/** A local package file is named by a path: it has a '/' or ends in .deb (as with apt). */
-export function isLocalFile(arg: string): boolean {
-  return arg.includes('/') || arg.endsWith('.deb');
-}
 
 const STEP_TEXT: Record<LayerStep, string> = {
   resolve: 'Resolving',

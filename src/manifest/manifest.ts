@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { deb822Lines, type Deb822Field } from '../vocabulary/deb822.js';
+import { isLocalFile, isPackageSpec, isRefName } from '../vocabulary/packages.js';
 
 export interface Manifest {
   /** The manifest file, absolute. */
@@ -35,8 +36,6 @@ export class ManifestError extends UsageError {}
 
 const FIELDS = ['Base', 'Branch', 'Packages', 'Sources', 'Skip-Scripts', 'Description'];
 const REQUIRED = ['Base', 'Branch'];
-const NAME = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
-const REF = /^[\w.-]+(\/[\w.-]+)*$/;
 
 /** A comma-separated list, on one line or folded over several, as Debian's control files write them. */
 function list(field: Deb822Field): string[] {
@@ -82,13 +81,13 @@ export function parseManifest(text: string, path: string, shown = path, digest =
   const base = fields.get('Base')!;
   const branch = fields.get('Branch')!;
   if (base.value === '' || /\s/.test(base.value)) fail(base.line, `Base '${base.value}' is not a ref, a commit or a manifest (NAME.layer)`);
-  if (!REF.test(branch.value)) fail(branch.line, `Branch '${branch.value}' is not an ostree ref (letters, digits, '.', '_', '-' and '/')`);
+  if (!isRefName(branch.value)) fail(branch.line, `Branch '${branch.value}' is not an ostree ref (letters, digits, '.', '_', '-' and '/')`);
   const packages: string[] = [];
   const localFiles: string[] = [];
   const packagesField = fields.get('Packages');
   for (const p of packagesField ? list(packagesField) : []) {
-    if (p.includes('/') || p.endsWith('.deb')) localFiles.push(resolve(here, p));
-    else if (NAME.test(p)) packages.push(p);
+    if (isLocalFile(p)) localFiles.push(resolve(here, p));
+    else if (isPackageSpec(p)) packages.push(p);
     else fail(packagesField!.line, `'${p}' is not a package name (NAME, NAME=VERSION or NAME:ARCH), nor a path to a .deb file`);
   }
   const skipField = fields.get('Skip-Scripts');

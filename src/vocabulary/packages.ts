@@ -13,6 +13,23 @@ export interface PackageId {
   architecture: string;
 }
 
+const SPEC = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$/;
+
+/** A request spec apt takes: NAME, NAME=VERSION or NAME:ARCH (Debian's package-name syntax). */
+export function isPackageSpec(text: string): boolean {
+  return SPEC.test(text);
+}
+
+/** A local package file is named by a path: it has a '/' or ends in .deb (as with apt). */
+export function isLocalFile(arg: string): boolean {
+  return arg.includes('/') || arg.endsWith('.deb');
+}
+
+/** A name ostree takes for a ref: components of letters, digits, '.', '_' and '-', joined by '/'. */
+export function isRefName(text: string): boolean {
+  return /^[\w.-]+(\/[\w.-]+)*$/.test(text);
+}
+
 /** The package name of a request spec (NAME, NAME=VERSION or NAME:ARCH). */
 export function specName(spec: string): string {
   return spec.replace(/[=:].*$/, '');
