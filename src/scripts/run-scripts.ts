@@ -110,6 +110,11 @@ function spec(v: View, varDir: string, extra: Partial<SandboxSpec> = {}): Sandbo
   return { usr: v.usr, var: varDir, ...extra };
 }
 
+/** The dpkg database's path inside the view's /usr (the view mounts usr/ on its own). */
+function databaseInUsr(input: ScriptsInput): string {
+  return input.database.replace(/^usr\//, '');
+}
+
 // The run's state, closed in runScripts' finally whatever stage failed.
 interface Run {
   input: ScriptsInput;
@@ -254,7 +259,7 @@ async function prepareView(run: Run, view: View, seeded: Map<string, string>): P
  * originals kept in the commit. Returns the paths to leave out of the layer.
  */
 function replaceSkippedScripts(view: View, input: ScriptsInput): Set<string> {
-  const dbInUsr = input.database.replace(/^usr\//, '');
+  const dbInUsr = databaseInUsr(input);
   const replaced = new Set<string>([POLICY_RC_D]);
   for (const r of input.records.filter((x) => input.skip.includes(x.package))) {
     for (const s of ['postinst', 'preinst']) {
@@ -270,7 +275,7 @@ function replaceSkippedScripts(view: View, input: ScriptsInput): Set<string> {
 /** 3. Triggers, then dpkg --configure --pending; returns the accounts after, and what scripts logged as errors. */
 async function configurePending(run: Run, view: View): Promise<{ after: { passwd: string; group: string }; loggedErrors: string[] }> {
   const { input } = run;
-  const dbInUsr = input.database.replace(/^usr\//, '');
+  const dbInUsr = databaseInUsr(input);
   const interests = interestLines(input.records);
   const triggersDir = inUsr(view, `${dbInUsr}/triggers`);
   mkdirSync(triggersDir, { recursive: true });

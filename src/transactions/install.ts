@@ -3,11 +3,9 @@
 // stages of src/transactions/layer.ts. A deploying one is recorded in the
 // stateroot's layer database, failed ones too.
 
-import { prestartLibostree } from '../exec/libostree.js';
 import { requireRoot, UsageError } from '../errors.js';
 import type { Change } from '../pipeline/request.js';
-import { openBaseApt } from './base-apt.js';
-import { layer, type InstallResult, type LayerOptions } from './layer.js';
+import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
 import { recordedTransaction } from './recorded.js';
 
 export type { InstallResult, LayerOptions };
@@ -17,13 +15,9 @@ export async function install(options: LayerOptions, change: Change): Promise<In
   const deploying = options.mode === 'deploy';
   if (deploying) {
     requireRoot(`deblayer ${command}`);
-    // Composition reads the base and commits through libostree: its python starts while apt resolves.
-    prestartLibostree();
     if (options.selector.base !== undefined) throw onBase();
   }
-  const { contents, env } = await openBaseApt(options.selector, options.settings, options);
-  // apt's cache opens while the transaction is recorded and the origin read.
-  env.prestartLibapt();
+  const { contents, env } = await openLayerBase(options, options.selector, deploying);
   const deployment = contents.base.deployment;
   if (options.mode !== 'deploy') return layer(options, change, { mode: options.mode, contents, env, deployment });
   if (!deployment) throw onBase();

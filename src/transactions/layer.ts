@@ -26,6 +26,8 @@ import type { StageHooks } from '../pipeline/stages.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
 import type { BaseAptOptions } from './base-apt.js';
+import { prestartLibostree } from '../exec/libostree.js';
+import { openBaseApt } from './base-apt.js';
 
 export interface LayerOptions extends BaseAptOptions, StageHooks {
   selector: BaseSelector;
@@ -68,6 +70,18 @@ export interface InstallResult {
   alreadyLayered?: string[];
   /** uninstall --idempotent of packages that are not layered: nothing was changed. */
   notLayered?: string[];
+}
+
+/**
+ * The base a layering transaction reads, with apt prepared for it. The python
+ * helpers start now, so that their start overlaps apt's work: libostree's
+ * (composition) only when the transaction will deploy.
+ */
+export async function openLayerBase(options: LayerOptions, selector: BaseSelector, deploying: boolean): Promise<{ contents: BaseContents; env: AptEnvironment }> {
+  if (deploying) prestartLibostree();
+  const opened = await openBaseApt(selector, options.settings, options);
+  opened.env.prestartLibapt();
+  return opened;
 }
 
 const NO_ORIGIN: Origin = { requested: [], requestedLocal: [], other: {} };

@@ -6,9 +6,7 @@ import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/
 import { recordedTransaction, type Recording } from './recorded.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
-import { layer, type InstallResult, type LayerOptions } from './layer.js';
-import { openBaseApt } from './base-apt.js';
-import { prestartLibostree } from '../exec/libostree.js';
+import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
 
 export interface UpgradeResult extends InstallResult {
   previousBase: string;
@@ -56,9 +54,7 @@ async function upgradeFrom(
   if (newBase === current.commit) {
     return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
   }
-  if (recording) prestartLibostree();
-  const { contents, env } = await openBaseApt({ ...options.selector, base: newBase, repo: repo.path }, options.settings, options);
-  env.prestartLibapt();
+  const { contents, env } = await openLayerBase(options, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
   const target = recording
     ? ({ mode: 'deploy', contents, env, deployment, recording } as const)
     : ({ mode: 'dry-run', contents, env, deployment } as const);
