@@ -10,7 +10,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CommandError } from '../errors.js';
-import { LineQueue, startLineProcess, tail, type LineProcess } from './run.js';
+import { lineProcessOf, LineQueue, startLineProcess, tail, type LineProcess } from './run.js';
 
 // /usr/bin/python3, not the first python3 on PATH: the bindings are Debian's.
 const PYTHON = '/usr/bin/python3';
@@ -65,33 +65,16 @@ export async function startPythonChannel(program: string, args: string[], what: 
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
   const why = (r: { code: number | null; signal: NodeJS.Signals | null }) => spawnError?.message ?? (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
-  void closed.then((r) => lines.end(r.code === 0 ? new CommandError(PYTHON, `${what}: ended before its work was done`) : failure(why(r))));
-  // A write after the process died is reported through nextLine/finish.
-  channel.on('error', () => {});
   // As execa does for the other helpers: the helper does not outlive Node.
   const cleanup = () => child.kill('SIGTERM');
   process.on('exit', cleanup);
   void closed.then(() => process.off('exit', cleanup));
-  return {
-    send(line) {
-      channel.write(`${line}\n`);
-    },
-    nextLine() {
-      return lines.next();
-    },
-    async finish() {
-      channel.end();
-      const r = await closed;
-      if (r.code !== 0) throw failure(why(r));
-    },
-    kill() {
-      child.kill('SIGTERM');
-    },
-    hold(on) {
-      for (const h of [child, child.stdout, child.stderr, channel] as unknown as { ref?(): void; unref?(): void }[]) {
-        if (on) h.ref?.();
-        else h.unref?.();
-      }
-    },
-  };
+  return lineProcessOf({
+    input: channel,
+    lines,
+    failed: closed.then((r) => (r.code === 0 ? undefined : failure(why(r)))),
+    ended: new CommandError(PYTHON, `${what}: ended before its work was done`),
+    kill: () => child.kill('SIGTERM'),
+    handles: [child, child.stdout, child.stderr, channel],
+  });
 }

@@ -6,7 +6,7 @@
 
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { CommandError, DeblayerError } from '../errors.js';
 
@@ -163,29 +163,50 @@ export async function startLineProcess(program: string, args: string[], what: st
   });
   const failure = (exitCode: number | undefined, message?: string) =>
     new CommandError(program, `${what}: ${tail(stderr) || message || `exit status ${exitCode}`}`, { detail: `command: ${program} ${args.join(' ')}\n${stderr}` });
-  const done = child.then((result) => {
-    lines.end(result.exitCode === 0 ? new CommandError(program, `${what}: ended before its work was done`) : failure(result.exitCode, result.shortMessage));
-    return result;
+  return lineProcessOf({
+    input: child.stdin!,
+    lines,
+    failed: child.then((result) => (result.exitCode === 0 ? undefined : failure(result.exitCode, result.shortMessage))),
+    ended: new CommandError(program, `${what}: ended before its work was done`),
+    kill: () => child.kill('SIGTERM'),
+    handles: [child, child.stdout, child.stderr, child.stdin],
   });
+}
+
+export interface LineChannel {
+  /** Where request lines go; ending it asks the helper to finish. */
+  input: Writable;
+  /** The reply lines. */
+  lines: LineQueue;
+  /** Settles when the helper has exited: with its failure, or undefined when it exited 0. */
+  failed: Promise<CommandError | undefined>;
+  /** What a wait for a reply rejects with when the helper exited 0 before giving it. */
+  ended: CommandError;
+  kill: () => void;
+  /** What keeps Node running while the helper is held: the process and its streams. */
+  handles: unknown[];
+}
+
+/** The LineProcess over a started helper, however its lines travel (stdin and stdout, or a channel of its own). */
+export function lineProcessOf(c: LineChannel): LineProcess {
+  void c.failed.then((f) => c.lines.end(f ?? c.ended));
   // A write after the process died is reported through nextLine/finish.
-  child.stdin!.on('error', () => {});
+  c.input.on('error', () => {});
   return {
     send(line) {
-      child.stdin!.write(`${line}\n`);
+      c.input.write(`${line}\n`);
     },
     nextLine() {
-      return lines.next();
+      return c.lines.next();
     },
     async finish() {
-      child.stdin!.end();
-      const result = await done;
-      if (result.exitCode !== 0) throw failure(result.exitCode, result.shortMessage);
+      c.input.end();
+      const f = await c.failed;
+      if (f) throw f;
     },
-    kill() {
-      child.kill('SIGTERM');
-    },
+    kill: c.kill,
     hold(on) {
-      for (const h of [child, child.stdout, child.stderr, child.stdin] as unknown as ({ ref?(): void; unref?(): void } | null)[]) {
+      for (const h of c.handles as ({ ref?(): void; unref?(): void } | null | undefined)[]) {
         if (on) h?.ref?.();
         else h?.unref?.();
       }
