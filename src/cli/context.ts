@@ -2,7 +2,7 @@
 // talks to the user: results on stdout (text or --json), progress and notes on
 // stderr (silenced by --quiet), details with --verbose.
 
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 
 export interface GlobalOptions {
@@ -58,10 +58,11 @@ export class Output {
 export function contextOf(command: Command): Output {
   const o = command.optsWithGlobals() as Partial<GlobalOptions>;
   return new Output({
-    sysroot: o.sysroot ?? '/',
-    ...(o.repo !== undefined ? { repo: o.repo } : {}),
+    sysroot: resolve(o.sysroot ?? '/'),
+    ...(o.repo !== undefined ? { repo: resolve(o.repo) } : {}),
     ...(o.os !== undefined ? { os: o.os } : {}),
-    cacheDir: o.cacheDir ?? '/var/cache/deblayer',
+    // apt and the sandboxes run in other directories: a relative path would name another place.
+    cacheDir: resolve(o.cacheDir ?? '/var/cache/deblayer'),
     configDir: o.configDir ?? '/etc/deblayer',
     json: o.json ?? false,
     verbose: o.verbose ?? false,

@@ -23,7 +23,7 @@ export interface InstallCommandOptions extends AptCommandOptions {
 }
 
 
-const STEP_TEXT: Record<LayerStep, string> = {
+export const LAYER_STEP_TEXT: Record<LayerStep, string> = {
   resolve: 'Resolving',
   download: 'Downloading packages',
   import: 'Importing packages into the package cache',
@@ -86,7 +86,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     command,
     argv: process.argv.slice(2),
     mode,
-    onStart: (step, detail) => out.info(`${STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onStart: (step, detail) => out.info(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onScriptLine: (line) => out.verbose(`  | ${line}`),
     onNotice: (line) => out.notice(line),

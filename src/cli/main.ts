@@ -20,6 +20,7 @@ import { register as registerHistory } from './history.js';
 import { register as registerUpgrade } from './upgrade.js';
 import { register as registerCleanup } from './cleanup.js';
 import { register as registerImage } from './image.js';
+import { register as registerCompose } from './compose.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerUpgrade(program);
   registerCleanup(program);
+  registerCompose(program);
   registerImage(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();

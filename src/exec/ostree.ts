@@ -192,6 +192,24 @@ export class OstreeRepo {
     return parseRawCommit(commit, r.stdout);
   }
 
+  /** The checksum of a commit's root tree and its metadata (what two builds of one tree share), from `ostree show`. */
+  async contentChecksum(commit: string): Promise<string> {
+    const r = await this.run(['show', commit], `cannot read commit ${short(commit)}`);
+    const m = /^ContentChecksum:\s+([0-9a-f]{64})$/m.exec(r.stdout);
+    if (!m) throw new CommandError(OSTREE, `ostree show ${short(commit)} printed no ContentChecksum`);
+    return m[1]!;
+  }
+
+  /** The paths that differ between two commits: A(dded), D(eleted), M(odified) from FROM to TO. */
+  async diff(from: string, to: string): Promise<{ change: 'A' | 'D' | 'M'; path: string }[]> {
+    const r = await this.run(['diff', from, to], `cannot compare ${short(from)} with ${short(to)}`);
+    return r.stdout
+      .split('\n')
+      .map((l) => /^([ADM])\s+(\/.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ change: m[1] as 'A' | 'D' | 'M', path: m[2]! }));
+  }
+
   async fsck(): Promise<void> {
     await this.run(['fsck', '--quiet'], `repository ${this.path} failed its consistency check`);
   }

@@ -12,3 +12,12 @@ export async function extractTarball(file: string, dest: string): Promise<void> 
     `cannot unpack ${file}`,
   );
 }
+
+/** A gzip'd tarball of DIR's contents, with numeric owners and xattrs (what extractTarball restores). */
+export async function createTarball(dir: string, file: string): Promise<void> {
+  await run(
+    'tar',
+    ['--create', '--gzip', `--file=${file}`, `--directory=${dir}`, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--sort=name', '.'],
+    `cannot write ${file}`,
+  );
+}

@@ -15,7 +15,7 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import { fileTriggerPaths, needsConfiguring } from '../scripts/triggers.js';
 import { stagingDir } from '../staging.js';
 import { timedStep } from '../steps.js';
-import { formatStatePackages, stateRef } from '../vocabulary/packages.js';
+import { formatStatePackages } from '../vocabulary/packages.js';
 import type { StageHooks, StateCommit } from './stages.js';
 
 export interface Composed {
@@ -32,7 +32,8 @@ export interface ComposeRequest {
   packages: CachedPackage[];
   /** The origin the state is deployed with (kept in its metadata, for rollback --to). */
   origin: Origin;
-  state: number;
+  /** The ref that keeps the commit (deblayer/state/N, or compose's working ref). */
+  ref: string;
   skipScripts: string[];
 }
 
@@ -68,7 +69,7 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
     return { commit: { checksum: base.commit, ref: r.origin.baseRefspec ?? base.commit }, configure: false, subject, metadata };
   }
   const configure = await mustConfigure(r);
-  const ref = stateRef(r.state);
+  const ref = r.ref;
   const repo = base.repo;
   let owners: Promise<BaseOwnership> | undefined;
   const checksum = await timedStep(hooks, 'compose', () =>

@@ -22,6 +22,8 @@ export interface ConfigureRequest {
   skipScripts: string[];
   /** The deployment the state follows: its /etc and the accounts deblayer gave it. */
   deploymentDir?: string;
+  /** Without a deployment (compose): the sysusers.d lines of the commits the new one follows. */
+  previousSysusers?: string;
   /** Accounts scripts made in earlier states of this stateroot (the layer database's). */
   knownAccounts?: KnownAccount[];
   /** Filled with what each package's scripts printed, also when one fails. */
@@ -47,6 +49,7 @@ export async function configureState(composed: Composed, r: ConfigureRequest, ho
         database: database.path,
         records: r.packages.map((p) => p.record),
         ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
+        ...(!r.deploymentDir && r.previousSysusers ? { previousSysusers: r.previousSysusers } : {}),
         ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),
         skip: r.skipScripts,
         branch: composed.commit.ref,

@@ -25,6 +25,7 @@ import { reconcile, type Change } from '../pipeline/request.js';
 import type { StageHooks } from '../pipeline/stages.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
+import { stateRef } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
 import { prestartLibostree } from '../exec/libostree.js';
 import { openBaseApt } from './base-apt.js';
@@ -77,7 +78,7 @@ export interface InstallResult {
  * helpers start now, so that their start overlaps apt's work: libostree's
  * (composition) only when the transaction will deploy.
  */
-export async function openLayerBase(options: LayerOptions, selector: BaseSelector, deploying: boolean): Promise<{ contents: BaseContents; env: AptEnvironment }> {
+export async function openLayerBase(options: BaseAptOptions & { settings: AptSettings }, selector: BaseSelector, deploying: boolean): Promise<{ contents: BaseContents; env: AptEnvironment }> {
   if (deploying) prestartLibostree();
   const opened = await openBaseApt(selector, options.settings, options);
   opened.env.prestartLibapt();
@@ -135,7 +136,7 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
   const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts);
   const state = nextStateNumber(recording);
   const { packages } = l.imported;
-  const composed = await composeState({ contents, plan: l.plan, packages, origin, state, skipScripts: l.skipScripts }, options);
+  const composed = await composeState({ contents, plan: l.plan, packages, origin, ref: stateRef(state), skipScripts: l.skipScripts }, options);
   const done = composed.configure ? await configure(options, target, l, composed) : { ...composed, accounts: [] };
   recordState(recording, {
     state,
