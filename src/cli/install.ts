@@ -104,6 +104,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
   if (out.json) {
     out.data({
       dryRun: !!opts.dryRun,
+      ...(result.requests ? { requests: result.requests } : {}),
       ...(result.alreadyLayered ? { alreadyLayered: result.alreadyLayered } : {}),
       ...(result.deployed ? { deployed: result.deployed } : {}),
       ...result.plan,
@@ -116,6 +117,10 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
         : {}),
     });
     return;
+  }
+  if (result.requests && !result.alreadyLayered) {
+    const { added, removed } = result.requests;
+    out.result(`Requests: ${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ') || 'the same names (versions or local files change)'}`);
   }
   if (result.alreadyLayered || result.notLayered) {
     out.result(

@@ -21,6 +21,7 @@ import { register as registerUpgrade } from './upgrade.js';
 import { register as registerCleanup } from './cleanup.js';
 import { register as registerImage } from './image.js';
 import { register as registerCompose } from './compose.js';
+import { register as registerApply } from './apply.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerUpgrade(program);
   registerCleanup(program);
+  registerApply(program);
   registerCompose(program);
   registerImage(program);
   registerStatus(program);

@@ -16,12 +16,20 @@ export type Change =
   /** uninstall: names to drop; with `idempotent`, names not layered are ignored. */
   | { kind: 'uninstall'; drop: string[]; idempotent?: boolean }
   /** upgrade: the same requests, composed again (on another base). */
-  | { kind: 'recompose' };
+  | { kind: 'recompose' }
+  /** apply: the layered set made equal to these (a manifest's Packages), installs and removals at once. */
+  | { kind: 'set'; packages: string[]; localFiles: string[] };
 
 export type Reconciled =
-  | { kind: 'change'; request: Request }
+  | { kind: 'change'; request: Request; requests?: RequestChange }
   /** Nothing to change: `current` is the layered set as it is, for the plan shown. */
   | { kind: 'unchanged'; current: Request; alreadyLayered?: string[]; notLayered?: string[] };
+
+/** apply: the requested names it adds and drops. */
+export interface RequestChange {
+  added: string[];
+  removed: string[];
+}
 
 /** The .deb files of the local packages ORIGIN layers and the change keeps, from LOCALDIR where imports left them. */
 function keptLocalFiles(origin: Origin, drop: string[], localDir: string): string[] {
@@ -58,6 +66,7 @@ export function reconcile(origin: Origin, change: Change, localDir: string, depl
       },
     };
   }
+  if (change.kind === 'set') return reconcileSet(origin, change, current, deploying);
   if (change.kind === 'recompose') return { kind: 'change', request: { ...current, drop: [] } };
   const localNames = origin.requestedLocal.map(localIdName);
   const notLayered = change.idempotent ? drop.filter((n) => !layered.includes(n) && !localNames.includes(n)) : [];
@@ -67,4 +76,18 @@ export function reconcile(origin: Origin, change: Change, localDir: string, depl
     kind: 'change',
     request: { install: [], localFiles: keptLocal, layered: [...layered, ...localNames.filter((n) => dropped.includes(n))], drop: dropped },
   };
+}
+
+/**
+ * apply: the whole set resolved again from the base, as any transaction is;
+ * unchanged only when the names asked for are the layered ones, without pins
+ * or local files to bring in.
+ */
+function reconcileSet(origin: Origin, change: Extract<Change, { kind: 'set' }>, current: Request, deploying: boolean): Reconciled {
+  const wanted = change.packages.map(specName);
+  const had = [...origin.requested, ...origin.requestedLocal.map(localIdName)];
+  const requests = { added: wanted.filter((n) => !had.includes(n)), removed: had.filter((n) => !wanted.includes(n)) };
+  const same = requests.added.length + requests.removed.length === 0 && change.localFiles.length === 0 && origin.requestedLocal.length === 0;
+  if (deploying && same && change.packages.every((p) => p === specName(p))) return { kind: 'unchanged', current, alreadyLayered: wanted };
+  return { kind: 'change', request: { install: change.packages, localFiles: change.localFiles, layered: [], drop: [] }, requests };
 }

@@ -21,7 +21,7 @@ import { importPackages, keepLocalFiles, type Imported } from '../pipeline/impor
 import { nextOrigin } from '../pipeline/origin.js';
 import { planRequest } from '../pipeline/plan.js';
 import { forgetState, knownAccounts, nextStateNumber, recordDeployed, recordScriptOutput, recordState, type Recording } from '../pipeline/record.js';
-import { reconcile, type Change } from '../pipeline/request.js';
+import { reconcile, type Change, type RequestChange } from '../pipeline/request.js';
 import type { StageHooks } from '../pipeline/stages.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
@@ -71,6 +71,8 @@ export interface InstallResult {
   alreadyLayered?: string[];
   /** uninstall --idempotent of packages that are not layered: nothing was changed. */
   notLayered?: string[];
+  /** apply: the requested names added and dropped. */
+  requests?: RequestChange;
 }
 
 /**
@@ -102,24 +104,25 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
     env,
     reconciled.request,
     {
-      ...(change.kind === 'install' && options.skipScripts ? { skipScripts: options.skipScripts } : {}),
+      ...(change.kind !== 'uninstall' && change.kind !== 'recompose' && options.skipScripts ? { skipScripts: options.skipScripts } : {}),
       ...(origin.skipScripts ? { originSkipScripts: origin.skipScripts } : {}),
       ...(options.onResolved ? { onResolved: options.onResolved } : {}),
       ...(target.mode === 'deploy' && options.confirm ? { confirm: options.confirm } : {}),
     },
     options,
   );
-  if (target.mode === 'dry-run') return { plan };
+  const requests = reconciled.requests ? { requests: reconciled.requests } : {};
+  if (target.mode === 'dry-run') return { plan, ...requests };
   const packageCache = new PackageCache(contents.base.repo, options.settings.cacheDir);
   const fetched = await fetchPackages(env, plan, packageCache, {
     useCache: target.mode === 'deploy',
     ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   }, options);
-  if (target.mode !== 'deploy') return { plan, fetched: fetched.result };
+  if (target.mode !== 'deploy') return { plan, fetched: fetched.result, ...requests };
   const imported = await importPackages(packageCache, plan, fetched, options);
   keepLocalFiles(plan, localDir);
-  return commitAndDeploy(options, target, { sysroot, origin, plan, skipScripts, fetched, imported });
+  return { ...(await commitAndDeploy(options, target, { sysroot, origin, plan, skipScripts, fetched, imported })), ...requests };
 }
 
 interface Layered {
