@@ -7,6 +7,7 @@ import { formatSize, parseSize } from '../image/disk-layout.js';
 import { nextDeployment, writeImage, type ImageStep } from '../image/image.js';
 import { contextOf, repoPath } from './context.js';
 import { stopwatch } from '../steps.js';
+import { readManifest } from '../manifest/manifest.js';
 
 const STEP_TEXT: Record<ImageStep, string> = {
   sysroot: 'Making a fresh sysroot and copying the commit into it',
@@ -19,7 +20,7 @@ export function register(program: Command): void {
   program
     .command('image')
     .description('write a disk image that boots REF: a fresh sysroot with only its commit deployed, GRUB on an EFI system partition')
-    .argument('[ref]', 'ref or commit in the repository (--repo): a base, or a layer state such as deblayer/state/3; default: what the sysroot (--sysroot) boots next')
+    .argument('[ref]', "ref or commit in the repository (--repo): a base, a layer state such as deblayer/state/3, or a layer manifest (NAME.layer) for its branch; default: what the sysroot (--sysroot) boots next")
     .requiredOption('-o, --output <file>', 'the raw disk image to write')
     .addOption(new Option('--size <size>', 'size of the image (e.g. 4G); default: the tree and about as much room again'))
     .addOption(new Option('--remote <name=url>', 'the remote the booted machine upgrades from (deblayer upgrade pulls from it)'))
@@ -34,7 +35,9 @@ export function register(program: Command): void {
         remote = { name: m[1]!, url: m[2]! };
       }
       const elapsed = stopwatch();
-      const source: { repo: string; ref: string; origin?: Origin; stateroot?: string } = ref !== undefined ? { repo: repoPath(out.options), ref } : await nextDeployment(out.options.sysroot, out.options.os);
+      // A manifest names the branch compose commits to: one command line from manifest to disk.
+      const named = ref !== undefined && ref.endsWith('.layer') ? readManifest(ref).branch : ref;
+      const source: { repo: string; ref: string; origin?: Origin; stateroot?: string } = named !== undefined ? { repo: repoPath(out.options), ref: named } : await nextDeployment(out.options.sysroot, out.options.os);
       const result = await writeImage({
         repo: source.repo,
         ref: source.ref,
