@@ -9,6 +9,7 @@ import type { Plan, PlannedPackage } from '../../src/apt/plan.js';
 import type { Origin } from '../../src/deploy/origin.js';
 import { nextOrigin } from '../../src/pipeline/origin.js';
 import { reconcile } from '../../src/pipeline/request.js';
+import { diffPackages, renderDiff } from '../../src/pipeline/package-diff.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -104,5 +105,41 @@ describe('nextOrigin', () => {
     expect(o.baseRefspec).toBe('os:debian/13');
     expect(o.skipScripts).toEqual(['htop']);
     expect(nextOrigin(origin({ skipScripts: ['old'] }), deployment, plan([], []), 'c1', [])).not.toHaveProperty('skipScripts');
+  });
+});
+
+describe('apply (a set of requests)', () => {
+  test('asks apt for the whole set from the base, and says which names it adds and drops', () => {
+    const store = localStore('page_1.0_all');
+    const r = reconcile(origin({ requested: ['htop', 'vim'], requestedLocal: ['page_1.0_all'] }), { kind: 'set', packages: ['vim', 'curl=7.88'], localFiles: [] }, store, true);
+    expect(r).toEqual({
+      kind: 'change',
+      request: { install: ['vim', 'curl=7.88'], localFiles: [], layered: [], drop: [] },
+      requests: { added: ['curl'], removed: ['htop', 'page'] },
+    });
+  });
+
+  test('the same names as layered change nothing when deploying; a pin or a local file is still a change', () => {
+    const o = origin({ requested: ['htop', 'vim'] });
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: [] }, localStore(), true)).toMatchObject({ kind: 'unchanged', alreadyLayered: ['vim', 'htop'] });
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: [] }, localStore(), false).kind).toBe('change');
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop=3.2'], localFiles: [] }, localStore(), true).kind).toBe('change');
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: ['/x/a.deb'] }, localStore(), true).kind).toBe('change');
+  });
+});
+
+describe('package diff', () => {
+  test('added, removed and changed, by name, in name order', () => {
+    const d = diffPackages(
+      [{ name: 'nginx', version: '1.22.1-9' }, { name: 'libgd3', version: '2.3.3' }, { name: 'htop', version: '3.2.2-2' }],
+      [{ name: 'nginx', version: '1.22.1-9+deb12u1' }, { name: 'curl', version: '7.88.1' }, { name: 'htop', version: '3.2.2-2' }],
+    );
+    expect(d).toEqual({
+      added: [{ name: 'curl', version: '7.88.1' }],
+      removed: [{ name: 'libgd3', version: '2.3.3' }],
+      changed: [{ name: 'nginx', from: '1.22.1-9', to: '1.22.1-9+deb12u1' }],
+    });
+    expect(renderDiff(d)).toEqual(['Changed:', '  nginx 1.22.1-9 -> 1.22.1-9+deb12u1', 'Removed:', '  libgd3-2.3.3', 'Added:', '  curl-7.88.1']);
+    expect(renderDiff(diffPackages([], []))).toEqual(['  (no package changed)']);
   });
 });
