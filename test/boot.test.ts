@@ -179,6 +179,59 @@ echo "requests=$(grep -c 'GET / ' /var/log/nginx/access.log)"
     expect(served).toContain(PAGE);
   }, 1_200_000);
 
+  test('a manifest composed twice, then imaged by its name: the disk boots the branch\'s last commit only, and the web server answers', async () => {
+    const page = await pagePackage(join(work, 'manifest'));
+    const manifest = join(work, 'manifest', 'web.layer');
+    const write = (version: number) =>
+      writeFileSync(manifest, `Base: debian/bookworm\nBranch: layers/web\nPackages: nginx-light, ./${page.split('/').pop()}\nMetadata-Version: ${version}\n`);
+    const compose = () => deblayer(['--repo', repo, '--cache-dir', join(work, 'cache'), '--json', 'compose', manifest]);
+    write(1);
+    let t = Date.now();
+    const first = await compose();
+    expect(first.exitCode, first.stderr).toBe(0);
+    timings.compose = (Date.now() - t) / 1000;
+    write(2);
+    const second = await compose();
+    expect(second.exitCode, second.stderr).toBe(0);
+    const commit = JSON.parse(second.stdout).commit as string;
+    expect(JSON.parse(second.stdout).previous).toBe(JSON.parse(first.stdout).commit);
+    const image = join(work, 'composed.img');
+    t = Date.now();
+    const made = await deblayer(['--repo', repo, '--json', 'image', manifest, '-o', image, '--karg', 'console=ttyS0', '--remote', 'os=http://10.0.2.2:1/repo']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    timings.imageComposed = (Date.now() - t) / 1000;
+    expect(JSON.parse(made.stdout)).toMatchObject({ commit, refspec: 'os:layers/web' });
+    const port = await freePort();
+    let served = '';
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'bookworm-composed',
+      timeoutMs: BOOT_TIMEOUT,
+      httpPort: port,
+      onProbeLine: async (line) => {
+        if (line === 'ready-for-http') served = await fetchPage(port);
+      },
+      script: `${BOOT_REPORT}
+echo "active-nginx=$(systemctl is-active nginx)"
+echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx-light)"
+echo "version=$(ostree show --print-metadata-key=version ${commit})"
+echo "commits=$(ostree log os:layers/web | grep -c '^commit ')"
+echo ready-for-http
+for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null && break; sleep 1; done
+`,
+    });
+    timings.bootComposed = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${commit}.0`);
+    expect(field(r, 'active-nginx'), describeBoot(r)).toBe('active');
+    expect(field(r, 'dpkg-nginx')).toMatch(/^ii/);
+    expect(field(r, 'version')).toBe("'2'");
+    // The repository had two commits on the branch; the image holds only the last.
+    expect(field(r, 'commits')).toBe('1');
+    expect(served).toContain(PAGE);
+  }, 900_000);
+
   // bookworm's nodejs is 18, too old for deblayer: the rollback is made offline on the sysroot, and the image is of what it boots next.
   test('rollback offline, then an image of what the sysroot boots next: the base runs again, with no web server', async () => {
     expect(sysroot).toBeDefined();
