@@ -22,6 +22,8 @@ import { register as registerCleanup } from './cleanup.js';
 import { register as registerImage } from './image.js';
 import { register as registerCompose } from './compose.js';
 import { register as registerApply } from './apply.js';
+import { register as registerRebase } from './rebase.js';
+import { register as registerPublish } from './publish.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -61,10 +63,12 @@ export function buildProgram(): Command {
   registerRollback(program);
   registerHistory(program);
   registerUpgrade(program);
+  registerRebase(program);
   registerCleanup(program);
   registerApply(program);
   registerCompose(program);
   registerImage(program);
+  registerPublish(program);
   registerStatus(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

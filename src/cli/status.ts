@@ -28,6 +28,7 @@ export function register(program: Command): void {
         out.result(`${d.booted ? '●' : ' '} ${d.stateroot} ${d.checksum.slice(0, 10)}.${d.serial}${flags.length ? ` (${flags.join(', ')})` : ''}`);
         if (d.version) out.result(`      Version: ${d.version}`);
         if (d.baseRefspec) out.result(`   BaseRefspec: ${d.baseRefspec}`);
+        if (d.baseRemote && !d.baseRemote.gpgVerify) out.result(`    Unverified: remote ${d.baseRemote.name} does not verify signatures (gpg-verify=false)`);
         if (d.baseCommit !== d.checksum) out.result(`    BaseCommit: ${d.baseCommit}`);
         out.result(`        Commit: ${d.checksum}`);
         if (d.requested.length > 0) out.result(`LayeredPackages: ${d.requested.join(' ')}`);

@@ -13,6 +13,8 @@ export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   /** The commit the packages are layered on (the deployment's own commit when nothing is). */
   baseCommit: string;
   baseRefspec?: string;
+  /** The remote the base refspec names, and whether pulls from it verify signatures. */
+  baseRemote?: { name: string; gpgVerify: boolean };
   requested: string[];
   requestedLocal: string[];
   /** NAME=VERSION of every package the layer adds. */
@@ -24,6 +26,14 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
   const sysroot = new OstreeSysroot(path);
   const repo = sysroot.repo;
   const deployments = (await sysroot.deployments()).filter((d) => os === undefined || d.stateroot === os);
+  const verifies = new Map<string, Promise<boolean>>();
+  const remoteOf = async (refspec: string | undefined) => {
+    const colon = refspec?.indexOf(':') ?? -1;
+    if (refspec === undefined || colon < 0) return undefined;
+    const name = refspec.slice(0, colon);
+    if (!verifies.has(name)) verifies.set(name, repo.remoteGpgVerify(name));
+    return { name, gpgVerify: await verifies.get(name)! };
+  };
   return Promise.all(deployments.map(async (d: Deployment) => {
     const dir = sysroot.deploymentPath(d);
     const origin = readDeploymentOrigin(sysroot, d);
@@ -31,6 +41,8 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
     const meta = info.metadata;
     const base = typeof meta['deblayer.base'] === 'string' ? meta['deblayer.base'] : d.checksum;
     const packages = parseStatePackages(meta['deblayer.packages']).map((p) => `${p.name}=${p.version}`);
+    const baseRefspec = origin?.baseRefspec ?? d.refspec;
+    const baseRemote = await remoteOf(baseRefspec);
     return {
       default: deployments.find((x) => x.stateroot === d.stateroot) === d,
       index: d.index,
@@ -43,7 +55,8 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
       rollback: d.rollback,
       ...(typeof meta.version === 'string' ? { version: meta.version } : {}),
       baseCommit: base,
-      ...(origin?.baseRefspec ? { baseRefspec: origin.baseRefspec } : d.refspec ? { baseRefspec: d.refspec } : {}),
+      ...(baseRefspec ? { baseRefspec } : {}),
+      ...(baseRemote ? { baseRemote } : {}),
       requested: origin?.requested ?? [],
       requestedLocal: origin?.requestedLocal ?? [],
       layeredPackages: packages,

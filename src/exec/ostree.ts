@@ -6,8 +6,20 @@
 // deblayer needs for reading commits, committing and deploying.
 
 import { existsSync, mkdirSync } from 'node:fs';
-import { run, type RunOptions } from './run.js';
+import { run, tail, type RunOptions } from './run.js';
 import { CommandError, NotASysrootError } from '../errors.js';
+
+/** A pull that failed the remote's signature check: the remote and ostree's own reason. */
+export class GpgVerificationError extends CommandError {
+  constructor(
+    readonly remote: string,
+    readonly ref: string,
+    why: string,
+    stderr: string,
+  ) {
+    super('ostree', `cannot pull ${remote}:${ref}: ${why}`, { detail: stderr });
+  }
+}
 
 export type RepoMode = 'bare' | 'bare-user' | 'bare-user-only' | 'archive';
 
@@ -118,14 +130,72 @@ export class OstreeRepo {
     return options.children || options.recursive ? entries.filter((e) => e.path !== absolute(path)) : entries;
   }
 
-  /** Fetches REF from REMOTE (a remote configured in this repository). */
+  /**
+   * Fetches REF from REMOTE (a remote configured in this repository). A commit
+   * or summary that fails the remote's signature check is a GpgVerificationError,
+   * so that callers can say which remote and what to do about it.
+   */
   async pull(remote: string, ref: string, onLine?: (line: string) => void): Promise<void> {
-    await this.run(['pull', remote, ref], `cannot pull ${remote}:${ref}`, onLine ? { onLine: (l) => onLine(l) } : {});
+    const what = `cannot pull ${remote}:${ref}`;
+    const r = await this.run(['pull', remote, ref], what, { allowFailure: true, ...(onLine ? { onLine: (l: string) => onLine(l) } : {}) });
+    if (r.exitCode === 0) return;
+    const why = tail(r.stderr) || `exit status ${r.exitCode}`;
+    if (/GPG|signature|keyring/i.test(r.stderr)) throw new GpgVerificationError(remote, ref, why, r.stderr);
+    throw new CommandError(OSTREE, `${what}: ${why}`, { detail: `command: ${r.command}\n${r.stderr}` });
   }
 
-  /** Copies COMMIT, and none of its parents, from the repository at SOURCE. */
-  async pullLocal(source: string, commit: string): Promise<void> {
-    await this.run(['pull-local', source, commit], `cannot copy ${short(commit)} from ${source}`);
+  /** Copies COMMIT from the repository at SOURCE, with DEPTH parents (none by default); no ref is written. */
+  async pullLocal(source: string, commit: string, options: { depth?: number } = {}): Promise<void> {
+    const depth = options.depth ? [`--depth=${options.depth}`] : [];
+    await this.run(['pull-local', ...depth, source, commit], `cannot copy ${short(commit)} from ${source}`);
+  }
+
+  /** Whether the commit object COMMIT is in this repository (a checksum; rev-parse does not check that). */
+  hasCommit(commit: string): boolean {
+    return /^[0-9a-f]{64}$/.test(commit) && existsSync(`${this.path}/objects/${commit.slice(0, 2)}/${commit.slice(2)}.commit`);
+  }
+
+  /** Every local ref (remote refs, REMOTE:REF, left out). */
+  async allRefs(): Promise<string[]> {
+    const r = await this.run(['refs'], `cannot list the refs of ${this.path}`);
+    return r.stdout.split('\n').filter((l) => l !== '' && !l.includes(':'));
+  }
+
+  /** The repository's mode (core.mode of its config); archive-z2 is archive's old name. */
+  async mode(): Promise<string> {
+    const r = await this.run(['config', 'get', 'core.mode'], `cannot read the mode of ${this.path}`);
+    const mode = r.stdout.trim();
+    return mode === 'archive-z2' ? 'archive' : mode;
+  }
+
+  /** Points REF at COMMIT, creating or moving it. */
+  async setRef(ref: string, commit: string): Promise<void> {
+    await this.run(['refs', '--force', `--create=${ref}`, commit], `cannot set ref ${ref} to ${short(commit)} in ${this.path}`);
+  }
+
+  /** How many signatures COMMIT's detached metadata carries (checked or not). */
+  async signatureCount(commit: string): Promise<number> {
+    const r = await this.run(['show', commit], `cannot read commit ${short(commit)}`);
+    const m = /^Found (\d+) signatures?:/m.exec(r.stdout);
+    return m ? Number(m[1]) : 0;
+  }
+
+  /** Signs COMMIT with each of KEYIDS (from GNUPGHOME, or HOMEDIR). */
+  async gpgSign(commit: string, keyIds: string[], homedir?: string): Promise<void> {
+    const home = homedir ? [`--gpg-homedir=${homedir}`] : [];
+    await this.run(['gpg-sign', ...home, commit, ...keyIds], `cannot sign ${short(commit)} in ${this.path} with key ${keyIds.join(', ')}`);
+  }
+
+  /** A static delta from FROM to TO, for clients that have FROM. */
+  async generateStaticDelta(from: string, to: string): Promise<void> {
+    await this.run(['static-delta', 'generate', `--from=${from}`, `--to=${to}`], `cannot generate a static delta ${short(from)}-${short(to)} in ${this.path}`);
+  }
+
+  /** Rewrites the summary file from the refs and deltas, signed with KEYIDS when given. */
+  async updateSummary(options: { gpgSign?: string[]; gpgHomedir?: string } = {}): Promise<void> {
+    const args = ['summary', '--update', ...(options.gpgSign ?? []).map((k) => `--gpg-sign=${k}`)];
+    if (options.gpgHomedir && options.gpgSign?.length) args.push(`--gpg-homedir=${options.gpgHomedir}`);
+    await this.run(args, `cannot update the summary of ${this.path}${options.gpgSign?.length ? ` signed with key ${options.gpgSign.join(', ')}` : ''}`);
   }
 
   /** Sets a key of the repository's config file (`ostree config set SECTION.KEY VALUE`). */
@@ -134,9 +204,31 @@ export class OstreeRepo {
   }
 
   /** Adds a remote to upgrade from; the images deblayer writes do not verify GPG signatures unless told to. */
-  async addRemote(name: string, url: string, options: { gpgVerify: boolean }): Promise<void> {
-    const args = ['remote', 'add', ...(options.gpgVerify ? [] : ['--no-gpg-verify']), name, url];
-    await this.run(args, `cannot add remote ${name} (${url})`);
+  async addRemote(name: string, url: string, options: { gpgVerify: boolean; gpgImport?: string }): Promise<void> {
+    const args = ['remote', 'add', ...(options.gpgVerify ? [] : ['--no-gpg-verify'])];
+    if (options.gpgImport) args.push(`--gpg-import=${options.gpgImport}`);
+    await this.run([...args, name, url], `cannot add remote ${name} (${url})`);
+  }
+
+  /** Imports the keys of KEYFILE into REMOTE's keyring. */
+  async importRemoteKey(name: string, keyFile: string): Promise<void> {
+    await this.run(['remote', 'gpg-import', `--keyring=${keyFile}`, name], `cannot import ${keyFile} for remote ${name}`);
+  }
+
+  async deleteRemote(name: string): Promise<void> {
+    await this.run(['remote', 'delete', name], `cannot delete remote ${name}`);
+  }
+
+  /** The URL of remote NAME, or undefined when there is no such remote. */
+  async remoteUrl(name: string): Promise<string | undefined> {
+    const r = await this.run(['remote', 'show-url', name], `cannot read remote ${name}`, { allowFailure: true });
+    return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  }
+
+  /** Whether pulls from remote NAME verify GPG signatures (gpg-verify, true unless set otherwise). */
+  async remoteGpgVerify(name: string): Promise<boolean> {
+    const r = await this.run(['config', 'get', `remote "${name}".gpg-verify`], `cannot read remote ${name}`, { allowFailure: true });
+    return r.exitCode !== 0 || r.stdout.trim() !== 'false';
   }
 
   /** A new ref REF at COMMIT (an error if REF exists). */

@@ -15,8 +15,11 @@ export type Change =
   | { kind: 'install'; install: string[]; localFiles: string[]; allowInactive?: boolean }
   /** uninstall: names to drop; with `idempotent`, names not layered are ignored. */
   | { kind: 'uninstall'; drop: string[]; idempotent?: boolean }
-  /** upgrade: the same requests, composed again (on another base). */
-  | { kind: 'recompose' }
+  /**
+   * upgrade and rebase: the same requests, composed again on another base;
+   * rebase gives the refspec the new deployment's origin follows from then on.
+   */
+  | { kind: 'recompose'; baseRefspec?: string }
   /** apply: the layered set made equal to these (a manifest's Packages), installs and removals at once. */
   | { kind: 'set'; packages: string[]; localFiles: string[] };
 

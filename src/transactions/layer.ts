@@ -122,7 +122,9 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   if (target.mode !== 'deploy') return { plan, fetched: fetched.result, ...requests };
   const imported = await importPackages(packageCache, plan, fetched, options);
   keepLocalFiles(plan, localDir);
-  return { ...(await commitAndDeploy(options, target, { sysroot, origin, plan, skipScripts, fetched, imported })), ...requests };
+  const rebaseTo = change.kind === 'recompose' ? change.baseRefspec : undefined;
+  const layered = { sysroot, origin, plan, skipScripts, fetched, imported, ...(rebaseTo ? { rebaseTo } : {}) };
+  return { ...(await commitAndDeploy(options, target, layered)), ...requests };
 }
 
 interface Layered {
@@ -132,11 +134,13 @@ interface Layered {
   skipScripts: string[];
   fetched: Fetched;
   imported: Imported;
+  /** rebase: the refspec the new origin follows instead of the old one. */
+  rebaseTo?: string;
 }
 
 async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Layered): Promise<InstallResult> {
   const { contents, deployment, recording } = target;
-  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts);
+  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts, l.rebaseTo);
   const state = nextStateNumber(recording);
   const { packages } = l.imported;
   const composed = await composeState({ contents, plan: l.plan, packages, origin, ref: stateRef(state), skipScripts: l.skipScripts }, options);
