@@ -214,3 +214,41 @@ test('an unsigned remote is refused with one clear line and nothing changed; --n
   expect((await run(['status'])).stdout).toContain('Unverified: remote plain does not verify signatures (gpg-verify=false)');
   await execa('ostree', ['fsck', sysrepo, '--quiet']);
 });
+
+test('a dry run pulls nothing; a rebase that fails after its pull takes back the remote and ref it made', async () => {
+  const sysrepo = `--repo=${sysroot}/ostree/repo`;
+  const state = async () => ({
+    deployments: await ostree(['admin', 'status', `--sysroot=${sysroot}`]),
+    refs: await ostree([sysrepo, 'refs']),
+    remotes: await ostree([sysrepo, 'remote', 'list']),
+  });
+  const before = await state();
+  const dry = await run(['rebase', '-n', 'pub:fx/other']);
+  expect(dry.exitCode, dry.stderr).toBe(0);
+  expect(dry.stdout).toContain(`Rebase plain:fx/base -> pub:fx/other; base ${short(commits.second!)} -> ${short(commits.other2!)}`);
+  expect(dry.stdout).toContain('fx-app');
+  const notPulled = await run(['rebase', '-n', '--remote', `new=${servers[0]!.url}`, 'new:fx/other']);
+  expect(notPulled.stdout).toContain('-> new:fx/other; base');
+  expect(notPulled.stdout).toContain('(not pulled yet: a dry run does not pull)');
+  expect(await state()).toEqual(before);
+
+  // A branch whose commit is no Debian tree: the pull works, composing on it does not.
+  const tree = join(dir, 'not-debian');
+  mkdirSync(join(tree, 'usr/share'), { recursive: true });
+  writeFileSync(join(tree, 'usr/share/readme'), 'not a Debian tree\n');
+  await ostree([`--repo=${repo}`, 'commit', '-b', 'fx/broken', `--tree=dir=${tree}`, '-s', 'broken']);
+  expect((await publish([plain, '--branch', 'fx/broken'])).exitCode).toBe(0);
+  const server = servers[1]!;
+  const failed = await run(['rebase', '--remote', `broken=${server.url}`, '--no-gpg-verify', 'broken:fx/broken']);
+  expect(failed.exitCode).not.toBe(0);
+  expect(failed.stderr).toMatch(/^deblayer: error: commit [0-9a-f]{10} has no dpkg database/);
+  expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+  expect(server.requests.some((p) => p.includes('/objects/'))).toBe(true);
+  expect(await state()).toEqual(before);
+  const unknown = await run(['rebase', 'plain:fx/nope']);
+  expect(unknown.exitCode).toBe(1);
+  expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  expect(unknown.stderr).toContain('cannot pull plain:fx/nope');
+  expect(await state()).toEqual(before);
+  expect((await history()).slice(-2)).toEqual(['rebase:failed', 'rebase:failed']);
+});

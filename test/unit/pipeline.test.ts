@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Plan, PlannedPackage } from '../../src/apt/plan.js';
-import type { Origin } from '../../src/deploy/origin.js';
+import { formatOrigin, parseOrigin, type Origin } from '../../src/deploy/origin.js';
 import { nextOrigin } from '../../src/pipeline/origin.js';
 import { reconcile } from '../../src/pipeline/request.js';
 import { diffPackages, renderDiff } from '../../src/pipeline/package-diff.js';
@@ -105,6 +105,14 @@ describe('nextOrigin', () => {
     expect(o.baseRefspec).toBe('os:debian/13');
     expect(o.skipScripts).toEqual(['htop']);
     expect(nextOrigin(origin({ skipScripts: ['old'] }), deployment, plan([], []), 'c1', [])).not.toHaveProperty('skipScripts');
+  });
+
+  test('a rebase replaces the base refspec and keeps the requests; the origin file then follows the new branch', () => {
+    const deployment = { refspec: 'os:debian/13' } as Parameters<typeof nextOrigin>[1];
+    const o = nextOrigin(origin({ baseRefspec: 'origin:fx/base', requested: ['htop'] }), deployment, plan(['htop'], [planned('htop')]), 'c2', [], 'pub:fx/other');
+    expect(o).toMatchObject({ baseRefspec: 'pub:fx/other', requested: ['htop'], baseCommit: 'c2' });
+    expect(formatOrigin(o)).toMatch(/^\[origin\]\nbaserefspec=pub:fx\/other\n/);
+    expect(parseOrigin(formatOrigin(o))).toEqual(o);
   });
 });
 
