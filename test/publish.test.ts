@@ -127,7 +127,7 @@ test('publish --gpg-sign signs the new commits and the summary with the key of G
   expect(r.exitCode, r.stderr).toBe(0);
   const result = JSON.parse(r.stdout);
   expect(result).toMatchObject({ created: true, summarySigned: true, unchanged: [] });
-  expect(result.published).toEqual([
+  expect(result.branches).toEqual([
     { ref: 'fx/base', commit: commits.second, delta: true, deltaFrom: commits.first, signed: true },
     { ref: 'fx/other', commit: commits.other, delta: false, signed: true },
   ]);
@@ -173,7 +173,10 @@ test('a newer commit published with its delta reaches the rebased host by upgrad
   expect((await ostree([`--repo=${signed}`, 'rev-parse', 'fx/other'])).trim()).toBe(commits.other);
   expect(readFileSync(join(signed, 'summary'))).toEqual(summaryBytes);
 
-  const good = await publish([signed, '--gpg-sign', keyId]);
+  // The key from --gpg-homedir, with a GNUPGHOME that has none.
+  const empty = join(dir, 'gnupg-empty');
+  mkdirSync(empty, { mode: 0o700 });
+  const good = await deblayer(['--repo', repo, 'publish', signed, '--gpg-sign', keyId, '--gpg-homedir', gnupg], { env: { GNUPGHOME: empty } });
   expect(good.exitCode, good.stderr).toBe(0);
   expect(good.stdout).toContain(`Published fx/other: ${short(commits.other!)} -> ${short(commits.other2!)}; static delta from ${short(commits.other!)}; signed`);
   const server = servers[0]!;

@@ -38,13 +38,13 @@ export function register(program: Command): void {
       });
       if (out.json) {
         out.data(result);
-      } else if (result.published.length === 0) {
+      } else if (result.branches.length === 0) {
         out.result(`Nothing new to publish: ${dir} has the commits of ${result.unchanged.join(', ')} already.`);
       } else {
-        for (const b of result.published) out.result(describe(b));
+        for (const b of result.branches) out.result(describe(b));
         out.result(`Summary of ${dir} updated${result.summarySigned ? ' and signed' : ''}.`);
       }
-      if (result.published.length === 0 && opts.unchangedExit77) process.exitCode = UNCHANGED_EXIT;
+      if (result.branches.length === 0 && opts.unchangedExit77) process.exitCode = UNCHANGED_EXIT;
     });
 }
 

@@ -43,7 +43,7 @@ export interface PublishResult {
   /** DIR was made an archive-mode repository by this run. */
   created: boolean;
   /** The branches that moved. */
-  published: PublishedBranch[];
+  branches: PublishedBranch[];
   /** The branches DIR already had at REPO's commit. */
   unchanged: string[];
   summarySigned: boolean;
@@ -67,7 +67,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     if (previous === commit) unchanged.push(ref);
     else pending.push({ ref, commit, previous });
   }
-  const result: PublishResult = { repo: options.repo, dir: options.dir, created, published: [], unchanged, summarySigned: false };
+  const result: PublishResult = { repo: options.repo, dir: options.dir, created, branches: [], unchanged, summarySigned: false };
   if (pending.length === 0) return result;
   const progress = options.onProgress ?? (() => {});
   for (const p of pending) {
@@ -75,7 +75,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     // One parent as well: the first publish of a branch can then offer a delta from it.
     await target.pullLocal(options.repo, p.commit, { depth: 1 });
   }
-  for (const p of pending) result.published.push(await prepareBranch(target, p, options, progress));
+  for (const p of pending) result.branches.push(await prepareBranch(target, p, options, progress));
   await moveRefs(target, pending, options, progress);
   result.summarySigned = (options.gpgSign ?? []).length > 0;
   return result;

@@ -56,7 +56,9 @@ export async function rebase(options: RebaseOptions): Promise<RebaseResult> {
 
 /** A dry run changes nothing, so it pulls nothing: it resolves against the branch as the repository has it, if it has it. */
 async function rebaseDryRun(options: RebaseOptions, from: From): Promise<RebaseResult> {
-  const base = from.target.remote === undefined || (await from.repo.remoteUrl(from.target.remote)) !== undefined ? await from.repo.resolve(from.target.refspec) : undefined;
+  const { remote, refspec } = from.target;
+  const known = remote === undefined || (await from.repo.remoteUrl(remote)) !== undefined;
+  const base = known ? await from.repo.resolve(refspec) : undefined;
   const result = describe(from, base);
   if (base === undefined || result.unchanged) return { ...result, plan: emptyPlan(from.current.label, from.current.commit) };
   const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: from.repo.path }, false);
