@@ -9,7 +9,7 @@ import type { AptEnvironment, AptSettings } from '../apt/environment.js';
 import type { Plan } from '../apt/plan.js';
 import type { BaseContents } from '../base/select.js';
 import { PackageCache } from '../compose/package-cache.js';
-import type { CommitInfo } from '../exec/ostree.js';
+import type { CommitInfo, OstreeRepo } from '../exec/ostree.js';
 import { readManifest, type Manifest } from '../manifest/manifest.js';
 import { composeState } from '../pipeline/compose.js';
 import { configureState } from '../pipeline/configure.js';
@@ -98,6 +98,7 @@ export async function composeManifest(path: string, options: ComposeOptions): Pr
   };
   if (result.unchanged || options.mode === 'dry-run') return result;
   const build: Build = { options: { ...options, settings }, contents, env: opened.env, plan, skipScripts };
+  await dropStaleWorkingRefs(repo);
   const tree = await buildTree(build, workingRef(), previous?.commit);
   const commit = await repo.commit({
     branch: manifest.branch,
@@ -113,6 +114,23 @@ export async function composeManifest(path: string, options: ComposeOptions): Pr
 /** The build's ref while it is made: deleted once the tree is on the branch (or the build failed). */
 export function workingRef(): string {
   return `deblayer/compose/${process.pid}`;
+}
+
+/** Working refs of builds that were killed: their process is gone, and so is any use of the ref. */
+async function dropStaleWorkingRefs(repo: OstreeRepo): Promise<void> {
+  for (const ref of await repo.refs('deblayer/compose')) {
+    const pid = Number(ref.split('/').pop());
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) await repo.deleteRef(ref);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function sameBuild(info: CommitInfo, manifest: Manifest, baseCommit: string, plan: Plan): boolean {
