@@ -13,6 +13,7 @@
 // spawns only Debian's tools and the project's tsc.
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
   readdirSync, rmSync, symlinkSync, writeFileSync,
@@ -379,6 +380,12 @@ function main() {
       })());
     mkdirSync(join(stage, 'DEBIAN'), { mode: 0o755 });
     writeFileSync(join(stage, 'DEBIAN/control'), control, { mode: 0o644 });
+    // md5sums, as dh_md5sums writes it: what `dpkg --verify deblayer` checks on a host.
+    const sums = [];
+    walk(join(stage, 'usr'), (path, st) => {
+      if (st.isFile()) sums.push(`${createHash('md5').update(readFileSync(path)).digest('hex')}  ${relative(stage, path)}\n`);
+    });
+    writeFileSync(join(stage, 'DEBIAN/md5sums'), sums.join(''), { mode: 0o644 });
     run('find', [stage, '-exec', 'touch', '--no-dereference', `--date=@${epoch}`, '{}', '+']);
 
     const deb = join(outDir, `deblayer_${pkg.version}_${arch}.deb`);
