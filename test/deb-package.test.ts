@@ -18,6 +18,7 @@ describe('npm run deb', () => {
   let work: string;
   let deb: string;
   let contents: string[];
+  let listing: string[];
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'deblayer-deb-'));
@@ -27,7 +28,8 @@ describe('npm run deb', () => {
     deb = join(work, `deblayer_${VERSION}_${arch}.deb`);
     expect(built.stdout.trim()).toBe(deb);
     // "-rw-r--r-- root/root 123 2026-11-30 12:00 ./usr/bin/deblayer" → "/usr/bin/deblayer"
-    contents = (await execa('dpkg-deb', ['-c', deb])).stdout.split('\n').map((l) => l.replace(/^.*? \.\//, '/').replace(/ -> .*$/, ''));
+    listing = (await execa('dpkg-deb', ['-c', deb], { env: { TZ: 'UTC' } })).stdout.split('\n');
+    contents = listing.map((l) => l.replace(/^.*? \.\//, '/').replace(/ -> .*$/, ''));
   }, 300_000);
 
   afterAll(() => {
@@ -42,6 +44,8 @@ describe('npm run deb', () => {
     expect(await field('Architecture')).toBe((await execa('dpkg', ['--print-architecture'])).stdout.trim());
     expect(Number(await field('Installed-Size'))).toBeGreaterThan(1000);
     expect(await field('Maintainer')).toMatch(/^.+ <.+@.+>$/);
+    // md5sums: what dpkg --verify deblayer checks on a host.
+    expect((await execa('dpkg-deb', ['-I', deb])).stdout).toMatch(/^ +\d+ bytes, +\d+ lines +md5sums/m);
   });
 
   test('depends on what deblayer runs on a host: Node 20, libostree and libapt for python, ostree, apt, bubblewrap', async () => {
@@ -76,6 +80,13 @@ describe('npm run deb', () => {
     for (const unwanted of [/\/node_modules\/typescript\//, /\/node_modules\/vitest\//, /\/obj\.target\//, /^\/usr\/lib\/deblayer\/dist\/.*\.map$/, /__pycache__/, /\/test_extension\.node$/]) {
       expect(contents.filter((p) => unwanted.test(p)), String(unwanted)).toEqual([]);
     }
+  });
+
+  test('every member has the last commit\'s time and root ownership: two builds of one commit are alike', async () => {
+    const epoch = Number((await execa('git', ['-C', PROJECT, 'log', '-1', '--format=%ct'])).stdout.trim());
+    const stamp = new Date(epoch * 1000).toISOString().slice(0, 16).replace('T', ' ');
+    const odd = listing.filter((l) => !l.includes(` ${stamp} `) || !/^\S+ root\/root /.test(l));
+    expect(odd, `members not stamped ${stamp} root/root`).toEqual([]);
   });
 
   test('the copyright file is machine-readable, GPL-3+ for deblayer, with a paragraph for every bundled node module', async () => {
