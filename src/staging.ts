@@ -3,15 +3,23 @@
 // one prefix, so that the next transaction can remove what a killed one left
 // without a list of names to keep in step (src/transactions/leftovers.ts).
 
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const PREFIX = 'deblayer-';
 
-/** A new staging directory for PURPOSE (import, pkg, db, ...) in REPO's tmp/. */
+/**
+ * A new staging directory for PURPOSE (import, pkg, db, ...) in REPO's tmp/.
+ * Mode 0755, not mkdtemp's 0700: a staging directory committed as a tree
+ * gives the commit's root directory its mode, and a layered commit whose last
+ * tree is one (the dpkg database, when no maintainer script runs) made / 0700
+ * on the booted host, where services under their own users then failed.
+ */
 export function stagingDir(repoPath: string, purpose: string): string {
   mkdirSync(join(repoPath, 'tmp'), { recursive: true });
-  return mkdtempSync(join(repoPath, 'tmp', `${PREFIX}${purpose}-`));
+  const dir = mkdtempSync(join(repoPath, 'tmp', `${PREFIX}${purpose}-`));
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 /** Removes every staging directory of REPO; returns how many there were. */
