@@ -284,7 +284,7 @@ export class OstreeRepo {
     return parseRawCommit(commit, r.stdout);
   }
 
-  /** The checksum of a commit's root tree and its metadata (what two builds of one tree share), from `ostree show`. */
+  /** The checksum of a commit's root (its tree and the root directory's metadata: what two builds of one tree share), from `ostree show`. */
   async contentChecksum(commit: string): Promise<string> {
     const r = await this.run(['show', commit], `cannot read commit ${short(commit)}`);
     const m = /^ContentChecksum:\s+([0-9a-f]{64})$/m.exec(r.stdout);
