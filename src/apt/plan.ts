@@ -37,6 +37,11 @@ export interface Plan {
   resolver?: 'libapt' | 'apt-get';
 }
 
+/** The plan of a transaction that changes nothing (already up to date). */
+export function emptyPlan(label: string, commit: string): Plan {
+  return { base: { label, commit }, requested: [], inactive: [], packages: [], downloadSize: 0, installedSize: 0 };
+}
+
 /** The .deb file name apt stores in its archive directory (':' of an epoch escaped). */
 export function archiveFileName(p: { name: string; version: string; architecture: string }): string {
   return `${p.name}_${p.version.replace(/:/g, '%3a')}_${p.architecture}.deb`;

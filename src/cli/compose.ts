@@ -4,12 +4,11 @@
 
 import { Option, type Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
-import { UsageError } from '../errors.js';
+import { requireRoot, UsageError } from '../errors.js';
 import { renderDiff } from '../pipeline/package-diff.js';
 import { composeManifest, type ComposeOptions, type ComposeResult } from '../transactions/compose.js';
 import { isUrl, openRepoArchive, writeRepoArchive } from '../transactions/repo-archive.js';
 import { verifyCompose, type VerifyResult } from '../transactions/verify.js';
-import { requireRoot } from '../errors.js';
 import { aptSettings } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
 import { LAYER_STEP_TEXT, UNCHANGED_EXIT } from './install.js';

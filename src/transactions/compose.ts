@@ -8,13 +8,12 @@ import { basename } from 'node:path';
 import type { AptEnvironment, AptSettings } from '../apt/environment.js';
 import type { Plan } from '../apt/plan.js';
 import type { BaseContents } from '../base/select.js';
-import { PackageCache } from '../compose/package-cache.js';
+import { PackageCache, type CachedPackage } from '../compose/package-cache.js';
 import type { CommitInfo, OstreeRepo } from '../exec/ostree.js';
 import { readManifest, type Manifest } from '../manifest/manifest.js';
 import { composeState } from '../pipeline/compose.js';
 import { configureState } from '../pipeline/configure.js';
-import { fetchPackages, refOf, type Fetched } from '../pipeline/fetch.js';
-import { DeblayerError } from '../errors.js';
+import { fetchPackages, type Fetched } from '../pipeline/fetch.js';
 import { importPackages } from '../pipeline/import.js';
 import { nextOrigin } from '../pipeline/origin.js';
 import { diffPackages, type PackageDiff } from '../pipeline/package-diff.js';
@@ -97,7 +96,7 @@ export async function composeManifest(path: string, options: ComposeOptions): Pr
     diff: diffPackages(parseStatePackages(previous?.info.metadata[COMPOSE_KEYS.packages]), plan.packages),
   };
   if (result.unchanged || options.mode === 'dry-run') return result;
-  const build: Build = { options: { ...options, settings }, contents, env: opened.env, plan, skipScripts };
+  const build: Build = { options: { ...options, settings }, contents, packages: { env: opened.env }, plan, skipScripts };
   await dropStaleWorkingRefs(repo);
   const tree = await buildTree(build, workingRef(), previous?.commit);
   const commit = await repo.commit({
@@ -141,8 +140,8 @@ function sameBuild(info: CommitInfo, manifest: Manifest, baseCommit: string, pla
 export interface Build {
   options: ComposeOptions;
   contents: BaseContents;
-  /** apt, to fetch what the package cache lacks; without it (--verify) every package must be in the cache. */
-  env?: AptEnvironment;
+  /** apt fetches what the package cache lacks, or (--verify) every package is in the cache already, by package ref. */
+  packages: { env: AptEnvironment } | { cached: Map<string, CachedPackage> };
   plan: Plan;
   skipScripts: string[];
 }
@@ -156,13 +155,13 @@ export async function buildTree(b: Build, ref: string, follows: string | undefin
   const { options, contents, plan, skipScripts } = b;
   const repo = contents.base.repo;
   const packageCache = new PackageCache(repo, options.settings.cacheDir);
-  const fetched = b.env
-    ? await fetchPackages(b.env, plan, packageCache, {
+  const fetched: Fetched = 'env' in b.packages
+    ? await fetchPackages(b.packages.env, plan, packageCache, {
         useCache: true,
         ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       }, options)
-    : await fromPackageCache(packageCache, plan);
+    : { result: { files: new Map(), downloaded: [], cached: [] }, cached: b.packages.cached, missing: [] };
   const { packages } = await importPackages(packageCache, plan, fetched, options);
   try {
     const origin = nextOrigin({ requested: [], requestedLocal: [], other: {} }, undefined, plan, contents.base.commit, skipScripts);
@@ -181,16 +180,6 @@ export async function buildTree(b: Build, ref: string, follows: string | undefin
   } finally {
     if (await repo.resolve(ref)) await repo.deleteRef(ref);
   }
-}
-
-/** The plan's packages, all from the package cache: a rebuild downloads nothing. */
-async function fromPackageCache(packageCache: PackageCache, plan: Plan): Promise<Fetched> {
-  const cached = await packageCache.lookup(plan.packages);
-  const missing = plan.packages.filter((p) => !cached.has(refOf(p)));
-  if (missing.length > 0) {
-    throw new DeblayerError(`${missing.map((p) => `${p.name} ${p.version}`).join(', ')}: not in the package cache of ${packageCache.repo.path}, which a rebuild takes its packages from`);
-  }
-  return { result: { files: new Map(), downloaded: [], cached: [] }, cached, missing: [] };
 }
 
 /** The sysusers.d lines of the base and of the commit the build follows: their accounts keep their ids. */

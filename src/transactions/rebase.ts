@@ -3,6 +3,7 @@
 // requests are composed on it, as upgrade does, with an origin that follows
 // the new refspec from then on.
 
+import { emptyPlan } from '../apt/plan.js';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
@@ -93,6 +94,3 @@ function describe(from: From, newBase: string | undefined): Omit<RebaseResult, '
   };
 }
 
-function emptyPlan(label: string, commit: string) {
-  return { base: { label, commit }, requested: [], inactive: [], packages: [], downloadSize: 0, installedSize: 0 };
-}

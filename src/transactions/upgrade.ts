@@ -1,6 +1,7 @@
 // upgrade: a new base from where the deployment's origin says (a remote ref is
 // pulled first), and the same requests resolved and composed on it again.
 
+import { emptyPlan } from '../apt/plan.js';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { recordedTransaction, type Recording } from './recorded.js';
@@ -62,6 +63,3 @@ async function upgradeFrom(
   return { ...result, previousBase: current.commit, newBase };
 }
 
-function emptyPlan(label: string, commit: string) {
-  return { base: { label, commit }, requested: [], inactive: [], packages: [], downloadSize: 0, installedSize: 0 };
-}

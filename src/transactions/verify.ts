@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Plan, PlannedPackage } from '../apt/plan.js';
 import { CommitCache } from '../base/commit-cache.js';
 import { readBaseContents, selectBase, type BaseContents } from '../base/select.js';
-import { PackageCache } from '../compose/package-cache.js';
+import { PackageCache, type CachedPackage } from '../compose/package-cache.js';
 import { DeblayerError } from '../errors.js';
 import { OstreeRepo, short } from '../exec/ostree.js';
 import { packageRef, parseStatePackages } from '../vocabulary/packages.js';
@@ -35,9 +35,9 @@ export async function verifyCompose(commitish: string, options: Omit<ComposeOpti
   }
   const cache = new CommitCache(join(options.settings.cacheDir, 'bases'));
   const contents = await readBaseContents(await selectBase({ sysroot: '/', repo: options.repo, base: baseCommit, cache }));
-  const plan = await recordedPlan(contents, info.metadata);
+  const { plan, cached } = await recordedPlan(contents, info.metadata);
   const skipScripts = words(info.metadata[COMPOSE_KEYS.skipScripts]);
-  const rebuilt = await buildTree({ options: { ...options, mode: 'commit' }, contents, plan, skipScripts }, workingRef(), info.parent);
+  const rebuilt = await buildTree({ options: { ...options, mode: 'commit' }, contents, packages: { cached }, plan, skipScripts }, workingRef(), info.parent);
   const [mine, theirs, differences] = await Promise.all([repo.contentChecksum(commit), repo.contentChecksum(rebuilt), repo.diff(commit, rebuilt)]);
   return { commit, rebuilt, contentChecksum: { commit: mine, rebuilt: theirs }, identical: mine === theirs, differences };
 }
@@ -46,8 +46,8 @@ function words(value: unknown): string[] {
   return typeof value === 'string' ? value.split(' ').filter((w) => w !== '') : [];
 }
 
-/** The plan the commit was composed from, its packages found in the package cache under the base's architectures. */
-async function recordedPlan(contents: BaseContents, metadata: Record<string, unknown>): Promise<Plan> {
+/** The plan the commit was composed from, and its packages as the package cache has them (under one of the base's architectures). */
+async function recordedPlan(contents: BaseContents, metadata: Record<string, unknown>): Promise<{ plan: Plan; cached: Map<string, CachedPackage> }> {
   const recorded = parseStatePackages(metadata[COMPOSE_KEYS.packages]);
   const requested = words(metadata[COMPOSE_KEYS.requested]);
   const architectures = [...contents.architectures, 'all'];
@@ -67,5 +67,8 @@ async function recordedPlan(contents: BaseContents, metadata: Record<string, unk
       source: { kind: 'archive', filename: '' },
     };
   });
-  return { base: { label: contents.base.label, commit: contents.base.commit }, requested, inactive: [], packages, downloadSize: 0, installedSize: 0 };
+  return {
+    plan: { base: { label: contents.base.label, commit: contents.base.commit }, requested, inactive: [], packages, downloadSize: 0, installedSize: 0 },
+    cached: present,
+  };
 }
