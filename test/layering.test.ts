@@ -470,12 +470,12 @@ describe('the layer database', () => {
     const newer = readFileSync(s.db);
     const r = await s.run(['history']);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 3: use a newer deblayer/);
+    expect(r.stderr.trim()).toMatch(/has schema version 99, newer than this deblayer's 4: use a newer deblayer/);
     // status: the deployments, and a warning; the database stays as the newer deblayer wrote it.
     const status = await s.run(['status'], ['--json']);
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stderr).toBe(
-      `deblayer: warning: layer database ${s.db} has schema version 99, newer than this deblayer's 3: ` +
+      `deblayer: warning: layer database ${s.db} has schema version 99, newer than this deblayer's 4: ` +
         'use a newer deblayer (the database is left as it is); showing the deployments from ostree alone',
     );
     const shown = JSON.parse(status.stdout).deployments as object[];

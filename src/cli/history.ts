@@ -34,7 +34,8 @@ export function register(program: Command): void {
         const state = e.state ? `state ${e.state.id}` : 'no new state';
         out.result(`#${e.transaction} ${e.started} ${e.user} deblayer ${e.argv.join(' ')}: ${e.result}${e.error ? ` (${e.error})` : ''}, ${state}`);
         if (e.state) {
-          out.result(`    commit ${e.state.commit.slice(0, 10)} on base ${e.state.baseCommit.slice(0, 10)}${e.state.baseRefspec ? ` (${e.state.baseRefspec})` : ''}, deployment ${e.state.deployment}`);
+          const made = e.state.made === 'incremental' ? 'built on the state before it' : 'derived from its base';
+          out.result(`    commit ${e.state.commit.slice(0, 10)} on base ${e.state.baseCommit.slice(0, 10)}${e.state.baseRefspec ? ` (${e.state.baseRefspec})` : ''}, deployment ${e.state.deployment}, ${made}`);
           out.result(`    requested: ${[...e.state.requested, ...e.state.requestedLocal].join(' ') || '(nothing)'}; ${e.state.packages.length} packages`);
           if (e.state.skipScripts.length > 0) out.result(`    scripts skipped: ${e.state.skipScripts.join(' ')}`);
         }

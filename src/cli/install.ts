@@ -20,6 +20,7 @@ export interface InstallCommandOptions extends AptCommandOptions {
   cacheOnly?: boolean;
   allowInactive?: boolean;
   skipScripts?: string[];
+  rebuild?: boolean;
 }
 
 
@@ -43,6 +44,7 @@ export function register(program: Command): void {
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--allow-inactive', 'accept packages the base already has (kept as inactive requests)')
       .option('--idempotent', 'do nothing, successfully, for packages already layered')
+      .option('--rebuild', 'derive the new state from the base, every layered package configured again, instead of building on the current state')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)')
       .option(
         '--skip-scripts <package>',
@@ -100,6 +102,8 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     },
     ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
     ...(opts.skipScripts ? { skipScripts: opts.skipScripts } : {}),
+    ...(opts.rebuild ? { rebuild: true } : {}),
+    onMade: (made, why) => out.verbose(made === 'incremental' ? 'Building on the current state: only what changes is configured.' : `Deriving the state from the base (${why}).`),
   }, change);
   if (out.json) {
     out.data({

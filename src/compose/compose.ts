@@ -62,6 +62,12 @@ export interface ComposeInput {
   metadata: Record<string, string>;
   /** The packages' status: `unpacked` when the scripts stage configures them. */
   state?: 'installed' | 'unpacked';
+  /**
+   * An incremental state: the commit whose tree the packages are laid on (the
+   * current state's), and its dpkg status. The base stays the parent, so that
+   * a state never keeps the states before it alive.
+   */
+  onto?: { commit: string; statusText: string };
 }
 
 /** A path a package takes over from its owner, which its Replaces allows. */
@@ -176,7 +182,8 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
   const { repo, contents } = input;
   const stage = stagingDir(repo.path, 'db');
   try {
-    writeDpkgDatabase(stage, contents.database.path, contents.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers), input.state ?? 'installed');
+    const under = input.onto ?? { commit: contents.base.commit, statusText: contents.statusText };
+    writeDpkgDatabase(stage, contents.database.path, under.statusText, afterTakeovers(input.packages.map((p) => p.record), takeovers), input.state ?? 'installed');
     writeFragmentsDeclaredElsewhere(stage, input.packages.map((p) => p.record));
     const fromBase = takeovers.filter((t): t is Takeover & { from: { kind: 'base'; prefix: string } } => t.from.kind === 'base');
     if (fromBase.length > 0) {
@@ -192,7 +199,7 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
     return await repo.commit({
       branch: input.branch,
       parent: contents.base.commit,
-      trees: [{ ref: contents.base.commit }, ...input.packages.map((p) => ({ ref: p.commit })), { dir: stage }],
+      trees: [{ ref: under.commit }, ...input.packages.map((p) => ({ ref: p.commit })), { dir: stage }],
       subject: input.subject,
       metadata: input.metadata,
     });

@@ -82,6 +82,8 @@ const MIGRATIONS = [
      first_state INTEGER,
      PRIMARY KEY (kind, name)
    );`,
+  // How each state was made: derived from its base, or built on the state before it (as dpkg changes a system).
+  `ALTER TABLE states ADD COLUMN made TEXT NOT NULL DEFAULT 'derived' CHECK (made IN ('derived', 'incremental'));`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -104,6 +106,8 @@ export interface NewState {
   requested: string[];
   requestedLocal: string[];
   skipScripts?: string[];
+  /** Derived from the base, or built on the state before it; 'derived' when not given. */
+  made?: 'derived' | 'incremental';
   deployment: string;
   packages: StatePackage[];
 }
@@ -230,8 +234,8 @@ export class LayerDatabase {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, deployment)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO states (id, transaction_id, created, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, made, deployment)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -245,6 +249,7 @@ export class LayerDatabase {
           JSON.stringify(state.requested),
           JSON.stringify(state.requestedLocal),
           JSON.stringify(state.skipScripts ?? []),
+          state.made ?? 'derived',
           state.deployment,
         );
       const insert = this.db.prepare(
@@ -343,7 +348,7 @@ export class LayerDatabase {
   state(id: number): (RecordedState & { id: number; stateroot: string }) | undefined {
     const r = this.db
       .prepare(
-        `SELECT id AS sid, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, deployment FROM states WHERE id = ?`,
+        `SELECT id AS sid, stateroot, base_commit, base_refspec, commit_checksum, ref, requested, requested_local, skip_scripts, made, deployment FROM states WHERE id = ?`,
       )
       .get(id) as Record<string, unknown> | undefined;
     if (!r) return undefined;
@@ -361,6 +366,7 @@ export class LayerDatabase {
       requested: JSON.parse(r.requested as string) as string[],
       requestedLocal: JSON.parse(r.requested_local as string) as string[],
       skipScripts: JSON.parse(r.skip_scripts as string) as string[],
+      made: r.made === 'incremental' ? 'incremental' : 'derived',
       deployment: r.deployment as string,
       packages: packages.map((p) => ({
         name: p.name as string,
@@ -378,7 +384,7 @@ export class LayerDatabase {
     const rows = this.db
       .prepare(
         `SELECT t.id AS tid, t.command, t.argv, t.started, t.finished, t.user, t.result, t.error,
-                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.skip_scripts, s.deployment
+                s.id AS sid, s.commit_checksum, s.base_commit, s.base_refspec, s.ref, s.requested, s.requested_local, s.skip_scripts, s.made, s.deployment
          FROM transactions t LEFT JOIN states s ON s.transaction_id = t.id ORDER BY t.id`,
       )
       .all() as Record<string, unknown>[];

@@ -17,6 +17,7 @@ import { stagingDir } from '../staging.js';
 import { timedStep } from '../steps.js';
 import { formatStatePackages } from '../vocabulary/packages.js';
 import type { StageHooks, StateCommit } from './stages.js';
+import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY, type StateBasis } from './basis.js';
 
 export interface Composed {
   commit: StateCommit;
@@ -35,13 +36,17 @@ export interface ComposeRequest {
   /** The ref that keeps the commit (deblayer/state/N, or compose's working ref). */
   ref: string;
   skipScripts: string[];
+  /** An incremental state: laid on the current state's commit, PACKAGES being only those it adds. */
+  onto?: StateBasis;
 }
 
 /** The commit's metadata: what it layers on which base, and the origin that deploys it again. */
-function stateMetadata(r: ComposeRequest): Record<string, string> {
+export function stateMetadata(r: Omit<ComposeRequest, 'packages' | 'ref' | 'skipScripts'>): Record<string, string> {
   const version = r.contents.base.info.metadata.version;
   return {
     'deblayer.base': r.contents.base.commit,
+    [LAYERING_KEY]: LAYERING_VERSION,
+    [MADE_KEY]: r.onto ? 'incremental' : 'derived',
     'deblayer.requested': r.plan.requested.join(' '),
     'deblayer.packages': formatStatePackages(r.plan.packages),
     'deblayer.origin': formatOrigin(r.origin),
@@ -52,10 +57,11 @@ function stateMetadata(r: ComposeRequest): Record<string, string> {
 /** Whether dpkg must configure: a package has scripts, or ships a file under a file trigger of the base. */
 async function mustConfigure(r: ComposeRequest): Promise<boolean> {
   const { base, database } = r.contents;
+  const under = r.onto?.commit ?? base.commit;
   const triggers = await base.cache.text(
-    base.commit,
+    under,
     'file-triggers',
-    async () => (await base.repo.cat(base.commit, `${database.path}/triggers/File`))?.toString('utf8') ?? '',
+    async () => (await base.repo.cat(under, `${database.path}/triggers/File`))?.toString('utf8') ?? '',
   );
   return needsConfiguring(r.packages.map((p) => p.record), fileTriggerPaths(triggers), r.skipScripts);
 }
@@ -71,14 +77,16 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
   const configure = await mustConfigure(r);
   const ref = r.ref;
   const repo = base.repo;
+  const under = r.onto?.commit ?? base.commit;
   let owners: Promise<BaseOwnership> | undefined;
   const checksum = await timedStep(hooks, 'compose', () =>
     composeCommit({
       repo,
       contents: r.contents,
       packages: r.packages,
-      baseEntries: (paths) => lookupPaths(repo.path, base.commit, paths),
-      baseOwners: () => (owners ??= baseOwners(repo, base.commit, r.contents.database.path)),
+      baseEntries: (paths) => lookupPaths(repo.path, under, paths),
+      baseOwners: () => (owners ??= baseOwners(repo, under, r.contents.database.path)),
+      ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText } } : {}),
       branch: ref,
       subject,
       metadata,

@@ -20,6 +20,8 @@ export interface ConfigureRequest {
   contents: BaseContents;
   packages: CachedPackage[];
   skipScripts: string[];
+  /** An incremental state: the current state's commit, which PACKAGES are added to (their preinsts run over it). */
+  onto?: string;
   /** The deployment the state follows: its /etc and the accounts deblayer gave it. */
   deploymentDir?: string;
   /** Without a deployment (compose): the sysusers.d lines of the commits the new one follows. */
@@ -45,7 +47,7 @@ export async function configureState(composed: Composed, r: ConfigureRequest, ho
       const result = await runScripts({
         repo: base.repo,
         composed: composed.commit.checksum,
-        base: base.commit,
+        base: r.onto ?? base.commit,
         database: database.path,
         records: r.packages.map((p) => p.record),
         ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
@@ -67,7 +69,7 @@ export async function configureState(composed: Composed, r: ConfigureRequest, ho
 }
 
 /** The sysusers.d lines deblayer wrote for a deployment (under either name it has used). */
-function previousSysusers(deploymentDir: string): string {
+export function previousSysusers(deploymentDir: string): string {
   return [SYSUSERS_CONF, OLD_SYSUSERS_CONF]
     .map((f) => join(deploymentDir, 'usr', f))
     .filter((p) => existsSync(p))

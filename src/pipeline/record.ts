@@ -39,6 +39,7 @@ export interface StateToRecord {
   commit: StateCommit;
   /** The state layers nothing: its commit is the base's, kept by no state ref. */
   unlayered: boolean;
+  made: 'derived' | 'incremental';
   skipScripts: string[];
   plan: Plan;
   packages: CachedPackage[];
@@ -55,6 +56,7 @@ export function recordState(record: Recording, s: StateToRecord): void {
     requested: s.origin.requested,
     requestedLocal: s.origin.requestedLocal,
     skipScripts: s.skipScripts,
+    made: s.made,
     deployment: '',
     packages: s.plan.packages.map((p) => ({
       name: p.name,

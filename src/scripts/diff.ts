@@ -111,6 +111,8 @@ export interface VarState {
   dropped: Dropped[];
 }
 
+export const DELETED_FROM_VAR = 'deleted from /var: not carried';
+
 const KEPT_CACHES = /^cache\/man(\/|$)/;
 
 /** tmpfiles.d lines for what scripts made in /var (UPPER), compared with what was there (LOWER). */
@@ -120,7 +122,7 @@ export function varState(upper: string, lower: string, accounts: Accounts): VarS
   walk(upper, (path, st) => {
     const abs = `/var/${path}`;
     if (isWhiteout(st)) {
-      state.dropped.push({ path: abs, why: 'deleted from /var: not carried' });
+      state.dropped.push({ path: abs, why: DELETED_FROM_VAR });
       return 'skip';
     }
     const before = lstatIfPresent(join(lower, path));

@@ -31,7 +31,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { infoName } from '../compose/dpkg-database.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
-import { formatTmpfilesConf } from '../vocabulary/tmpfiles.js';
+import { mergeScriptsTmpfiles } from './tmpfiles-merge.js';
 import { DeblayerError, ScriptError } from '../errors.js';
 import { runSandboxed, type SandboxSpec } from '../exec/bwrap.js';
 import { commitLayer } from '../exec/libostree.js';
@@ -40,7 +40,7 @@ import { SyslogSink, type SyslogMessage } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { tail } from '../exec/run.js';
-import { pruneUsrLayer, varState, writeFactory } from './diff.js';
+import { DELETED_FROM_VAR, pruneUsrLayer, varState, writeFactory } from './diff.js';
 import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
 import { accountsOfLines, accountsOfSysusers, formatSysusers, OLD_SYSUSERS_CONF, overridesFor, seedAccounts, SYSUSERS_CONF, sysusersLines, type AccountTexts } from './sysusers.js';
 import { accountsOf, type KnownAccount } from '../base/accounts.js';
@@ -88,7 +88,7 @@ export interface ScriptsResult {
   accounts: KnownAccount[];
 }
 
-const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow'];
+export const ACCOUNT_FILES = ['passwd', 'group', 'shadow', 'gshadow'];
 const POLICY_RC_D = 'sbin/policy-rc.d';
 
 // Arguments: package and trigger, in pairs. dpkg exits 0, 1 or 2: 125 can only be a failed activation.
@@ -106,7 +106,7 @@ function scriptOf(r: PackageRecord, name: string): Buffer | undefined {
   return m ? Buffer.from(m.data, 'base64') : undefined;
 }
 
-function spec(v: View, varDir: string, extra: Partial<SandboxSpec> = {}): SandboxSpec {
+export function spec(v: View, varDir: string, extra: Partial<SandboxSpec> = {}): SandboxSpec {
   return { usr: v.usr, var: varDir, ...extra };
 }
 
@@ -116,7 +116,7 @@ function databaseInUsr(input: ScriptsInput): string {
 }
 
 // The run's state, closed in runScripts' finally whatever stage failed.
-interface Run {
+export interface Run {
   input: ScriptsInput;
   ns: MountNamespace;
   output: PackageOutput[];
@@ -127,7 +127,7 @@ interface Run {
 }
 
 /** The host's accounts as the scripts see them, and those scripts made on this sysroot before. */
-interface HostAccounts {
+export interface HostAccounts {
   host: AccountTexts;
   known: KnownAccount[];
   /** passwd, group, shadow, gshadow with the known accounts added, for the views. */
@@ -180,7 +180,7 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
 // The host's accounts: what the scripts see, and what their new users and
 // groups are told from; with the accounts scripts made on this sysroot
 // before, so that adduser finds them and they keep their ids.
-function hostAccounts(input: ScriptsInput, view: View): HostAccounts {
+export function hostAccounts(input: ScriptsInput, view: View): HostAccounts {
   const hostText = (f: string) =>
     input.hostEtc && existsSync(join(input.hostEtc, f)) ? readFileSync(join(input.hostEtc, f), 'utf8') : readTextIfPresent(inUsr(view, `etc/${f}`));
   const host: AccountTexts = { passwd: hostText('passwd'), group: hostText('group'), shadow: hostText('shadow'), gshadow: hostText('gshadow') };
@@ -233,7 +233,7 @@ async function runPreinsts(run: Run, runnable: PackageRecord[], seeded: Map<stri
 // 2. The host's accounts with those the preinsts added (with what they made
 // in /var, the only changes of theirs that are kept: the rest of the base
 // view is dropped), no service starts, /var.
-async function prepareView(run: Run, view: View, seeded: Map<string, string>): Promise<void> {
+export async function prepareView(run: Run, view: View, seeded: Map<string, string>): Promise<void> {
   const { baseView, ns } = run;
   for (const f of ACCOUNT_FILES) {
     const seed = baseView && existsSync(inUsr(baseView, `etc/${f}`)) ? readFileSync(inUsr(baseView, `etc/${f}`)) : seeded.get(f);
@@ -315,7 +315,7 @@ async function configurePending(run: Run, view: View): Promise<{ after: { passwd
   return { after, loggedErrors: syslogErrors(logged) };
 }
 
-interface ReadBackInput {
+export interface ReadBackInput {
   accounts: HostAccounts;
   after: { passwd: string; group: string };
   replaced: Set<string>;
@@ -328,7 +328,7 @@ interface ReadBackInput {
  * lines, secrets left for the host. The lower layers are compared through the
  * namespace's mounts, so the namespace is closed only once they are read.
  */
-async function readBack(run: Run, view: View, r: ReadBackInput): Promise<{ notices: string[]; sysusers: string[] }> {
+export async function readBack(run: Run, view: View, r: ReadBackInput): Promise<{ notices: string[]; sysusers: string[] }> {
   const { input } = run;
   const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, r.replaced);
   const keep = new Set(r.accounts.known.map((a) => `${a.kind === 'user' ? 'u' : 'g'} ${a.name}`));
@@ -336,13 +336,14 @@ async function readBack(run: Run, view: View, r: ReadBackInput): Promise<{ notic
   const overrides = overridesFor(treeSysusers(view.lowerUsr, view.usrUpper), sysusers);
   const vars = varState(view.varUpper, view.varLower, accountsOf(r.after.passwd, r.after.group));
   writeFactory(view.layer, vars);
-  if (vars.lines.length > 0) {
-    mkdirSync(join(view.usrUpper, 'lib/tmpfiles.d'), { recursive: true });
-    writeFileSync(
-      join(view.usrUpper, SCRIPTS_TMPFILES),
-      formatTmpfilesConf("Written by deblayer: what the layered packages' scripts made under /var.", vars.lines),
-      { mode: 0o644 },
-    );
+  const deleted = vars.dropped.filter((d) => d.why === DELETED_FROM_VAR).map((d) => d.path);
+  if (vars.lines.length > 0 || deleted.length > 0) {
+    // The commit the scripts ran over may have lines of its own (an earlier state, a composed base): they stay unless changed.
+    const merged = mergeScriptsTmpfiles(readTextIfPresent(join(view.lowerUsr, SCRIPTS_TMPFILES)), vars.lines, deleted);
+    if (merged !== undefined) {
+      mkdirSync(join(view.usrUpper, 'lib/tmpfiles.d'), { recursive: true });
+      writeFileSync(join(view.usrUpper, SCRIPTS_TMPFILES), merged, { mode: 0o644 });
+    }
     dropSupersededLines(view.lowerUsr, view.usrUpper, vars.lines, SCRIPTS_TMPFILES);
   }
   await run.ns.close();
@@ -398,7 +399,7 @@ function taggedPackage(tag: string): string {
 }
 
 /** What scripts logged, by tag, for the transaction log. */
-function syslogSections(messages: SyslogMessage[]): PackageOutput[] {
+export function syslogSections(messages: SyslogMessage[]): PackageOutput[] {
   const byTag = new Map<string, string[]>();
   for (const m of messages) byTag.set(m.tag, [...(byTag.get(m.tag) ?? []), ...m.text.split('\n')]);
   return [...byTag].map(([tag, lines]) => ({ package: taggedPackage(tag), step: 'syslog', lines }));
@@ -411,7 +412,7 @@ const SEVERITY = ['emerg', 'alert', 'crit', 'err'];
  * kept going (its exit status hidden) after something failed, as far as the
  * log tells.
  */
-function syslogErrors(messages: SyslogMessage[]): string[] {
+export function syslogErrors(messages: SyslogMessage[]): string[] {
   const errors = messages.filter((m) => m.severity <= 3 && m.text !== '');
   const tags = [...new Set(errors.map((m) => m.tag))];
   return tags.map((tag) => {

@@ -7,7 +7,7 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTmpfilesLine, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
+import { formatTmpfilesConf, formatTmpfilesLine, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 
 const CREATING = /^[fFwdDvqQpLcbC]\+?!?$/;
 
@@ -29,4 +29,23 @@ export function dropSupersededLines(lowerUsr: string, layerUsr: string, lines: T
     rewritten.push(name);
   }
   return rewritten;
+}
+
+const SCRIPTS_HEADER = "Written by deblayer: what the layered packages' scripts made under /var.";
+
+/**
+ * The scripts' tmpfiles.d file: PREVIOUS's lines (what scripts made before,
+ * in the commit they ran over) except those for paths the new LINES name or
+ * the scripts DELETED, then LINES. Undefined when no line is left and there
+ * was no file.
+ */
+export function mergeScriptsTmpfiles(previous: string, lines: TmpfilesLine[], deleted: string[]): string | undefined {
+  const replaced = new Set([...lines.map((l) => formatTmpfilesLine(l).split(' ')[1]!), ...deleted.map((p) => formatTmpfilesLine({ type: 'd', path: p }).split(' ')[1]!)]);
+  const kept = previous.split('\n').filter((line) => {
+    const [type, path] = line.trim().split(/\s+/);
+    return type !== undefined && type !== '' && !type.startsWith('#') && path !== undefined && !replaced.has(path);
+  });
+  if (kept.length === 0 && lines.length === 0 && previous === '') return undefined;
+  const text = formatTmpfilesConf(SCRIPTS_HEADER, lines);
+  return kept.length === 0 ? text : text.replace(/\n/, `\n${kept.join('\n')}\n`);
 }

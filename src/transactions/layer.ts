@@ -25,9 +25,11 @@ import { reconcile, type Change, type RequestChange } from '../pipeline/request.
 import type { StageHooks } from '../pipeline/stages.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
+import { incrementalKind, packageDelta, readStateBasis, untrustedBecause, type Made, type PackageDelta, type StateBasis } from '../pipeline/basis.js';
+import { purgeState } from '../pipeline/purge.js';
 import { stateRef } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
-import { prestartLibostree } from '../exec/libostree.js';
+import { lookupPaths, prestartLibostree } from '../exec/libostree.js';
 import { openBaseApt } from './base-apt.js';
 
 export interface LayerOptions extends BaseAptOptions, StageHooks {
@@ -43,6 +45,10 @@ export interface LayerOptions extends BaseAptOptions, StageHooks {
   onScriptLine?: (line: string) => void;
   /** Notes for the user from the scripts stage (secrets left out of the commit, ...). */
   onNotice?: (line: string) => void;
+  /** install, uninstall --rebuild: derive the state from the base even when it could be built on the current one. */
+  rebuild?: boolean;
+  /** Told whether the state is built on the current one or derived from the base, and why it is derived. */
+  onMade?: (made: Made, why?: string) => void;
   /** For the layer database: the command and its arguments as the user gave them. */
   command?: string;
   argv?: string[];
@@ -114,16 +120,19 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const requests = reconciled.requests ? { requests: reconciled.requests } : {};
   if (target.mode === 'dry-run') return { plan, ...requests };
   const packageCache = new PackageCache(contents.base.repo, options.settings.cacheDir);
-  const fetched = await fetchPackages(env, plan, packageCache, {
+  const built = target.mode === 'deploy' ? await chooseBasis(options, change.kind, target, origin, plan, skipScripts) : undefined;
+  // Built on the current state, only the packages it adds are fetched and imported.
+  const work = built?.kind === 'install' ? { ...plan, packages: built.delta.added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
+  const fetched = await fetchPackages(env, work, packageCache, {
     useCache: target.mode === 'deploy',
     ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   }, options);
   if (target.mode !== 'deploy') return { plan, fetched: fetched.result, ...requests };
-  const imported = await importPackages(packageCache, plan, fetched, options);
+  const imported = await importPackages(packageCache, work, fetched, options);
   keepLocalFiles(plan, localDir);
   const rebaseTo = change.kind === 'recompose' ? change.baseRefspec : undefined;
-  const layered = { sysroot, origin, plan, skipScripts, fetched, imported, ...(rebaseTo ? { rebaseTo } : {}) };
+  const layered = { sysroot, origin, plan, skipScripts, fetched, imported, packageCache, ...(built ? { built } : {}), ...(rebaseTo ? { rebaseTo } : {}) };
   return { ...(await commitAndDeploy(options, target, layered)), ...requests };
 }
 
@@ -136,6 +145,42 @@ interface Layered {
   imported: Imported;
   /** rebase: the refspec the new origin follows instead of the old one. */
   rebaseTo?: string;
+  packageCache: PackageCache;
+  /** Built on the current state rather than derived from the base. */
+  built?: Incremental;
+}
+
+/** A transaction built on the current state: what it changes there. */
+interface Incremental {
+  kind: 'install' | 'uninstall';
+  basis: StateBasis;
+  delta: PackageDelta;
+}
+
+/**
+ * Whether this transaction builds on the current state (install and uninstall
+ * on an unchanged base, a state this deblayer made) or derives the state from
+ * the base; the CLI is told which, and why.
+ */
+async function chooseBasis(options: LayerOptions, kind: Change['kind'], target: Deploying, origin: Origin, plan: Plan, skipScripts: string[]): Promise<Incremental | undefined> {
+  const derive = (why: string) => {
+    options.onMade?.('derived', why);
+    return undefined;
+  };
+  if (kind !== 'install' && kind !== 'uninstall') return derive(kind === 'recompose' ? 'a new base' : 'a new layered set');
+  if (options.rebuild) return derive('--rebuild');
+  const { contents, deployment } = target;
+  const info = await contents.base.repo.commitInfo(deployment.checksum);
+  const why = untrustedBecause(info, contents, origin, skipScripts);
+  if (why) return derive(why);
+  // dpkg purges: a base without it (a bare tree, not Debian) has every uninstall derived.
+  if (kind === 'uninstall' && !(await lookupPaths(contents.base.repo.path, deployment.checksum, ['usr/bin/dpkg']))['usr/bin/dpkg']) return derive('the base has no dpkg');
+  const basis = await readStateBasis(contents, deployment.checksum, info);
+  const delta = packageDelta(basis.packages, plan);
+  const incremental = incrementalKind(kind, delta, plan.packages.length);
+  if (!incremental) return derive(kind === 'install' ? 'it changes the version of a layered package' : 'nothing stays layered');
+  options.onMade?.('incremental');
+  return { kind: incremental, basis, delta };
 }
 
 async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Layered): Promise<InstallResult> {
@@ -143,15 +188,15 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
   const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts, l.rebaseTo);
   const state = nextStateNumber(recording);
   const { packages } = l.imported;
-  const composed = await composeState({ contents, plan: l.plan, packages, origin, ref: stateRef(state), skipScripts: l.skipScripts }, options);
-  const done = composed.configure ? await configure(options, target, l, composed) : { ...composed, accounts: [] };
+  const done = await buildState(options, target, l, origin, state);
   recordState(recording, {
     state,
     stateroot: deployment.stateroot,
     baseCommit: contents.base.commit,
     origin,
     commit: done.commit,
-    unlayered: packages.length === 0,
+    unlayered: l.plan.packages.length === 0,
+    made: l.built ? 'incremental' : 'derived',
     skipScripts: l.skipScripts,
     plan: l.plan,
     packages,
@@ -170,20 +215,45 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
   };
 }
 
-/** The configure stage, with the scripts' output recorded whether it succeeds or not. */
-async function configure(options: LayerOptions, target: Deploying, l: Layered, composed: Awaited<ReturnType<typeof composeState>>): Promise<Configured> {
+/** The state's commit: composed and configured, on the base or on the current state, or the current state with packages purged. */
+async function buildState(options: LayerOptions, target: Deploying, l: Layered, origin: Origin, state: number): Promise<Configured> {
+  const { contents } = target;
+  const ref = stateRef(state);
+  if (l.built?.kind === 'uninstall') {
+    const { basis, delta } = l.built;
+    return scriptsRecorded(target, (output) =>
+      purgeState(
+        { ...scriptsContext(options, target, l, output), plan: l.plan, origin, basis, removed: delta.removed, packageCache: l.packageCache, ref },
+        options,
+      ),
+    );
+  }
+  const onto = l.built?.basis;
+  const packages = l.imported.packages;
+  const composed = await composeState({ contents, plan: l.plan, packages, origin, ref, skipScripts: l.skipScripts, ...(onto ? { onto } : {}) }, options);
+  if (!composed.configure) return { ...composed, accounts: [] };
+  return scriptsRecorded(target, (output) =>
+    configureState(composed, { ...scriptsContext(options, target, l, output), packages, skipScripts: l.skipScripts, ...(onto ? { onto: onto.commit } : {}) }, options),
+  );
+}
+
+/** What the scripts of any state see of the deployment, and where their output goes. */
+function scriptsContext(options: LayerOptions, target: Deploying, l: Layered, output: PackageOutput[]) {
+  return {
+    contents: target.contents,
+    deploymentDir: l.sysroot.deploymentPath(target.deployment),
+    knownAccounts: knownAccounts(target.recording),
+    output,
+    ...(options.onScriptLine ? { onLine: options.onScriptLine } : {}),
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+  };
+}
+
+/** A scripts stage, with the scripts' output recorded whether it succeeds or not. */
+async function scriptsRecorded(target: Deploying, stage: (output: PackageOutput[]) => Promise<Configured>): Promise<Configured> {
   const output: PackageOutput[] = [];
   try {
-    return await configureState(composed, {
-      contents: target.contents,
-      packages: l.imported.packages,
-      skipScripts: l.skipScripts,
-      deploymentDir: l.sysroot.deploymentPath(target.deployment),
-      knownAccounts: knownAccounts(target.recording),
-      output,
-      ...(options.onScriptLine ? { onLine: options.onScriptLine } : {}),
-      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
-    }, options);
+    return await stage(output);
   } finally {
     recordScriptOutput(target.recording, output);
   }

@@ -1,0 +1,105 @@
+// An incremental uninstall: the real dpkg purges the dropped packages in the
+// sandbox, over a writable view of the current state, as `apt-get purge` does
+// on a mutable system (prerm, files removed, postrm remove and purge, the
+// triggers that activates, database entries gone); the rest of the state is
+// kept as it is. Purge, not remove: an immutable layer has no use for the
+// conffiles that `dpkg --remove` would keep, and a state derived without the
+// package has none of them either.
+//
+// dpkg removes what the package's .list names. What deblayer generated for the
+// package beside its files (its tmpfiles.d fragment, its /var content as
+// factory files) is in the package's tree but not in its .list: those paths
+// are removed too, unless the base or a package that stays has them.
+
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { DeblayerError, ScriptError } from '../errors.js';
+import { runSandboxed } from '../exec/bwrap.js';
+import { commitLayer } from '../exec/libostree.js';
+import { SyslogSink } from '../exec/syslog-sink.js';
+import { MountNamespace } from '../exec/namespace.js';
+import { tail } from '../exec/run.js';
+import { readTextIfPresent } from '../read-text.js';
+import { accountsOfLines } from './sysusers.js';
+import { DpkgOutput } from './dpkg-output.js';
+import { hostAccounts, prepareView, readBack, spec, syslogErrors, syslogSections, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
+import { inUsr, closeWritable, openView, removeView, type View } from './view.js';
+
+export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
+  /** The state the packages are purged from (`base` is the commit's parent). */
+  state: string;
+  /** Tree paths deblayer wrote for the dropped packages, beyond what dpkg lists; those the base or a kept package has are left out. */
+  generated: string[];
+}
+
+const PURGE = `exec dpkg --status-fd 3 --abort-after=1 --purge "$@" 3>&1 2>&1`;
+
+export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
+  const run: Run = { input: { ...input, composed: input.state, skip: [] }, ns: await MountNamespace.open(), output: input.output ?? [] };
+  try {
+    const view = (run.view = await openView(input.repo, { base: input.state, commit: input.state }, input.database, run.ns, 'p'));
+    if (!existsSync(inUsr(view, 'bin/dpkg'))) throw new DeblayerError('the state has no /usr/bin/dpkg: cannot purge packages from it');
+    const accounts = hostAccounts(run.input, view);
+    run.syslog = await SyslogSink.open(view.dir);
+    await prepareView(run, view, accounts.seeded);
+    const loggedErrors = await purge(run, view);
+    removeGenerated(view, input.generated);
+    const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
+    await closeWritable(view);
+    const { notices, sysusers } = await readBack(run, view, { accounts, after, replaced: new Set(['sbin/policy-rc.d']), runnable: input.records });
+    notices.unshift(...loggedErrors);
+    const committed = await commitLayer({
+      repo: input.repo.path,
+      onto: input.state,
+      dir: view.layer,
+      parent: input.base,
+      branch: input.branch,
+      subject: input.subject,
+      metadata: input.metadata,
+    });
+    return { commit: committed.commit, output: run.output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
+  } finally {
+    run.syslog?.kill();
+    await run.ns.close();
+    if (run.view) removeView(run.view);
+  }
+}
+
+/** dpkg --purge of the records' packages; returns what scripts logged as errors. */
+async function purge(run: Run, view: View): Promise<string[]> {
+  const { input } = run;
+  const dpkg = new DpkgOutput();
+  const names = input.records.map((r) => (r.multiArchSame ? `${r.package}:${r.architecture}` : r.package));
+  const res = await runSandboxed(run.ns, spec(view, view.var, { devLog: run.syslog!.socket }), ['sh', '-c', PURGE, 'sh', ...names], 'cannot run dpkg --purge', {
+    allowFailure: true,
+    onLine: (l, stream) => {
+      if (stream === 'stdout') dpkg.line(l);
+      if (!/^(status|processing): /.test(l)) input.onLine?.(l);
+    },
+  });
+  run.output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
+  const logged = await run.syslog!.close();
+  run.syslog = undefined;
+  run.output.push(...syslogSections(logged));
+  if (res.exitCode !== 0) {
+    const f = dpkg.failures[0];
+    if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
+    throw new DeblayerError(`dpkg --purge ${names.join(' ')} failed with exit status ${res.exitCode}: ${tail(res.stdout + res.stderr)}`, { detail: res.stdout + res.stderr });
+  }
+  return syslogErrors(logged);
+}
+
+/** Removes the generated paths (tree paths, usr/...) still in the view; directories only once empty, deepest first. */
+function removeGenerated(view: View, generated: string[]): void {
+  const paths = generated.filter((p) => p.startsWith('usr/')).sort((a, b) => b.length - a.length);
+  for (const path of paths) {
+    const at = inUsr(view, path.slice('usr/'.length));
+    let st;
+    try {
+      st = lstatSync(at);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) rmSync(at, { force: true });
+    else if (readdirSync(at).length === 0) rmSync(at, { recursive: true, force: true });
+  }
+}
