@@ -23,6 +23,7 @@ import { SYSUSERS_CONF } from '../scripts/sysusers.js';
 import { formatStatePackages, parseStatePackages } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
 import { openLayerBase } from './layer.js';
+import { LAYERING_KEY, MADE_KEY } from '../pipeline/basis.js';
 
 export interface ComposeOptions extends BaseAptOptions, StageHooks {
   repo: string;
@@ -63,7 +64,7 @@ export const COMPOSE_KEYS = {
  * host deploying it would take `deblayer.base` for its base and resolve the
  * composed packages away.
  */
-const STATE_KEYS = ['deblayer.base', 'deblayer.origin', 'deblayer.requested', 'deblayer.packages', 'deblayer.scripts'];
+const STATE_KEYS = ['deblayer.base', 'deblayer.origin', 'deblayer.requested', 'deblayer.packages', 'deblayer.scripts', LAYERING_KEY, MADE_KEY];
 
 /** The ref a manifest's Base names: itself, or the Branch of the manifest it stacks on. */
 export function baseRefOf(manifest: Manifest): string {

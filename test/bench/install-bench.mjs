@@ -14,7 +14,10 @@
 //     /usr copied nine times under /usr/share/bench-filler), against the small
 //     base: the cost should follow the layer, not the base;
 //   - `deblayer upgrade` to a new base commit with gdb strace vim layered
-//     (package cache warm), against the first install of that set.
+//     (package cache warm), against the first install of that set;
+//   - htop installed (cold, warm) and uninstalled on a sysroot that already
+//     layers gdb strace vim, against htop on the bare base, and apt-get's own
+//     ratio for the same (htop into a chroot that has gdb strace vim).
 // Runs in a private mount namespace with the sysroots on a tmpfs (ostree admin
 // deploy freezes the file system it deploys to).
 //
@@ -60,9 +63,11 @@ function makeSysroot(name, ref) {
 }
 const sysroot = makeSysroot('sysroot', 'debian/12');
 const bigSysroot = makeSysroot('sysroot-big', 'debian/12-big');
+const layeredSysroot = makeSysroot('sysroot-layered', 'debian/12');
 const deblayerOn = (root_) => (...a) => ['node', [cli, '--sysroot', root_, '--cache-dir', cache, ...a]];
 const deblayer = deblayerOn(sysroot);
 const deblayerBig = deblayerOn(bigSysroot);
+const deblayerLayered = deblayerOn(layeredSysroot);
 for (const r of requests) sh(...deblayer('-q', 'install', '--download-only', ...r.pkgs));
 const debs = join(cache, 'archives');
 const planned = Object.fromEntries(
@@ -81,6 +86,14 @@ rmSync(join(pristine, 'etc/resolv.conf'), { force: true });
 copyFileSync('/etc/resolv.conf', join(pristine, 'etc/resolv.conf'));
 sh('chroot', [pristine, 'apt-get', 'update', '-qq']);
 for (const f of readdirSync(debs).filter((n) => n.endsWith('.deb'))) copyFileSync(join(debs, f), join(pristine, 'var/cache/apt/archives', f));
+
+// A large layered set on both sides, set up once: gdb strace vim in the layered
+// sysroot (deblayer) and in a chroot (apt-get); htop then goes on top of it.
+const largeSet = requests[1].pkgs;
+sh(...deblayerLayered('-q', 'install', '-y', '--cache-only', ...largeSet));
+const pristineLayered = join(work, 'chroot-pristine-layered');
+sh('cp', ['-a', pristine, pristineLayered]);
+sh('chroot', [pristineLayered, 'apt-get', 'install', '-y', '-qq', '--no-download', ...largeSet]);
 
 function dropPackageCache(root_) {
   for (const ref of sh('ostree', [`--repo=${root_}/ostree/repo`, 'refs', 'deblayer/pkg']).split('\n').filter(Boolean)) {
@@ -123,6 +136,8 @@ const stagesOf = (stderr, into) => {
 };
 const results = Object.fromEntries(requests.map((r) => [r.label, { cold: [], warm: [], apt: [], naive: [], stages: {}, warmStages: {} }]));
 const big = { cold: [], warm: [], stages: {} };
+// htop on top of the large layered set: install cold and warm, and its uninstall; apt-get the same on its chroot.
+const onLarge = { cold: [], warm: [], uninstall: [], apt: [], stages: {}, uninstallStages: {} };
 for (let round = 1; round <= rounds; round++) {
   console.error(`install-bench: round ${round}/${rounds}`);
   for (const r of requests) {
@@ -152,13 +167,30 @@ for (let round = 1; round <= rounds; round++) {
       sh(...deblayerBig('-q', 'uninstall', '--cache-only', ...r.pkgs));
       big.warm.push(timed(...deblayerBig('-v', 'install', '-y', '--cache-only', ...r.pkgs)).seconds);
       sh(...deblayerBig('-q', 'uninstall', '--cache-only', ...r.pkgs));
+      largeRound(r.pkgs);
     }
   }
 }
 
+function largeRound(pkgs) {
+  const chroot = join(work, 'chroot');
+  rmSync(chroot, { recursive: true, force: true });
+  sh('cp', ['-a', pristineLayered, chroot]);
+  onLarge.apt.push(timed('chroot', [chroot, 'apt-get', 'install', '-y', '-qq', '--no-download', ...pkgs]).seconds);
+  dropPackageCache(layeredSysroot);
+  const cold = timed(...deblayerLayered('-v', 'install', '-y', '--cache-only', ...pkgs));
+  onLarge.cold.push(cold.seconds);
+  stagesOf(cold.stderr, onLarge.stages);
+  const u = timed(...deblayerLayered('-v', 'uninstall', '--cache-only', ...pkgs));
+  onLarge.uninstall.push(u.seconds);
+  stagesOf(u.stderr, onLarge.uninstallStages);
+  onLarge.warm.push(timed(...deblayerLayered('-v', 'install', '-y', '--cache-only', ...pkgs)).seconds);
+  sh(...deblayerLayered('-q', 'uninstall', '--cache-only', ...pkgs));
+}
+
 // Re-layering after an upgrade: gdb strace vim installed (cache cold, timed),
 // then a new base commit on the branch and `deblayer upgrade` (cache warm, timed).
-const relayer = { first: [], upgrade: [], stages: {} };
+const relayer = { first: [], upgrade: [], nothing: [], stages: {} };
 const setPkgs = requests[1].pkgs;
 for (let round = 1; round <= rounds; round++) {
   console.error(`install-bench: upgrade round ${round}/${rounds}`);
@@ -170,6 +202,8 @@ for (let round = 1; round <= rounds; round++) {
   const u = timed(...deblayer('-v', 'upgrade', '--cache-only'));
   relayer.upgrade.push(u.seconds);
   stagesOf(u.stderr, relayer.stages);
+  // Nothing new: neither the base nor a layered package moved (the lists are fetched already).
+  relayer.nothing.push(timed(...deblayer('-q', 'upgrade', '--cache-only')).seconds);
   sh(...deblayer('-q', 'uninstall', '--cache-only', ...setPkgs));
 }
 
@@ -190,5 +224,12 @@ const smallCold = median(results.htop.cold);
 const smallWarm = median(results.htop.warm);
 console.log(`big base: ${bigFiles} paths against ${smallFiles} (${f2(bigFiles / smallFiles)}x); install htop there / on the small base: cold ${f2(median(big.cold))} s / ${f2(smallCold)} s = ${f2(median(big.cold) / smallCold)}, warm ${f2(median(big.warm))} s / ${f2(smallWarm)} s = ${f2(median(big.warm) / smallWarm)}`);
 console.log(`  stages on the big base, cold: ${stageText(big.stages)}`);
+const [lc, lw, lu, la] = [median(onLarge.cold), median(onLarge.warm), median(onLarge.uninstall), median(onLarge.apt)];
+const smallApt = median(results.htop.apt);
+console.log(`htop on top of gdb strace vim layered / on the bare base: cold ${f2(lc)} s / ${f2(smallCold)} s = ${f2(lc / smallCold)}, warm ${f2(lw)} s / ${f2(smallWarm)} s = ${f2(lw / smallWarm)}; apt-get's own: ${f2(la)} s / ${f2(smallApt)} s = ${f2(la / smallApt)}`);
+console.log(`  against apt-get on the same layered chroot: cold ${f2(lc / la)}, warm ${f2(lw / la)}`);
+console.log(`  stages, cold: ${stageText(onLarge.stages)}`);
+console.log(`uninstall htop from that sysroot / its install (warm): ${f2(lu)} s / ${f2(lw)} s = ${f2(lu / lw)}; stages: ${stageText(onLarge.uninstallStages)}`);
 console.log(`re-layering gdb strace vim after an upgrade: first install ${f2(median(relayer.first))} s, upgrade ${f2(median(relayer.upgrade))} s: ${f2(median(relayer.first) / median(relayer.upgrade))}x faster`);
 console.log(`  stages of the upgrade: ${stageText(relayer.stages)}`);
+console.log(`upgrade with nothing new: ${f2(median(relayer.nothing))} s (${f2(median(relayer.nothing) / median(relayer.upgrade))} of an upgrade to a new base)`);
