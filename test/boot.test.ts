@@ -125,18 +125,23 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
     expect(field(r, 'commits')).toBe('1');
   }, 600_000);
 
-  test('layered services run at first boot: the web server answers with the layer\'s page, redis, postgres and dbus are up, and postgres owns its cluster', async () => {
+  test('layered services run at first boot, the second install built on the first: the web server answers with the layer\'s page, redis, postgres and dbus are up, and postgres owns its cluster', async () => {
     sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian', '4g');
     await sysroot.deploy('debian/bookworm');
     const page = await pagePackage(work);
     let t = Date.now();
-    const installed = await deblayer(['--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), 'install', '-y', 'nginx-light', 'redis-server', 'postgresql', 'dbus', page]);
-    expect(installed.exitCode, installed.stderr).toBe(0);
+    const install = (args: string[]) => deblayer(['--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), '-v', 'install', '-y', ...args]);
+    const first = await install(['nginx-light', 'redis-server', page]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    // postgresql's cluster and dbus's account come from a state built on the first (an incremental install).
+    const second = await install(['postgresql', 'dbus']);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/Building on the current state/);
     timings.layer = (Date.now() - t) / 1000;
     const image = join(work, 'layered.img');
     t = Date.now();
     // The cache dir the install kept the local page package in: the image carries it.
-    const made = await deblayer(['--repo', join(sysroot.path, 'ostree/repo'), '--cache-dir', join(work, 'cache'), '--json', 'image', 'deblayer/state/1', '-o', image, '--karg', 'console=ttyS0']);
+    const made = await deblayer(['--repo', join(sysroot.path, 'ostree/repo'), '--cache-dir', join(work, 'cache'), '--json', 'image', 'deblayer/state/2', '-o', image, '--karg', 'console=ttyS0']);
     expect(made.exitCode, made.stderr).toBe(0);
     timings.imageLayered = (Date.now() - t) / 1000;
     const info = JSON.parse(made.stdout) as { commit: string; baseCommit: string; requested: string[] };

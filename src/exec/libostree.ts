@@ -7,6 +7,7 @@
 // paths of a large commit. The programs are python/ostree_ops/*.py, run by
 // name by one worker (python/worker.py), and python/commit_trees.py.
 
+import { traceCommand } from './trace.js';
 import { CommandError } from '../errors.js';
 import { startPythonChannel } from './python.js';
 import type { LineProcess } from './run.js';
@@ -54,6 +55,7 @@ function runProgram(program: string, args: string[], what: string, input?: unkno
     let reply: { code: number; result: unknown; stderr: string };
     const p = await startWorker();
     p.hold(true);
+    const traced = traceCommand('libostree', [program, ...args]);
     try {
       p.send(JSON.stringify({ program, args, input: input ?? null }));
       reply = JSON.parse(await p.nextLine()) as typeof reply;
@@ -64,6 +66,7 @@ function runProgram(program: string, args: string[], what: string, input?: unkno
       throw new CommandError('libostree', `${what}: ${why}`, err instanceof CommandError && err.detail ? { detail: err.detail } : {});
     } finally {
       p.hold(false);
+      traced();
     }
     if (reply.code !== 0) {
       const why = bindingMissing(reply.stderr) ?? (reply.stderr.trim().split('\n').pop() || `exit status ${reply.code}`);

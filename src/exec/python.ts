@@ -6,6 +6,7 @@
 // this one only starts the interpreter, in one of three ways: spoken to in
 // lines on stdin and stdout, on a channel of its own (fd 3), or raw pipes.
 
+import { traceCommand } from './trace.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,9 @@ export function spawnPython(program: string, args: string[]): ChildProcessByStdi
  */
 export async function startPythonChannel(program: string, args: string[], what: string): Promise<LineProcess> {
   const argv = programArgs(program, args);
+  const traced = traceCommand(PYTHON, argv);
   const child = spawn(PYTHON, argv, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  child.on('exit', traced);
   const channel = child.stdio[3] as Duplex;
   const lines = new LineQueue(channel);
   let log = '';

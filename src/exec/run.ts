@@ -4,6 +4,7 @@
 // the command's stderr (the whole command line and output go to --verbose).
 // Only the modules in src/exec call it; each builds its own program's argv.
 
+import { traceCommand } from './trace.js';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -46,6 +47,7 @@ export async function run(program: string, args: string[], what: string, options
   // Loaded on first use: execa's module graph is a start-up cost that the deb
   // commands (they run no program but xz) should not pay.
   const { execa } = await import('execa');
+  const traced = traceCommand(program, args);
   const child = execa(program, args, {
     reject: false,
     env: options.env,
@@ -72,6 +74,7 @@ export async function run(program: string, args: string[], what: string, options
     }
   }
   const result = await child;
+  traced();
   const bytes = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v ?? '')));
   const stdoutBytes = bytes(result.stdout);
   const stderr = bytes(result.stderr).toString('utf8');
@@ -155,6 +158,7 @@ export class LineQueue {
  */
 export async function startLineProcess(program: string, args: string[], what: string, options: { env?: Record<string, string> } = {}): Promise<LineProcess> {
   const { execa } = await import('execa');
+  const traced = traceCommand(program, args);
   const child = execa(program, args, { reject: false, env: options.env, extendEnv: true, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30 });
   const lines = new LineQueue(child.stdout!);
   let stderr = '';
@@ -166,7 +170,10 @@ export async function startLineProcess(program: string, args: string[], what: st
   return lineProcessOf({
     input: child.stdin!,
     lines,
-    failed: child.then((result) => (result.exitCode === 0 ? undefined : failure(result.exitCode, result.shortMessage))),
+    failed: child.then((result) => {
+      traced();
+      return result.exitCode === 0 ? undefined : failure(result.exitCode, result.shortMessage);
+    }),
     ended: new CommandError(program, `${what}: ended before its work was done`),
     kill: () => child.kill('SIGTERM'),
     handles: [child, child.stdout, child.stderr, child.stdin],

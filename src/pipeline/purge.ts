@@ -54,7 +54,7 @@ export async function purgeState(r: PurgeRequest, hooks: StageHooks): Promise<Co
       for (const n of result.notices) r.onNotice?.(n);
       return result;
     },
-    `${r.removed.length} packages removed`,
+    `purging ${r.removed.length} package${r.removed.length === 1 ? '' : 's'}`,
   );
   return { commit: { checksum: result.commit, ref: r.ref }, configure: true, subject, metadata, accounts: result.accounts };
 }

@@ -95,6 +95,9 @@ export async function openLayerBase(options: BaseAptOptions & { settings: AptSet
 
 const NO_ORIGIN: Origin = { requested: [], requestedLocal: [], other: {} };
 
+/** An uninstall built on the current state has nothing to fetch or import. */
+const NOTHING_FETCHED: Fetched = { result: { files: new Map(), downloaded: [], cached: [] }, cached: new Map(), missing: [] };
+
 export async function layer(options: LayerOptions, change: Change, target: Target): Promise<InstallResult> {
   const { contents, env } = target;
   const sysroot = new OstreeSysroot(options.selector.sysroot);
@@ -123,13 +126,13 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const built = target.mode === 'deploy' ? await chooseBasis(options, change.kind, target, origin, plan, skipScripts) : undefined;
   // Built on the current state, only the packages it adds are fetched and imported.
   const work = built?.kind === 'install' ? { ...plan, packages: built.delta.added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
-  const fetched = await fetchPackages(env, work, packageCache, {
+  const fetched = built?.kind === 'uninstall' ? NOTHING_FETCHED : await fetchPackages(env, work, packageCache, {
     useCache: target.mode === 'deploy',
     ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   }, options);
   if (target.mode !== 'deploy') return { plan, fetched: fetched.result, ...requests };
-  const imported = await importPackages(packageCache, work, fetched, options);
+  const imported = built?.kind === 'uninstall' ? { packages: [], imported: [] } : await importPackages(packageCache, work, fetched, options);
   keepLocalFiles(plan, localDir);
   const rebaseTo = change.kind === 'recompose' ? change.baseRefspec : undefined;
   const layered = { sysroot, origin, plan, skipScripts, fetched, imported, packageCache, ...(built ? { built } : {}), ...(rebaseTo ? { rebaseTo } : {}) };
