@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The deblayer command line: global options, one file per command, and the one
 // place where errors become a line on stderr and an exit status.
+//
+// The command files import at their top only what declaring their options
+// needs; an action imports the modules that do its work when it runs, so that
+// --help, and each command, load only what they use.
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
