@@ -126,11 +126,11 @@ echo "commits=$(ostree log os:debian/bookworm | grep -c '^commit ')"
   }, 600_000);
 
   test('layered services run at first boot, the second install built on the first: the web server answers with the layer\'s page, redis, postgres and dbus are up, and postgres owns its cluster', async () => {
-    sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian', '4g');
-    await sysroot.deploy('debian/bookworm');
+    const layeredSysroot = (sysroot = await makeSysroot(join(work, 'sysroot'), repo, 'debian', '4g'));
+    await layeredSysroot.deploy('debian/bookworm');
     const page = await pagePackage(work);
     let t = Date.now();
-    const install = (args: string[]) => deblayer(['--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), '-v', 'install', '-y', ...args]);
+    const install = (args: string[]) => deblayer(['--sysroot', layeredSysroot.path, '--cache-dir', join(work, 'cache'), '-v', 'install', '-y', ...args]);
     const first = await install(['nginx-light', 'redis-server', page]);
     expect(first.exitCode, first.stderr).toBe(0);
     // postgresql's cluster and dbus's account come from a state built on the first (an incremental install).

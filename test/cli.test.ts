@@ -13,9 +13,20 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 describe('deblayer CLI', () => {
   it('prints its version', async () => {
-    const r = await deblayer(['--version']);
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout.trim()).toBe(pkg.version);
+    // Alone it is answered before commander loads; after another option, commander answers it.
+    for (const args of [['--version'], ['-V'], ['-q', '--version']]) {
+      const r = await deblayer(args);
+      expect([r.exitCode, r.stdout, r.stderr], args.join(' ')).toEqual([0, pkg.version, '']);
+    }
+  });
+
+  it('gives every command its --help, though a command loads its modules only when it runs', async () => {
+    const commands = [['deb', 'info'], ['deb', 'contents'], ['deb', 'extract'], ['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rebase'], ['apply'], ['status'], ['history'], ['rollback'], ['cleanup'], ['compose'], ['image'], ['publish']];
+    const results = await Promise.all(commands.map((cmd) => deblayer([...cmd, '--help'])));
+    results.forEach((r, i) => {
+      expect([r.exitCode, r.stderr], commands[i]!.join(' ')).toEqual([0, '']);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: deblayer ${commands[i]!.join(' ')} `));
+    });
   });
 
   it('documents the global options and commands in --help', async () => {

@@ -3,7 +3,6 @@
 // declarative client that rpm-ostree has only as an experiment).
 
 import type { Command } from 'commander';
-import { readManifest } from '../manifest/manifest.js';
 import { addAptOptions } from './apt-options.js';
 import { contextOf } from './context.js';
 import { addTransactionOptions, runTransaction, type InstallCommandOptions } from './install.js';
@@ -18,6 +17,7 @@ export function register(program: Command): void {
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
   )).action(async (path: string, opts: InstallCommandOptions, command: Command) => {
+    const { readManifest } = await import('../manifest/manifest.js');
     const manifest = readManifest(path);
     const withManifest: InstallCommandOptions = {
       ...opts,

@@ -1,7 +1,7 @@
 // deblayer base import ROOTFS --branch REF: a Debian tree becomes an OSTree base commit.
 
 import type { Command } from 'commander';
-import { importBase, type ImportStep } from '../base/import.js';
+import type { ImportStep } from '../base/import.js';
 import { UsageError } from '../errors.js';
 import { contextOf, repoPath } from './context.js';
 
@@ -30,6 +30,7 @@ export function register(base: Command): void {
     .action(async (rootfs: string, opts: { branch: string; dpkgDatabase: string; kernel: boolean }, command: Command) => {
       const out = contextOf(command);
       const timestamp = sourceDateEpoch();
+      const { importBase } = await import('../base/import.js');
       const result = await importBase({
         source: rootfs,
         repo: repoPath(out.options),

@@ -2,9 +2,6 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CommitCache } from '../base/commit-cache.js';
-import { describeOs } from '../base/os-release.js';
-import { installedPackages, readBaseContents, selectBase } from '../base/select.js';
 import { contextOf } from './context.js';
 
 export function register(base: Command): void {
@@ -15,6 +12,11 @@ export function register(base: Command): void {
     .option('--packages', 'also list the installed packages')
     .action(async (ref: string | undefined, opts: { packages?: boolean }, command: Command) => {
       const out = contextOf(command);
+      const [{ CommitCache }, { describeOs }, { installedPackages, readBaseContents, selectBase }] = await Promise.all([
+        import('../base/commit-cache.js'),
+        import('../base/os-release.js'),
+        import('../base/select.js'),
+      ]);
       const cache = new CommitCache(join(out.options.cacheDir, 'bases'));
       const selected = await selectBase({ ...out.options, cache, ...(ref !== undefined ? { base: ref } : {}) });
       const contents = await readBaseContents(selected);

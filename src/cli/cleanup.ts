@@ -1,7 +1,6 @@
 // deblayer cleanup: drop package-cache commits no kept layer state needs, and prune the repository.
 
 import type { Command } from 'commander';
-import { cleanup } from '../transactions/cleanup.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
@@ -12,6 +11,7 @@ export function register(program: Command): void {
     .option('--downloads', 'also delete the downloaded .deb files in the cache')
     .action(async (opts: { states?: boolean; downloads?: boolean }, command: Command) => {
       const out = contextOf(command);
+      const { cleanup } = await import('../transactions/cleanup.js');
       const result = await cleanup(out.options.sysroot, { ...opts, cacheDir: out.options.cacheDir });
       if (out.json) {
         out.data(result);

@@ -6,9 +6,8 @@ import { Option, type Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
 import { requireRoot, UsageError } from '../errors.js';
 import { renderDiff } from '../pipeline/package-diff.js';
-import { composeManifest, type ComposeOptions, type ComposeResult } from '../transactions/compose.js';
-import { isUrl, openRepoArchive, writeRepoArchive } from '../transactions/repo-archive.js';
-import { verifyCompose, type VerifyResult } from '../transactions/verify.js';
+import type { ComposeOptions, ComposeResult } from '../transactions/compose.js';
+import type { VerifyResult } from '../transactions/verify.js';
 import { aptSettings } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
 import { LAYER_STEP_TEXT, UNCHANGED_EXIT } from './install.js';
@@ -39,7 +38,14 @@ export function register(program: Command): void {
       if ((manifest === undefined) === (opts.verify === undefined)) throw new UsageError('compose takes a MANIFEST, or --verify COMMIT');
       if (opts.dryRun === undefined) requireRoot('deblayer compose');
       const options = composeOptions(out, out.options.repo, opts);
-      if (opts.verify !== undefined) return showVerify(out, await verifyCompose(opts.verify, options));
+      if (opts.verify !== undefined) {
+        const { verifyCompose } = await import('../transactions/verify.js');
+        return showVerify(out, await verifyCompose(opts.verify, options));
+      }
+      const [{ composeManifest }, { isUrl, openRepoArchive, writeRepoArchive }] = await Promise.all([
+        import('../transactions/compose.js'),
+        import('../transactions/repo-archive.js'),
+      ]);
       const fromArchive = opts.repoArchive !== undefined && (await openRepoArchive(out.options.repo, opts.repoArchive, (l) => out.info(l)));
       const result = await composeManifest(manifest!, options);
       if (opts.repoArchive !== undefined && result.commit) {

@@ -1,8 +1,6 @@
 // deblayer deb contents FILE.deb: the data.tar listing, like dpkg-deb -c.
 
 import type { Command } from 'commander';
-import { openDeb, readDataEntries } from '../deb/index.js';
-import { ListingFormatter } from '../deb/listing.js';
 import { contextOf } from './context.js';
 
 export function register(deb: Command): void {
@@ -12,6 +10,7 @@ export function register(deb: Command): void {
     .argument('<file>', 'the .deb file')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const out = contextOf(cmd);
+      const [{ openDeb, readDataEntries }, { ListingFormatter }] = await Promise.all([import('../deb/index.js'), import('../deb/listing.js')]);
       const layout = openDeb(file);
       const fmt = new ListingFormatter();
       const entries = [];

@@ -4,10 +4,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { openDeb, readDebControl } from '../deb/index.js';
-import { archiveName } from '../deb/listing.js';
-import { unpackLayer, unpackRaw } from '../compose/unpack.js';
-import { formatTmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { contextOf } from './context.js';
 import { formatSize as size, Progress } from './progress.js';
 import { stopwatch } from '../steps.js';
@@ -34,6 +30,12 @@ export function register(deb: Command): void {
 
 async function extract(file: string, dir: string, opts: { layer?: boolean }, cmd: Command): Promise<void> {
   const out = contextOf(cmd);
+  const [{ openDeb, readDebControl }, { archiveName }, { unpackLayer, unpackRaw }, { formatTmpfilesLine }] = await Promise.all([
+    import('../deb/index.js'),
+    import('../deb/listing.js'),
+    import('../compose/unpack.js'),
+    import('../vocabulary/tmpfiles.js'),
+  ]);
   const layout = openDeb(file);
   const progress = new Progress(out, `Unpacking ${basename(file)}`);
   const onEntry = (e: Parameters<typeof archiveName>[0]) => {

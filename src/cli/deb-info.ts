@@ -1,7 +1,7 @@
 // deblayer deb info FILE.deb: the package's control information, like dpkg-deb -I.
 
 import type { Command } from 'commander';
-import { openDeb, readDebControl, type DebControl, type DebLayout } from '../deb/index.js';
+import type { DebControl, DebLayout } from '../deb/index.js';
 import { contextOf } from './context.js';
 
 /** The real number of lines, for --json (the text output copies dpkg's count, below). */
@@ -84,6 +84,7 @@ export function register(deb: Command): void {
     .argument('<file>', 'the .deb file')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const out = contextOf(cmd);
+      const { openDeb, readDebControl } = await import('../deb/index.js');
       const layout = openDeb(file);
       const control = await readDebControl(layout);
       if (out.json) out.data(jsonInfo(layout, control));

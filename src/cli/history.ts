@@ -1,8 +1,6 @@
 // deblayer history: every transaction and layer state, from the layer database.
 
 import type { Command } from 'commander';
-import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
-import { sysrootStatus } from '../deploy/status.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
@@ -11,6 +9,7 @@ export function register(program: Command): void {
     .description('show every transaction and layer state recorded in the layer database')
     .action(async (_opts: unknown, command: Command) => {
       const out = contextOf(command);
+      const [{ LayerDatabase, layerDatabasePath }, { sysrootStatus }] = await Promise.all([import('../db/layer-db.js'), import('../deploy/status.js')]);
       const stateroot = out.options.os ?? (await sysrootStatus(out.options.sysroot))[0]?.stateroot;
       if (!stateroot) {
         out.result(`No deployments in ${out.options.sysroot}: no history.`);

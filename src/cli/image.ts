@@ -4,10 +4,9 @@ import { Option, type Command } from 'commander';
 import type { Origin } from '../deploy/origin.js';
 import { requireRoot, UsageError } from '../errors.js';
 import { formatSize, parseSize } from '../image/disk-layout.js';
-import { nextDeployment, writeImage, type ImageStep } from '../image/image.js';
+import type { ImageStep } from '../image/image.js';
 import { contextOf, repoPath } from './context.js';
 import { stopwatch } from '../steps.js';
-import { readManifest } from '../manifest/manifest.js';
 
 const STEP_TEXT: Record<ImageStep, string> = {
   sysroot: 'Making a fresh sysroot and copying the commit into it',
@@ -34,6 +33,7 @@ export function register(program: Command): void {
         if (!m) throw new UsageError(`--remote wants NAME=URL, not '${opts.remote}'`);
         remote = { name: m[1]!, url: m[2]! };
       }
+      const [{ nextDeployment, writeImage }, { readManifest }] = await Promise.all([import('../image/image.js'), import('../manifest/manifest.js')]);
       const elapsed = stopwatch();
       // A manifest names the branch compose commits to: one command line from manifest to disk.
       const named = ref !== undefined && ref.endsWith('.layer') ? readManifest(ref).branch : ref;

@@ -3,11 +3,9 @@
 import type { Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
-import { install } from '../transactions/install.js';
 import type { LayerStep } from '../pipeline/stages.js';
 import type { Change } from '../pipeline/request.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
-import { createInterface } from 'node:readline/promises';
 import { contextOf, type Output } from './context.js';
 import { isLocalFile } from '../vocabulary/packages.js';
 
@@ -64,6 +62,7 @@ export function register(program: Command): void {
 
 /** apt's prompt: an empty answer or one starting with y means yes. */
 async function askYesNo(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(question)).trim().toLowerCase();
@@ -80,6 +79,7 @@ export const UNCHANGED_EXIT = 77;
 export async function runTransaction(out: Output, opts: InstallCommandOptions, change: Change, command: string): Promise<void> {
   if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
   const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
+  const { install } = await import('../transactions/install.js');
   // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
   const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
   const result = await install({

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { short } from '../exec/ostree.js';
-import { publish, type PublishedBranch } from '../transactions/publish.js';
+import type { PublishedBranch } from '../transactions/publish.js';
 import { contextOf, repoPath } from './context.js';
 import { UNCHANGED_EXIT } from './install.js';
 
@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .action(async (dir: string, opts: PublishCommandOptions, command: Command) => {
       const out = contextOf(command);
       const repo = repoPath(out.options);
+      const { publish } = await import('../transactions/publish.js');
       const result = await publish({
         repo,
         dir,

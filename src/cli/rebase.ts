@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
 import { short } from '../exec/ostree.js';
-import { rebase } from '../transactions/rebase.js';
-import { parseRemoteOption } from '../transactions/rebase-remote.js';
+import type { rebase } from '../transactions/rebase.js';
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf } from './context.js';
 import { addTransactionOptions, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
@@ -29,6 +28,7 @@ export function register(program: Command): void {
     ),
   ).action(async (to: string, opts: RebaseCommandOptions, command: Command) => {
     const out = contextOf(command);
+    const [{ rebase }, { parseRemoteOption }] = await Promise.all([import('../transactions/rebase.js'), import('../transactions/rebase-remote.js')]);
     const result = await rebase({
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),

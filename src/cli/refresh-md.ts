@@ -1,7 +1,6 @@
 // deblayer refresh-md: apt-get update for the base's sources, into deblayer's cache.
 
 import type { Command } from 'commander';
-import { openBaseApt } from '../transactions/base-apt.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf } from './context.js';
 import { stopwatch } from '../steps.js';
@@ -12,6 +11,7 @@ export function register(program: Command): void {
   ).action(async (opts: AptCommandOptions, command: Command) => {
     const out = contextOf(command);
     const elapsed = stopwatch();
+    const { openBaseApt } = await import('../transactions/base-apt.js');
     const { contents, env } = await openBaseApt(baseSelector(out.options, opts), aptSettings(out.options, opts), {
       refresh: true,
       onRefreshStart: (e) => out.info(`Refreshing package lists from ${e.sources.origin}...`),

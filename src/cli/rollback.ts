@@ -2,8 +2,6 @@
 
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { rollback } from '../transactions/rollback.js';
-import { isBootedHost } from '../deploy/deploy.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
@@ -14,6 +12,7 @@ export function register(program: Command): void {
     .action(async (opts: { to?: string }, command: Command) => {
       const out = contextOf(command);
       if (opts.to !== undefined && !/^[1-9]\d*$/.test(opts.to)) throw new UsageError(`--to wants a state number, not '${opts.to}'`);
+      const [{ rollback }, { isBootedHost }] = await Promise.all([import('../transactions/rollback.js'), import('../deploy/deploy.js')]);
       const result = await rollback(out.options.sysroot, {
         ...(out.options.os !== undefined ? { os: out.options.os } : {}),
         ...(opts.to !== undefined ? { to: Number(opts.to) } : {}),

@@ -2,8 +2,6 @@
 // and, from the layer database when it can be read, their layer state.
 
 import type { Command } from 'commander';
-import { withLayerStates } from '../deploy/layer-status.js';
-import { sysrootStatus } from '../deploy/status.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
@@ -12,6 +10,7 @@ export function register(program: Command): void {
     .description("show the sysroot's deployments, their base and their layered packages")
     .action(async (_opts: unknown, command: Command) => {
       const out = contextOf(command);
+      const [{ withLayerStates }, { sysrootStatus }] = await Promise.all([import('../deploy/layer-status.js'), import('../deploy/status.js')]);
       const { deployments, warnings } = withLayerStates(out.options.sysroot, await sysrootStatus(out.options.sysroot, out.options.os));
       for (const w of warnings) out.warn(w);
       if (out.json) {

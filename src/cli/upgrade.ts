@@ -2,7 +2,6 @@
 
 import type { Command } from 'commander';
 import { renderPlan } from '../apt/plan.js';
-import { upgrade } from '../transactions/upgrade.js';
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf } from './context.js';
 import { addTransactionOptions, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
@@ -18,6 +17,7 @@ export function register(program: Command): void {
     ),
   ).action(async (opts: InstallCommandOptions, command: Command) => {
     const out = contextOf(command);
+    const { upgrade } = await import('../transactions/upgrade.js');
     const result = await upgrade({
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),

@@ -4,6 +4,7 @@
 // the command's stderr (the whole command line and output go to --verbose).
 // Only the modules in src/exec call it; each builds its own program's argv.
 
+import { spawn } from 'node:child_process';
 import { traceCommand } from './trace.js';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -44,57 +45,101 @@ export function tail(text: string, lines = TAIL_LINES): string {
 }
 
 export async function run(program: string, args: string[], what: string, options: RunOptions = {}): Promise<RunResult> {
-  // Loaded on first use: execa's module graph is a start-up cost that the deb
-  // commands (they run no program but xz) should not pay.
-  const { execa } = await import('execa');
   const traced = traceCommand(program, args);
-  const child = execa(program, args, {
-    reject: false,
-    env: options.env,
-    extendEnv: true,
-    cwd: options.cwd,
-    stripFinalNewline: false,
-    encoding: options.binary ? 'buffer' : 'utf8',
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  if (options.onLine) {
-    const onLine = options.onLine;
-    for (const [stream, name] of [
-      [child.stdout, 'stdout'],
-      [child.stderr, 'stderr'],
-    ] as const) {
-      let pending = '';
-      stream?.on('data', (chunk: Buffer) => {
-        pending += chunk.toString('utf8');
-        const lines = pending.split(/\r?\n|\r/);
-        pending = lines.pop()!;
-        for (const l of lines) onLine(l, name);
-      });
-    }
-  }
-  const result = await child;
+  const result = await collect(program, args, options);
   traced();
-  const bytes = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v ?? '')));
-  const stdoutBytes = bytes(result.stdout);
-  const stderr = bytes(result.stderr).toString('utf8');
+  const stderr = result.stderr.toString('utf8');
   const out: RunResult = {
     exitCode: result.exitCode ?? -1,
-    stdout: options.binary ? '' : stdoutBytes.toString('utf8'),
-    stdoutBytes,
+    stdout: options.binary ? '' : result.stdout.toString('utf8'),
+    stdoutBytes: result.stdout,
     stderr,
     command: result.command,
   };
-  if (result.failed && !options.allowFailure) {
-    const why = result.exitCode === undefined ? result.shortMessage : tail(stderr) || tail(out.stdout) || `exit status ${result.exitCode}`;
+  if (result.exitCode === undefined) {
+    if (options.allowFailure) return out;
+    throw new CommandError(program, `${what}: ${result.shortMessage}`, { detail: `command: ${result.command}\n${stderr}` });
+  }
+  if (result.exitCode !== 0 && !options.allowFailure) {
+    const why = tail(stderr) || tail(out.stdout) || `exit status ${result.exitCode}`;
     throw new CommandError(program, `${what}: ${why}`, {
       detail: `command: ${result.command}\n${stderr}`,
     });
   }
-  if (result.exitCode === undefined && !options.allowFailure) {
-    throw new CommandError(program, `${what}: ${result.shortMessage}`);
-  }
   return out;
+}
+
+/** Beyond this much output on one stream the program is ended and the run fails (execa's maxBuffer, as run() had it). */
+const MAX_OUTPUT = 1024 * 1024 * 1024;
+
+interface Collected {
+  /** Undefined when the program did not exit by itself: not started, killed by a signal, too much output. */
+  exitCode: number | undefined;
+  stdout: Buffer;
+  stderr: Buffer;
+  command: string;
+  /** Why there is no exit code, in execa's words ("Command failed with ENOENT: ..."). */
+  shortMessage: string;
+}
+
+/**
+ * Runs a program to its end with its output collected as bytes, on
+ * node:child_process: execa's module graph takes longer to load than Node
+ * takes to start, and every command that runs a program paid for it.
+ */
+function collect(program: string, args: string[], options: RunOptions): Promise<Collected> {
+  const command = [program, ...args].join(' ');
+  const child = spawn(program, args, {
+    env: { ...process.env, ...options.env },
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let tooMuch: string | undefined;
+  const gather = (stream: Readable, name: 'stdout' | 'stderr') => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_OUTPUT && !tooMuch) {
+        tooMuch = `Command's ${name} was larger than ${MAX_OUTPUT} bytes: ${command}`;
+        child.kill('SIGTERM');
+      }
+      if (!tooMuch) chunks.push(chunk);
+    });
+    if (options.onLine) forwardLines(stream, name, options.onLine);
+    return chunks;
+  };
+  const stdout = gather(child.stdout!, 'stdout');
+  const stderr = gather(child.stderr!, 'stderr');
+  if (options.input !== undefined) {
+    // A program that exits without reading its input closes the pipe: its exit status says what happened.
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(options.input);
+  }
+  return new Promise((resolve) => {
+    const done = (exitCode: number | undefined, shortMessage: string) =>
+      resolve({ exitCode, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), command, shortMessage });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      // Not started (ENOENT, EACCES): no 'close' follows that carries a status.
+      if (child.pid === undefined) done(undefined, `Command failed with ${err.code ?? 'an error'}: ${command}\n${err.message}`);
+    });
+    child.once('close', (code, signal) => {
+      if (child.pid === undefined) return;
+      if (tooMuch) done(undefined, tooMuch);
+      else if (code === null) done(undefined, `Command was killed with ${signal}: ${command}`);
+      else done(code, '');
+    });
+  });
+}
+
+function forwardLines(stream: Readable, name: 'stdout' | 'stderr', onLine: NonNullable<RunOptions['onLine']>): void {
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split(/\r?\n|\r/);
+    pending = lines.pop()!;
+    for (const l of lines) onLine(l, name);
+  });
 }
 
 export interface LineProcess {

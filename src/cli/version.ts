@@ -1,0 +1,6 @@
+// deblayer's version, from its package.json (dist/cli/ is two levels below it
+// in the tree and in the Debian package alike).
+
+import { readFileSync } from 'node:fs';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
