@@ -202,23 +202,30 @@ export class LineQueue {
  * so one ostree transaction, instead of a process per item).
  */
 export async function startLineProcess(program: string, args: string[], what: string, options: { env?: Record<string, string> } = {}): Promise<LineProcess> {
-  const { execa } = await import('execa');
+  // node:child_process, not execa: a helper started early (libapt's) would wait for execa's module graph to load.
   const traced = traceCommand(program, args);
-  const child = execa(program, args, { reject: false, env: options.env, extendEnv: true, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', maxBuffer: 1 << 30 });
-  const lines = new LineQueue(child.stdout!);
+  const child = spawn(program, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = new LineQueue(child.stdout);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
   const failure = (exitCode: number | undefined, message?: string) =>
     new CommandError(program, `${what}: ${tail(stderr) || message || `exit status ${exitCode}`}`, { detail: `command: ${program} ${args.join(' ')}\n${stderr}` });
-  return lineProcessOf({
-    input: child.stdin!,
-    lines,
-    failed: child.then((result) => {
+  const failed = new Promise<CommandError | undefined>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) resolve(failure(undefined, `cannot start ${program}: ${err.code ?? err.message}`));
+    });
+    child.once('close', (code, signal) => {
+      if (child.pid === undefined) return;
       traced();
-      return result.exitCode === 0 ? undefined : failure(result.exitCode, result.shortMessage);
-    }),
+      resolve(code === 0 ? undefined : failure(code ?? undefined, signal ? `killed with ${signal}` : undefined));
+    });
+  });
+  return lineProcessOf({
+    input: child.stdin,
+    lines,
+    failed,
     ended: new CommandError(program, `${what}: ended before its work was done`),
     kill: () => child.kill('SIGTERM'),
     handles: [child, child.stdout, child.stderr, child.stdin],

@@ -8,7 +8,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { LayerDatabase, layerDatabasePath } from '../db/layer-db.js';
-import { dropOrphanStateRefs } from './leftovers.js';
+import { dropOrphanStateRefs, stateRefs } from './leftovers.js';
 import { takeLock } from './lock.js';
 import { PACKAGE_REFS, packageRefPrefix, parseStatePackages, STATE_REFS } from '../vocabulary/packages.js';
 import { requireRoot } from '../errors.js';
@@ -33,7 +33,7 @@ export async function cleanup(sysrootPath: string, options: { states?: boolean; 
     const db = stateroot ? LayerDatabase.open(layerDatabasePath(sysrootPath, stateroot), { create: false }) : undefined;
     let orphans: string[] = [];
     try {
-      if (db) orphans = await dropOrphanStateRefs(sysrootPath, sysroot.repo, sysroot, db);
+      if (db) orphans = await dropOrphanStateRefs(sysrootPath, sysroot.repo, sysroot, db, await stateRefs(sysroot.repo));
     } finally {
       db?.close();
     }

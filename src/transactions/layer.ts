@@ -173,7 +173,8 @@ async function chooseBasis(options: LayerOptions, kind: Change['kind'], target: 
   if (kind !== 'install' && kind !== 'uninstall') return derive(kind === 'recompose' ? 'a new base' : 'a new layered set');
   if (options.rebuild) return derive('--rebuild');
   const { contents, deployment } = target;
-  const info = await contents.base.repo.commitInfo(deployment.checksum);
+  // The same cache entry as the base selection's: read once, by whichever comes first.
+  const info = await contents.base.cache.json(deployment.checksum, 'commit', () => contents.base.repo.commitInfo(deployment.checksum));
   const why = untrustedBecause(info, contents, origin, skipScripts);
   if (why) return derive(why);
   // dpkg purges: a base without it (a bare tree, not Debian) has every uninstall derived.

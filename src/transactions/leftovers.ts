@@ -80,8 +80,7 @@ async function dropUndeployed(repo: OstreeRepo, sysroot: OstreeSysroot, refs: st
  * another stateroot's database stay (the repository is shared). Returns the
  * refs dropped.
  */
-export async function dropOrphanStateRefs(sysrootPath: string, repo: OstreeRepo, sysroot: OstreeSysroot, own: LayerDatabase): Promise<string[]> {
-  const refs = await stateRefs(repo);
+export async function dropOrphanStateRefs(sysrootPath: string, repo: OstreeRepo, sysroot: OstreeSysroot, own: LayerDatabase, refs: string[]): Promise<string[]> {
   if (refs.length === 0) return [];
   const named = new Set(own.states().map((s) => s.id));
   for (const path of otherDatabases(sysrootPath, own.path)) {

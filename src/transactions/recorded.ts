@@ -50,10 +50,11 @@ export async function recordedTransaction<T>(
     const sysroot = new OstreeSysroot(frame.sysroot);
     await settlePendingStates(db, repo, sysroot);
     cleanLeftovers(frame.repoPath, db);
-    const orphans = await dropOrphanStateRefs(frame.sysroot, repo, sysroot, db);
+    const found = await stateRefs(repo);
+    const orphans = await dropOrphanStateRefs(frame.sysroot, repo, sysroot, db, found);
     for (const ref of orphans) diagnose(`dropped ${ref}: a layer state no transaction recorded`);
     if (orphans.length > 0) await pruneAfterDrop(repo);
-    const states = await stateRefs(repo);
+    const states = found.filter((r) => !orphans.includes(r));
     const txn = db.beginTransaction(frame.command, frame.argv, currentUser());
     try {
       const result = await body({ db, txn, stateRefs: states });
