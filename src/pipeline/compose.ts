@@ -86,7 +86,7 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
       packages: r.packages,
       baseEntries: (paths) => lookupPaths(repo.path, under, paths),
       baseOwners: () => (owners ??= baseOwners(repo, under, r.contents.database.path)),
-      ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText } } : {}),
+      ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText }, layered: new Set(r.onto.packages.map((p) => p.name)) } : {}),
       branch: ref,
       subject,
       metadata,

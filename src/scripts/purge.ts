@@ -12,6 +12,7 @@
 // are removed too, unless the base or a package that stays has them.
 
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeblayerError, ScriptError } from '../errors.js';
 import { runSandboxed } from '../exec/bwrap.js';
 import { commitLayer } from '../exec/libostree.js';
@@ -43,6 +44,7 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
     await prepareView(run, view, accounts.seeded);
     const loggedErrors = await purge(run, view);
     removeGenerated(view, input.generated);
+    dropFactoryOfDeleted(view);
     const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
     await closeWritable(view);
     const { notices, sysusers } = await readBack(run, view, { accounts, after, replaced: new Set(['sbin/policy-rc.d']), runnable: input.records });
@@ -101,5 +103,20 @@ function removeGenerated(view: View, generated: string[]): void {
     }
     if (!st.isDirectory()) rmSync(at, { force: true });
     else if (readdirSync(at).length === 0) rmSync(at, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a postrm deleted under /var (whiteouts in the var overlay's upper
+ * directory) loses its factory copy too, so that the host does not make it
+ * again at boot: its tmpfiles.d line goes with the scripts' file (readBack).
+ */
+function dropFactoryOfDeleted(view: View, rel = ''): void {
+  const dir = join(view.varUpper, rel);
+  for (const name of readdirSync(dir)) {
+    const path = rel === '' ? name : `${rel}/${name}`;
+    const st = lstatSync(join(dir, name));
+    if (st.isCharacterDevice() && st.rdev === 0) rmSync(inUsr(view, `share/factory/var/${path}`), { recursive: true, force: true });
+    else if (st.isDirectory()) dropFactoryOfDeleted(view, path);
   }
 }
