@@ -83,9 +83,9 @@ export interface InstallResult {
 /**
  * The base a layering transaction reads, the layered state of its deployment
  * when it has one, and apt prepared for the base or, with AGAINSTSTATE
- * (install, uninstall), for that state. The python helpers start now, so that their start
- * overlaps apt's work: libostree's (composition) only when the transaction
- * will deploy.
+ * (install, uninstall), for that state. The python helpers start now, so
+ * that their start overlaps apt's work: libostree's (composition) only when
+ * the transaction will deploy.
  */
 export async function openLayerBase(
   options: BaseAptOptions & { settings: AptSettings },
