@@ -5,7 +5,7 @@
 // neither the base nor any layered package would change.
 
 import { readCurrentState } from '../apt/current-state.js';
-import { changesNothing, type Plan } from '../apt/plan.js';
+import { changesNothing, emptyPlan, type Plan } from '../apt/plan.js';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { recordedTransaction, type Recording } from './recorded.js';
@@ -37,23 +37,27 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const refspec = origin?.baseRefspec;
   if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
   const repo = sysroot.repo;
-  if (options.mode !== 'deploy') return upgradeFrom(options, current, deployment, refspec, repo, undefined);
+  const from: From = { current, deployment, refspec, repo, layers: origin.requested.length + origin.requestedLocal.length > 0 };
+  if (options.mode !== 'deploy') return upgradeFrom(options, from, undefined);
   // Recorded from the start, so that a failed pull or an upgrade with nothing new is in the history too.
   return recordedTransaction(
     { sysroot: options.selector.sysroot, stateroot: deployment.stateroot, repoPath: repo.path, command: options.command ?? 'upgrade', argv: options.argv ?? [] },
-    (recording) => upgradeFrom(options, current, deployment, refspec, repo, recording),
+    (recording) => upgradeFrom(options, from, recording),
     (result) => (result.deployed ? 'ok' : 'unchanged'),
   );
 }
 
-async function upgradeFrom(
-  options: UpgradeOptions,
-  current: Base,
-  deployment: Deployment,
-  refspec: string,
-  repo: OstreeRepo,
-  recording: Recording | undefined,
-): Promise<UpgradeResult> {
+interface From {
+  current: Base;
+  deployment: Deployment;
+  refspec: string;
+  repo: OstreeRepo;
+  /** The deployment layers packages: they may move even when the base does not. */
+  layers: boolean;
+}
+
+async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recording | undefined): Promise<UpgradeResult> {
+  const { current, deployment, refspec, repo } = from;
   const colon = refspec.indexOf(':');
   const ref = colon >= 0 ? refspec.slice(colon + 1) : refspec;
   if (colon >= 0 && options.mode !== 'dry-run' && !options.cacheOnly) {
@@ -61,8 +65,11 @@ async function upgradeFrom(
   }
   const newBase = await repo.resolve(colon >= 0 ? refspec : ref);
   if (!newBase) throw new DeblayerError(`the base refspec ${refspec} names no commit in ${repo.path}`);
+  if (newBase === current.commit && !from.layers) {
+    return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
+  }
   // The lists are refreshed, so that the layered packages can move too.
-  const apt = { ...options, ...(options.cacheOnly ? {} : { refresh: true }) };
+  const apt = { ...options, ...(options.cacheOnly || !from.layers ? {} : { refresh: true }) };
   const { contents, env } = await openLayerBase(apt, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
   const state = await readCurrentState(contents, deployment);
   const sameBase = newBase === current.commit;
