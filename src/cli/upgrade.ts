@@ -66,13 +66,14 @@ export function changeLines(result: UpgradeResult): string[] {
 
 function showUpgrade(out: Output, result: UpgradeResult): void {
   out.result(changeLines(result)[0]!);
+  const again = `Layered again: ${result.plan.requested.join(', ') || '(nothing)'}; ${result.plan.packages.length} packages.`;
   if (!result.deployed) {
-    for (const line of renderPlan(result.plan)) out.result(line);
+    for (const line of [...renderPlan(result.plan), again]) out.result(line);
     return;
   }
   const c = planChanges(result.plan);
   for (const p of [...c.upgraded, ...c.downgraded]) out.result(`  ${p.name} ${p.current} -> ${p.version}`);
-  out.result(`Layered again: ${result.plan.requested.join(', ') || '(nothing)'}; ${result.plan.packages.length} packages.`);
+  out.result(again);
   out.result(`  deployment: ${result.deployed.path}`);
   out.result(result.deployed.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
 }
