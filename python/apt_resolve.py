@@ -1,23 +1,29 @@
 """Resolution through libapt (Debian's python3-apt), for the common case: a
-request of archive packages that adds new packages and changes none of the
-base.
+request of archive packages that adds new packages, may upgrade layered ones,
+and changes none of the base.
 
 It marks them as `apt-get install` does (apt-private/private-install.cc:
 MarkInstall without auto-install for each request, then with it, then the
 problem resolver, with the requests protected), in one dependency cache;
 `apt-get --simulate` builds a second one and orders the whole installation
-besides. Anything else (an unknown or virtual name, a version that is not
-there, a plan that would change the base, breakage) answers
+besides. Against a layered state (src/apt/current-state.ts) the layered
+packages are installed and not held, the base's are held: a package may only
+change if it is not held. Anything else (an unknown or virtual name, a version
+that is not there, a plan that would change the base, breakage) answers
 {"fallback": WHY}, and apt-get runs instead, so that apt's own words make the
 error.
 
 `apt_resolve.py OPTIONS`: OPTIONS is a JSON list of [key, value] pairs of
 apt's configuration (src/exec/apt.ts runs it with APT_CONFIG set, as apt-get).
 The process opens apt's cache (most of its time) as soon as it starts, and
-then waits on stdin for the one request it answers, a JSON list of package
-specs (NAME[:ARCH][=VERSION]): a transaction starts it as soon as the base is
-known, so that the cache opens while the rest is set up. The answer is one
-JSON line on stdout, {"packages": [...], "autoInstall": TEXT} or
+then waits on stdin for the one request it answers: a JSON list of package
+specs (NAME[:ARCH][=VERSION]) to install, or an object {"install": SPECS,
+"auto": NAMES, "autoremove": BOOL}: NAMES are marked automatically installed
+first (the requests uninstall drops), and with autoremove every package
+nothing needs any more is removed, as `apt-get autoremove` does. A
+transaction starts it as soon as the base is known, so that the cache opens
+while the rest is set up. The answer is one JSON line on stdout,
+{"packages": [...], "removed": [...], "autoInstall": TEXT} or
 {"fallback": WHY}."""
 
 import json
@@ -53,24 +59,37 @@ def open_cache(options):
         return None, None, None, 'apt cannot open its cache: %s' % err
 
 
+def held(apt_pkg, pkg):
+    """A base package: the private status holds every one of them."""
+    return pkg.selected_state == apt_pkg.SELSTATE_HOLD
+
+
+def lookup(cache, spec):
+    name, _, version = spec.partition('=')
+    name, _, arch = name.partition(':')
+    try:
+        return (cache[(name, arch)] if arch else cache[name]), version
+    except KeyError:
+        fallback('no package ' + spec)
+
+
 def mark(apt_pkg, cache, depcache, specs):
     """Marks SPECS as apt-get install does; returns the requested packages."""
     fix = apt_pkg.ProblemResolver(depcache)
     requested = []
     with apt_pkg.ActionGroup(depcache):
         for spec in specs:
-            name, _, version = spec.partition('=')
-            name, _, arch = name.partition(':')
-            try:
-                pkg = cache[(name, arch)] if arch else cache[name]
-            except KeyError:
-                fallback('no package ' + spec)
+            pkg, version = lookup(cache, spec)
             if version:
                 ver = next((v for v in pkg.version_list if v.ver_str == version), None)
             else:
                 ver = depcache.get_candidate_ver(pkg)
-            if ver is None or pkg.current_ver is not None:
+            if ver is None or (pkg.current_ver is not None and held(apt_pkg, pkg)):
                 fallback('no new version of ' + spec)
+            if pkg.current_ver is not None and (not version or pkg.current_ver.id == ver.id):
+                # Layered already: apt-get only marks it manually installed.
+                depcache.mark_auto(pkg, False)
+                continue
             depcache.set_candidate_ver(pkg, ver)
             fix.clear(pkg)
             fix.protect(pkg)
@@ -85,6 +104,21 @@ def mark(apt_pkg, cache, depcache, specs):
         except apt_pkg.Error:
             fallback('apt cannot add these packages alone')
     return requested
+
+
+def autoremove(apt_pkg, cache, depcache, names):
+    """NAMES marked automatically installed, then what nothing needs removed
+    (`apt-mark auto` and `apt-get autoremove`): a dropped request whose package
+    another one needs stays, as a dependency."""
+    with apt_pkg.ActionGroup(depcache):
+        for name in names:
+            pkg, _ = lookup(cache, name)
+            depcache.mark_auto(pkg, True)
+    # Leaving the action group ran apt's mark and sweep.
+    with apt_pkg.ActionGroup(depcache):
+        for pkg in cache.packages:
+            if pkg.current_ver is not None and depcache.is_garbage(pkg):
+                depcache.mark_delete(pkg, False)
 
 
 def install_order(requested, marked, chosen):
@@ -155,8 +189,18 @@ def describe(apt_pkg, cache, order, chosen):
             'installedSize': ver.installed_size,
             'filename': records.filename,
             'sha256': sha256.hashvalue if sha256 else None,
+            'current': pkg.current_ver.ver_str if pkg.current_ver else None,
         })
     return packages
+
+
+def removed_packages(depcache, cache):
+    return [{
+        'name': p.name,
+        'version': p.current_ver.ver_str,
+        'architecture': p.current_ver.arch,
+        'installedSize': p.current_ver.installed_size,
+    } for p in cache.packages if depcache.marked_delete(p)]
 
 
 def main():
@@ -166,25 +210,30 @@ def main():
         sys.exit(0)
     if failed is not None:
         fallback(failed)
-    specs = json.loads(line)
+    request = json.loads(line)
+    if isinstance(request, list):
+        request = {'install': request}
 
     # apt's AutoInstall debug lines (why each dependency is there) go to std::clog.
     debug = tempfile.TemporaryFile()
     saved_stderr = os.dup(2)
     os.dup2(debug.fileno(), 2)
-    requested = mark(apt_pkg, cache, depcache, specs)
+    requested = mark(apt_pkg, cache, depcache, request.get('install', []))
+    if request.get('autoremove'):
+        autoremove(apt_pkg, cache, depcache, request.get('auto', []))
     os.dup2(saved_stderr, 2)
-    if depcache.broken_count > 0 or depcache.del_count > 0:
+    if depcache.broken_count > 0:
         fallback('apt cannot add these packages alone')
-    marked = [p for p in cache.packages if depcache.marked_install(p) or depcache.marked_upgrade(p) or depcache.marked_downgrade(p)]
-    if any(p.current_ver is not None for p in marked):
+    changed = [p for p in cache.packages if depcache.marked_install(p) or depcache.marked_upgrade(p) or depcache.marked_downgrade(p) or depcache.marked_delete(p)]
+    if any(held(apt_pkg, p) for p in changed):
         fallback('the plan changes a package of the base')
+    marked = [p for p in changed if not depcache.marked_delete(p)]
 
     chosen = {p.id: depcache.get_candidate_ver(p) for p in marked}
     order = install_order(requested, marked, chosen)
     packages = describe(apt_pkg, cache, order, chosen)
     debug.seek(0)
-    reply({'packages': packages, 'autoInstall': debug.read().decode('utf-8', 'replace')})
+    reply({'packages': packages, 'removed': removed_packages(depcache, cache), 'autoInstall': debug.read().decode('utf-8', 'replace')})
 
 
 if __name__ == '__main__':

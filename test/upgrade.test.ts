@@ -49,7 +49,7 @@ test('upgrade pulls the new base and layers the same requests on it again', asyn
   expect((await run(['install', 'fx-app'])).exitCode).toBe(0);
   const none = await run(['upgrade', '--unchanged-exit-77']);
   expect(none.exitCode, none.stderr).toBe(77);
-  expect(none.stdout).toBe(`No upgrade available: the base is still ${firstBase.slice(0, 10)}.`);
+  expect(none.stdout).toBe(`No upgrade available: the base is still ${firstBase.slice(0, 10)}, and the layered packages are the newest their sources have.`);
 
   // A new build of the base on the remote's branch.
   const root2 = join(dir, 'rootfs2');

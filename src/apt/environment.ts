@@ -5,6 +5,8 @@
 //                            keyed by the hash of its sources and keys
 //   sources/HASH/lists/      apt's package lists for that source set (refresh-md)
 //   bases/COMMIT/status      the base's dpkg status with every package on hold
+//   bases/COMMIT/apt-state/  for a layered deployment's commit: its status (the base's
+//                            held, the layered packages' not) and extended_states
 //   archives/                downloaded .deb files, shared by all bases (apt checks hashes)
 //
 // Lists are keyed by the sources, not the base, so a new base with the same
@@ -126,16 +128,18 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
     options.push(['Acquire::AllowInsecureRepositories', 'true'], ['APT::Get::AllowUnauthenticated', 'true']);
   }
   const invocation: AptInvocation = { configFile: join(sourcesDir, 'apt.conf'), options };
+  return environment(invocation, { sources, sourcesDir, listsDir, archivesDir, baseDir });
+}
+
+type Places = Pick<AptEnvironment, 'sources' | 'sourcesDir' | 'listsDir' | 'archivesDir' | 'baseDir'>;
+
+function environment(invocation: AptInvocation, places: Places): AptEnvironment {
   let prestarted: LibaptSession | undefined;
   return {
+    ...places,
     invocation,
-    sources,
-    sourcesDir,
-    listsDir,
-    archivesDir,
-    baseDir,
-    hasLists: () => existsSync(join(listsDir, REFRESHED_STAMP)),
-    markRefreshed: () => writeFileSync(join(listsDir, REFRESHED_STAMP), new Date().toISOString() + '\n'),
+    hasLists: () => existsSync(join(places.listsDir, REFRESHED_STAMP)),
+    markRefreshed: () => writeFileSync(join(places.listsDir, REFRESHED_STAMP), new Date().toISOString() + '\n'),
     libapt() {
       const session = prestarted ?? openLibapt(invocation);
       prestarted = undefined;
@@ -145,6 +149,26 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
       prestarted ??= openLibapt(invocation);
     },
   };
+}
+
+/**
+ * ENV with the dpkg status and extended_states of DIR instead of the base's
+ * (a layered state's: src/apt/current-state.ts). Its binary cache of the
+ * status is DIR's own, so the base's and the state's do not rebuild each
+ * other's; the lists and their cache stay shared.
+ */
+export function withState(env: AptEnvironment, dir: string): AptEnvironment {
+  for (const d of ['cache', 'log']) mkdirSync(join(dir, d), { recursive: true });
+  const replaced: Record<string, string> = {
+    'Dir::State': `${dir}/`,
+    'Dir::State::status': join(dir, 'status'),
+    'Dir::State::extended_states': join(dir, 'extended_states'),
+    'Dir::Cache': `${join(dir, 'cache')}/`,
+    'Dir::Log': `${join(dir, 'log')}/`,
+  };
+  const options = env.invocation.options.map(([k, v]): [string, string] => [k, replaced[k] ?? v]);
+  const { sources, sourcesDir, listsDir, archivesDir, baseDir } = env;
+  return environment({ ...env.invocation, options }, { sources, sourcesDir, listsDir, archivesDir, baseDir });
 }
 
 function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): void {
@@ -175,7 +199,7 @@ function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): v
   }
 }
 
-function writeAtomically(path: string, text: string): void {
+export function writeAtomically(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

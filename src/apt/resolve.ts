@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { DeblayerError, EXIT, UsageError } from '../errors.js';
-import { aptCache, aptGet, aptMessages, type LibaptPackage } from '../exec/apt.js';
+import { aptCache, aptGet, aptMessages, type LibaptPackage, type LibaptRemoval, type LibaptRequest } from '../exec/apt.js';
 import { openDeb, readDebControl } from '../deb/index.js';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import { parseParagraphs } from '../vocabulary/deb822.js';
@@ -50,8 +50,7 @@ export class ResolveError extends DeblayerError {
   }
 }
 
-
-interface LocalDeb {
+export interface LocalDeb {
   path: string;
   name: string;
   version: string;
@@ -69,8 +68,43 @@ export interface ResolveOptions {
 }
 
 export async function resolvePlan(contents: BaseContents, env: AptEnvironment, request: Request, options: ResolveOptions = {}): Promise<Plan> {
+  const installed = baseInstalled(contents);
+  const { wanted, inactive, locals } = await readRequest(request, installed);
+  const requestedNames = [...wanted.map(specName), ...locals.map((l) => l.name)];
+  const plan = newPlan(contents, requestedNames, inactive);
+  if (wanted.length === 0 && locals.length === 0) return plan;
+  const native = contents.architectures[0]!;
+  const fromLibapt = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, { install: wanted }, native) : undefined;
+  plan.resolver = fromLibapt ? 'libapt' : 'apt-get';
+  const args = ['install', ...wanted, ...locals.map((l) => l.path)];
+  const steps = fromLibapt?.steps ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name) })).steps;
+  const localByName = new Map(locals.map((l) => [l.name, l]));
+  for (const s of steps) {
+    const p = plannedPackage(s, localByName.get(s.name), requestedNames.includes(s.name));
+    plan.packages.push(p);
+    plan.installedSize += p.installedSize;
+    if (p.source.kind !== 'local') plan.downloadSize += p.downloadSize;
+  }
+  return plan;
+}
+
+/** The base's installed packages by name: what a layer may not change. */
+export function baseInstalled(contents: BaseContents): Map<string, StatusEntry> {
   const installed = new Map<string, StatusEntry>();
   for (const p of contents.packages) if (p.state === 'installed') installed.set(p.package, p);
+  return installed;
+}
+
+export function newPlan(contents: BaseContents, requested: string[], inactive: string[]): Plan {
+  return { base: { label: contents.base.label, commit: contents.base.commit }, requested, inactive, packages: [], downloadSize: 0, installedSize: 0 };
+}
+
+/**
+ * A request checked against the base: the drops must be layered, the specs
+ * well formed, and neither the specs nor the local files may change a
+ * package of the base. WANTED is the layered set with the additions.
+ */
+export async function readRequest(request: Request, installed: Map<string, StatusEntry>): Promise<{ wanted: string[]; inactive: string[]; locals: LocalDeb[] }> {
   const layered = new Set(request.layered ?? []);
   for (const name of request.drop ?? []) {
     if (!layered.delete(name)) throw new ResolveError(`package ${name} is not layered: there is nothing to remove`);
@@ -90,28 +124,7 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
       );
     }
   }
-  const requestedNames = [...wanted.map(specName), ...locals.map((l) => l.name)];
-  const plan: Plan = {
-    base: { label: contents.base.label, commit: contents.base.commit },
-    requested: requestedNames,
-    inactive,
-    packages: [],
-    downloadSize: 0,
-    installedSize: 0,
-  };
-  if (wanted.length === 0 && locals.length === 0) return plan;
-  const native = contents.architectures[0]!;
-  let steps = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, wanted, native) : undefined;
-  plan.resolver = steps ? 'libapt' : 'apt-get';
-  steps ??= await resolveWithAptGet(env, wanted, locals, installed, requestedNames, native);
-  const localByName = new Map(locals.map((l) => [l.name, l]));
-  for (const s of steps) {
-    const p = plannedPackage(s, localByName.get(s.name), requestedNames.includes(s.name));
-    plan.packages.push(p);
-    plan.installedSize += p.installedSize;
-    if (p.source.kind !== 'local') plan.downloadSize += p.downloadSize;
-  }
-  return plan;
+  return { wanted, inactive, locals };
 }
 
 /**
@@ -141,7 +154,7 @@ function setAgainstBase(specs: string[], installed: Map<string, StatusEntry>, al
   return { wanted, inactive };
 }
 
-function plannedPackage(s: Resolved, local: LocalDeb | undefined, requested: boolean): PlannedPackage {
+export function plannedPackage(s: Resolved, local: LocalDeb | undefined, requested: boolean): PlannedPackage {
   return {
     name: s.name,
     version: s.version,
@@ -152,42 +165,63 @@ function plannedPackage(s: Resolved, local: LocalDeb | undefined, requested: boo
     reason: requested ? 'requested' : 'dependency',
     ...(!requested && s.why ? { requiredBy: s.why.by, relation: s.why.relation } : {}),
     source: local ? { kind: 'local', path: local.path } : { kind: 'archive', filename: s.filename, ...(s.sha256 ? { sha256: s.sha256 } : {}) },
+    ...(s.current !== undefined ? { current: s.current } : {}),
   };
 }
 
 /** One package of a plan as a resolver reports it (libapt's fields), before the plan's own fields. */
-interface Resolved extends Omit<LibaptPackage, 'sha256'> {
+export interface Resolved extends Omit<LibaptPackage, 'sha256' | 'current'> {
   sha256?: string;
   why?: { by: string; relation: string };
+  /** The version installed now: a layered package the plan upgrades or downgrades. */
+  current?: string;
 }
 
-async function resolveWithLibapt(env: AptEnvironment, wanted: string[], native: string): Promise<Resolved[] | undefined> {
-  const r = await env.libapt().resolve(wanted);
+/** What a resolver planned: packages to install (or move), and layered ones to remove. */
+export interface Resolution {
+  steps: Resolved[];
+  removed: LibaptRemoval[];
+}
+
+export async function resolveWithLibapt(env: AptEnvironment, request: LibaptRequest, native: string): Promise<Resolution | undefined> {
+  const r = await env.libapt().resolve(request);
   if (r.kind === 'fallback') return undefined;
   const reasons = parseAutoInstall(r.autoInstall, native);
-  return r.packages.map(({ sha256, ...p }): Resolved => {
+  const steps = r.packages.map(({ sha256, current, ...p }): Resolved => {
     const why = reasons.get(p.name);
-    return { ...p, ...(sha256 !== null ? { sha256 } : {}), ...(why ? { why } : {}) };
+    return { ...p, ...(sha256 !== null ? { sha256 } : {}), ...(current !== null ? { current } : {}), ...(why ? { why } : {}) };
   });
+  return { steps, removed: r.removed };
 }
 
-async function resolveWithAptGet(
-  env: AptEnvironment,
-  wanted: string[],
-  locals: LocalDeb[],
-  installed: Map<string, StatusEntry>,
-  requestedNames: string[],
-  native: string,
-): Promise<Resolved[]> {
-  const args = ['--simulate', '-o', 'Debug::pkgDepCache::AutoInstall=1', 'install', ...wanted, ...locals.map((l) => l.path)];
-  const r = await aptGet(env.invocation, args, 'cannot resolve the request', { allowFailure: true });
+export interface SimulationContext {
+  /** The base's packages, which a plan may not change. */
+  installed: Map<string, StatusEntry>;
+  requestedNames: string[];
+  native: string;
+  /** The layered packages by name, which a plan may upgrade or remove. */
+  layered?: Map<string, StatusEntry>;
+  /** Packages of local files: apt's lists know nothing of them. */
+  localNames?: string[];
+  /** `-o` options before the command. */
+  aptOptions?: string[];
+}
+
+/**
+ * `apt-get --simulate ARGS` (install or autoremove) read into a Resolution.
+ * Changing a package of the base is refused; a layered package (LAYERED, by
+ * name) may be upgraded or removed.
+ */
+export async function resolveWithAptGet(env: AptEnvironment, args: string[], ctx: SimulationContext): Promise<Resolution> {
+  const { installed, requestedNames, native, layered = new Map<string, StatusEntry>() } = ctx;
+  const r = await aptGet(env.invocation, [...(ctx.aptOptions ?? []), '--simulate', '-o', 'Debug::pkgDepCache::AutoInstall=1', ...args], 'cannot resolve the request', { allowFailure: true });
   const detail = `command: ${r.command}\n${r.stdout}${r.stderr}`;
   if (r.exitCode !== 0) throw explainFailure(r.stdout, r.stderr, installed, detail);
 
   const reasons = parseAutoInstall(r.stderr, native);
   const steps = parseSimulation(r.stdout);
   for (const s of steps) {
-    if (s.action === 'Remv' || s.oldVersion !== undefined) {
+    if ((s.action === 'Remv' || s.oldVersion !== undefined) && !layered.has(s.name)) {
       const by = requestedNames.join(', ');
       throw new BaseConflictError(
         s.name,
@@ -197,26 +231,31 @@ async function resolveWithAptGet(
       );
     }
   }
-  const localNames = new Set(locals.map((l) => l.name));
-  const fields = await archiveFields(env, steps.filter((s) => !localNames.has(s.name)));
-  return steps.map((s) => {
-    const f = fields.get(`${s.name}=${s.version}`);
-    const why = reasons.get(s.name);
-    return {
-      name: s.name,
-      version: s.version,
-      architecture: s.architecture,
-      origin: s.origin,
-      size: Number(f?.Size ?? 0),
-      installedSize: Number(f?.['Installed-Size'] ?? 0) * 1024,
-      filename: f?.Filename ?? '',
-      ...(f?.SHA256 ? { sha256: f.SHA256 } : {}),
-      ...(why ? { why } : {}),
-    };
+  const removed = steps.filter((s) => s.action === 'Remv').map((s): LibaptRemoval => {
+    const e = layered.get(s.name)!;
+    return { name: s.name, version: e.version, architecture: e.architecture, installedSize: Number(e.fields['Installed-Size'] ?? 0) };
   });
+  const inst = steps.filter((s) => s.action === 'Inst');
+  const fields = await archiveFields(env, inst.filter((s) => !ctx.localNames?.includes(s.name)));
+  return { steps: inst.map((s) => resolvedStep(s, fields.get(`${s.name}=${s.version}`), reasons.get(s.name))), removed };
 }
 
-async function readLocalDeb(file: string): Promise<LocalDeb> {
+function resolvedStep(s: SimStep, f: Record<string, string> | undefined, why: { by: string; relation: string } | undefined): Resolved {
+  return {
+    name: s.name,
+    version: s.version,
+    architecture: s.architecture,
+    origin: s.origin,
+    size: Number(f?.Size ?? 0),
+    installedSize: Number(f?.['Installed-Size'] ?? 0) * 1024,
+    filename: f?.Filename ?? '',
+    ...(f?.SHA256 ? { sha256: f.SHA256 } : {}),
+    ...(s.oldVersion !== undefined ? { current: s.oldVersion } : {}),
+    ...(why ? { why } : {}),
+  };
+}
+
+export async function readLocalDeb(file: string): Promise<LocalDeb> {
   const path = resolvePath(file);
   let size: number;
   try {
@@ -314,7 +353,7 @@ export function parseUnmet(text: string): Unmet[] {
   return out;
 }
 
-function explainFailure(stdout: string, stderr: string, installed: Map<string, StatusEntry>, detail: string): DeblayerError {
+export function explainFailure(stdout: string, stderr: string, installed: Map<string, StatusEntry>, detail: string): DeblayerError {
   const all = `${stdout}\n${stderr}`;
   const errors = aptMessages(stderr, 'E');
   const unknown = errors.map((e) => /^Unable to locate package (.+)$/.exec(e)?.[1]).filter((n): n is string => !!n);

@@ -1,7 +1,7 @@
 // deblayer install PKG|FILE.deb...: resolve against the base (and fetch).
 
 import type { Command } from 'commander';
-import { renderPlan } from '../apt/plan.js';
+import { planChanges, renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
 import type { LayerStep } from '../pipeline/stages.js';
 import type { Change } from '../pipeline/request.js';
@@ -143,6 +143,9 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
         ? `Nothing layered any more: deployed the ${result.plan.base.label} itself.`
         : `Layered ${result.plan.requested.join(', ')}: ${added.length} package${added.length === 1 ? '' : 's'} on ${result.plan.base.label}.`,
     );
+    const moved = planChanges(result.plan);
+    const versions = [...moved.upgraded, ...moved.downgraded].map((p) => `${p.name} (${p.current} -> ${p.version})`);
+    if (versions.length > 0) out.result(`  moved:      ${versions.join(', ')}`);
     out.result(`  commit:     ${d.commit} (${d.ref})`);
     out.result(`  deployment: ${d.path}`);
     out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');

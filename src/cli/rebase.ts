@@ -57,11 +57,13 @@ function showResult(out: ReturnType<typeof contextOf>, result: Awaited<ReturnTyp
   }
   const newBase = result.newBase ? short(result.newBase) : '(not pulled yet: a dry run does not pull)';
   out.result(`Rebase ${result.previousRefspec ?? '(no refspec)'} -> ${result.refspec}; base ${short(result.previousBase)} -> ${newBase}`);
+  const again = `Layered again: ${result.plan.requested.join(', ') || '(nothing)'}; ${result.plan.packages.length} packages.`;
   if (!result.deployed) {
-    if (result.newBase) for (const line of renderPlan(result.plan)) out.result(line);
+    // The plan lists what changes; the packages kept at their versions are layered again too.
+    if (result.newBase) for (const line of [...renderPlan(result.plan), again]) out.result(line);
     return;
   }
-  out.result(`Layered again: ${result.plan.requested.join(', ') || '(nothing)'}; ${result.plan.packages.length} packages.`);
+  out.result(again);
   out.result(`  deployment: ${result.deployed.path}`);
   out.result(result.deployed.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
 }

@@ -62,16 +62,37 @@ export interface LibaptPackage {
   installedSize: number;
   filename: string;
   sha256: string | null;
+  /** The version installed now (a layered package it upgrades), or null for a new one. */
+  current: string | null;
+}
+
+/** A package the plan removes (a layered one nothing needs any more). */
+export interface LibaptRemoval {
+  name: string;
+  version: string;
+  architecture: string;
+  /** In KiB, as the control field. */
+  installedSize: number;
+}
+
+/**
+ * What libapt is asked: specs to install, and with autoremove, names marked
+ * automatically installed first and then every package nothing needs removed.
+ */
+export interface LibaptRequest {
+  install: string[];
+  auto?: string[];
+  autoremove?: boolean;
 }
 
 export type LibaptResolution =
-  | { kind: 'plan'; packages: LibaptPackage[]; /** apt's Debug::pkgDepCache::AutoInstall lines. */ autoInstall: string }
+  | { kind: 'plan'; packages: LibaptPackage[]; removed: LibaptRemoval[]; /** apt's Debug::pkgDepCache::AutoInstall lines. */ autoInstall: string }
   | { kind: 'fallback'; reason: string };
 
 /** A libapt process with apt's cache open (or opening), for one request. */
 export interface LibaptSession {
-  /** Marks SPECS for installation; see python/apt_resolve.py for when it answers `fallback`. */
-  resolve(specs: string[]): Promise<LibaptResolution>;
+  /** Marks REQUEST's specs for installation (and removals); see python/apt_resolve.py for when it answers `fallback`. */
+  resolve(request: LibaptRequest): Promise<LibaptResolution>;
 }
 
 export function openLibapt(apt: AptInvocation): LibaptSession {
@@ -85,15 +106,15 @@ export function openLibapt(apt: AptInvocation): LibaptSession {
   // Reported by resolve(), if it is called.
   started.catch(() => {});
   return {
-    async resolve(specs) {
+    async resolve(request) {
       const p = await started;
       p.hold(true);
       try {
-        p.send(JSON.stringify(specs));
-        const answer = JSON.parse(await p.nextLine()) as { fallback?: string; packages?: LibaptPackage[]; autoInstall?: string };
+        p.send(JSON.stringify(request));
+        const answer = JSON.parse(await p.nextLine()) as { fallback?: string; packages?: LibaptPackage[]; removed?: LibaptRemoval[]; autoInstall?: string };
         await p.finish();
         if (answer.fallback !== undefined) return { kind: 'fallback', reason: answer.fallback };
-        return { kind: 'plan', packages: answer.packages!, autoInstall: answer.autoInstall ?? '' };
+        return { kind: 'plan', packages: answer.packages!, removed: answer.removed ?? [], autoInstall: answer.autoInstall ?? '' };
       } finally {
         p.hold(false);
       }

@@ -56,9 +56,10 @@ export function untrustedBecause(info: CommitInfo, contents: BaseContents, origi
 
 /** The current state as a basis, reading its dpkg status from its commit. */
 export async function readStateBasis(contents: BaseContents, commit: string, info: CommitInfo): Promise<StateBasis> {
-  const { repo } = contents.base;
-  const status = await repo.cat(commit, `${contents.database.path}/status`);
-  return { commit, statusText: status?.toString('utf8') ?? '', packages: parseStatePackages(info.metadata['deblayer.packages']) };
+  const { repo, cache } = contents.base;
+  // The cache entry the resolution against the current state (apt/current-state.ts) filled.
+  const statusText = await cache.text(commit, 'dpkg-status', async () => (await repo.cat(commit, `${contents.database.path}/status`))?.toString('utf8') ?? '');
+  return { commit, statusText, packages: parseStatePackages(info.metadata['deblayer.packages']) };
 }
 
 /**

@@ -1,6 +1,8 @@
 // The request stage: what the user asked for, set against what the deployment
-// layers already. Every deployment is derived from its base, never patched,
-// so the request that goes to apt is the whole layered set with the change.
+// layers already. The request holds the whole layered set with the change;
+// install and uninstall ask apt only for the change, against the layered
+// state (src/apt/resolve-state.ts), and the others resolve the whole set from
+// the base.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,15 +49,15 @@ function keptLocalFiles(origin: Origin, drop: string[], localDir: string): strin
     });
 }
 
-/** DEPLOYING: a dry run of what is layered already shows the plan; only a deploy stops at "already layered". */
-export function reconcile(origin: Origin, change: Change, localDir: string, deploying: boolean): Reconciled {
+/** What is layered already is "unchanged", in a dry run as in a deploy: a dry run says what the real run does. */
+export function reconcile(origin: Origin, change: Change, localDir: string): Reconciled {
   const layered = origin.requested;
   const drop = change.kind === 'uninstall' ? change.drop : [];
   const keptLocal = keptLocalFiles(origin, drop, localDir);
   const current: Request = { install: [], localFiles: keptLocal, layered };
   if (change.kind === 'install') {
     const names = change.install.map(specName);
-    if (deploying && change.localFiles.length === 0 && names.every((n) => layered.includes(n))) {
+    if (change.localFiles.length === 0 && names.every((n) => layered.includes(n))) {
       return { kind: 'unchanged', current, alreadyLayered: names };
     }
     return {
@@ -69,7 +71,7 @@ export function reconcile(origin: Origin, change: Change, localDir: string, depl
       },
     };
   }
-  if (change.kind === 'set') return reconcileSet(origin, change, current, deploying);
+  if (change.kind === 'set') return reconcileSet(origin, change, current);
   if (change.kind === 'recompose') return { kind: 'change', request: { ...current, drop: [] } };
   const localNames = origin.requestedLocal.map(localIdName);
   const notLayered = change.idempotent ? drop.filter((n) => !layered.includes(n) && !localNames.includes(n)) : [];
@@ -86,11 +88,11 @@ export function reconcile(origin: Origin, change: Change, localDir: string, depl
  * unchanged only when the names asked for are the layered ones, without pins
  * or local files to bring in.
  */
-function reconcileSet(origin: Origin, change: Extract<Change, { kind: 'set' }>, current: Request, deploying: boolean): Reconciled {
+function reconcileSet(origin: Origin, change: Extract<Change, { kind: 'set' }>, current: Request): Reconciled {
   const wanted = change.packages.map(specName);
   const had = [...origin.requested, ...origin.requestedLocal.map(localIdName)];
   const requests = { added: wanted.filter((n) => !had.includes(n)), removed: had.filter((n) => !wanted.includes(n)) };
   const same = requests.added.length + requests.removed.length === 0 && change.localFiles.length === 0 && origin.requestedLocal.length === 0;
-  if (deploying && same && change.packages.every((p) => p === specName(p))) return { kind: 'unchanged', current, alreadyLayered: wanted };
+  if (same && change.packages.every((p) => p === specName(p))) return { kind: 'unchanged', current, alreadyLayered: wanted };
   return { kind: 'change', request: { install: change.packages, localFiles: change.localFiles, layered: [], drop: [] }, requests };
 }

@@ -5,7 +5,7 @@
 
 import { requireRoot, UsageError } from '../errors.js';
 import type { Change } from '../pipeline/request.js';
-import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
+import { layer, openLayerBase, resolvesAgainstState, type InstallResult, type LayerOptions } from './layer.js';
 import { recordedTransaction } from './recorded.js';
 
 export type { InstallResult, LayerOptions };
@@ -17,14 +17,15 @@ export async function install(options: LayerOptions, change: Change): Promise<In
     requireRoot(`deblayer ${command}`);
     if (options.selector.base !== undefined) throw onBase();
   }
-  const { contents, env } = await openLayerBase(options, options.selector, deploying);
+  const { contents, env, state } = await openLayerBase(options, options.selector, deploying, resolvesAgainstState(change));
   const deployment = contents.base.deployment;
-  if (options.mode !== 'deploy') return layer(options, change, { mode: options.mode, contents, env, deployment });
+  const withState = state ? { state } : {};
+  if (options.mode !== 'deploy') return layer(options, change, { mode: options.mode, contents, env, deployment, ...withState });
   if (!deployment) throw onBase();
   // A database that cannot be read stops the transaction before any change.
   return recordedTransaction(
     { sysroot: options.selector.sysroot, stateroot: deployment.stateroot, repoPath: contents.base.repo.path, command, argv: options.argv ?? [] },
-    (recording) => layer(options, change, { mode: 'deploy', contents, env, deployment, recording }),
+    (recording) => layer(options, change, { mode: 'deploy', contents, env, deployment, recording, ...withState }),
     (result) => (result.deployed ? 'ok' : 'unchanged'),
   );
 }

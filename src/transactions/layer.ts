@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LOCAL_PACKAGES, type AptEnvironment, type AptSettings } from '../apt/environment.js';
 import type { FetchResult } from '../apt/fetch.js';
 import type { Plan } from '../apt/plan.js';
-import { resolvePlan } from '../apt/resolve.js';
+import { readCurrentState, stateEnvironment, type CurrentState } from '../apt/current-state.js';
 import type { BaseContents, BaseSelector } from '../base/select.js';
 import { PackageCache } from '../compose/package-cache.js';
 import { deployCommit } from '../deploy/deploy.js';
@@ -19,7 +19,7 @@ import { configureState, type Configured } from '../pipeline/configure.js';
 import { fetchPackages, type Fetched } from '../pipeline/fetch.js';
 import { importPackages, keepLocalFiles, type Imported } from '../pipeline/import.js';
 import { nextOrigin } from '../pipeline/origin.js';
-import { planRequest } from '../pipeline/plan.js';
+import { planRequest, resolveRequest } from '../pipeline/plan.js';
 import { forgetState, knownAccounts, nextStateNumber, recordDeployed, recordScriptOutput, recordState, type Recording } from '../pipeline/record.js';
 import { reconcile, type Change, type RequestChange } from '../pipeline/request.js';
 import type { StageHooks } from '../pipeline/stages.js';
@@ -54,10 +54,15 @@ export interface LayerOptions extends BaseAptOptions, StageHooks {
   argv?: string[];
 }
 
-/** Where the stages run: a base read and its apt, and for a deploy, the deployment and the transaction's record. */
+/**
+ * Where the stages run: a base read and its apt, the layered state of the
+ * deployment when it has one (ENV is that state's when the change is
+ * resolved against it), and for a deploy, the deployment and the
+ * transaction's record.
+ */
 export type Target =
-  | { mode: 'dry-run' | 'download-only'; contents: BaseContents; env: AptEnvironment; deployment: Deployment | undefined }
-  | { mode: 'deploy'; contents: BaseContents; env: AptEnvironment; deployment: Deployment; recording: Recording };
+  | { mode: 'dry-run' | 'download-only'; contents: BaseContents; env: AptEnvironment; deployment: Deployment | undefined; state?: CurrentState }
+  | { mode: 'deploy'; contents: BaseContents; env: AptEnvironment; deployment: Deployment; recording: Recording; state?: CurrentState };
 type Deploying = Extract<Target, { mode: 'deploy' }>;
 
 export interface Deployed {
@@ -82,15 +87,29 @@ export interface InstallResult {
 }
 
 /**
- * The base a layering transaction reads, with apt prepared for it. The python
- * helpers start now, so that their start overlaps apt's work: libostree's
- * (composition) only when the transaction will deploy.
+ * The base a layering transaction reads, the layered state of its deployment
+ * when it has one, and apt prepared for the base or, with AGAINSTSTATE
+ * (install, uninstall), for that state. The python helpers start now, so
+ * that their start overlaps apt's work: libostree's (composition) only when
+ * the transaction will deploy.
  */
-export async function openLayerBase(options: BaseAptOptions & { settings: AptSettings }, selector: BaseSelector, deploying: boolean): Promise<{ contents: BaseContents; env: AptEnvironment }> {
+export async function openLayerBase(
+  options: BaseAptOptions & { settings: AptSettings },
+  selector: BaseSelector,
+  deploying: boolean,
+  againstState = false,
+): Promise<{ contents: BaseContents; env: AptEnvironment; state?: CurrentState }> {
   if (deploying) prestartLibostree();
-  const opened = await openBaseApt(selector, options.settings, options);
-  opened.env.prestartLibapt();
-  return opened;
+  const { contents, env: baseEnv } = await openBaseApt(selector, options.settings, options);
+  const state = await readCurrentState(contents);
+  const env = state && againstState ? stateEnvironment(baseEnv, contents, state) : baseEnv;
+  env.prestartLibapt();
+  return { contents, env, ...(state ? { state } : {}) };
+}
+
+/** install and uninstall ask apt for the change alone; the others resolve the whole set from the base. */
+export function resolvesAgainstState(change: Change): boolean {
+  return change.kind === 'install' || change.kind === 'uninstall';
 }
 
 const NO_ORIGIN: Origin = { requested: [], requestedLocal: [], other: {} };
@@ -103,10 +122,11 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const sysroot = new OstreeSysroot(options.selector.sysroot);
   const origin = (target.deployment ? readDeploymentOrigin(sysroot, target.deployment) : undefined) ?? NO_ORIGIN;
   const localDir = join(options.settings.cacheDir, LOCAL_PACKAGES);
-  const reconciled = reconcile(origin, change, localDir, target.mode === 'deploy');
+  const reconciled = reconcile(origin, change, localDir);
+  const against = { ...(target.state ? { state: target.state } : {}), incremental: resolvesAgainstState(change) };
   if (reconciled.kind === 'unchanged') {
     const { kind: _, current, ...unchanged } = reconciled;
-    return { plan: await resolvePlan(contents, env, current), ...unchanged };
+    return { plan: await resolveRequest(contents, env, current, { ...against, incremental: true }), ...unchanged };
   }
   const { plan, skipScripts } = await planRequest(
     contents,
@@ -117,6 +137,7 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
       ...(origin.skipScripts ? { originSkipScripts: origin.skipScripts } : {}),
       ...(options.onResolved ? { onResolved: options.onResolved } : {}),
       ...(target.mode === 'deploy' && options.confirm ? { confirm: options.confirm } : {}),
+      ...against,
     },
     options,
   );

@@ -3,6 +3,7 @@
 // requests are composed on it, as upgrade does, with an origin that follows
 // the new refspec from then on.
 
+import { readCurrentState } from '../apt/current-state.js';
 import { emptyPlan } from '../apt/plan.js';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, type Deployment, type OstreeRepo } from '../exec/ostree.js';
@@ -63,7 +64,9 @@ async function rebaseDryRun(options: RebaseOptions, from: From): Promise<RebaseR
   const result = describe(from, base);
   if (base === undefined || result.unchanged) return { ...result, plan: emptyPlan(from.current.label, from.current.commit) };
   const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: from.repo.path }, false);
-  const layered = await layer(options, { kind: 'recompose', baseRefspec: from.target.refspec }, { mode: 'dry-run', contents, env, deployment: from.deployment });
+  const state = await readCurrentState(contents, from.deployment);
+  const target = { mode: 'dry-run', contents, env, deployment: from.deployment, ...(state ? { state } : {}) } as const;
+  const layered = await layer(options, { kind: 'recompose', baseRefspec: from.target.refspec }, target);
   return { ...layered, ...result };
 }
 
@@ -76,7 +79,9 @@ async function rebaseDeploy(options: RebaseOptions, from: From, recording: Recor
     const result = describe(from, base);
     if (result.unchanged) return { ...result, plan: emptyPlan(from.current.label, base) };
     const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: repo.path }, true);
-    const layered = await layer(options, { kind: 'recompose', baseRefspec: target.refspec }, { mode: 'deploy', contents, env, deployment: from.deployment, recording });
+    const state = await readCurrentState(contents, from.deployment);
+    const on = { mode: 'deploy', contents, env, deployment: from.deployment, recording, ...(state ? { state } : {}) } as const;
+    const layered = await layer(options, { kind: 'recompose', baseRefspec: target.refspec }, on);
     return { ...layered, ...result };
   } catch (err) {
     await undo();

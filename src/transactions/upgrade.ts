@@ -1,7 +1,11 @@
 // upgrade: a new base from where the deployment's origin says (a remote ref is
-// pulled first), and the same requests resolved and composed on it again.
+// pulled first), the package lists refreshed, and the same requests resolved
+// from the base again, so that the layered packages move to the newest
+// versions their sources have, even on the same base. Nothing is done when
+// neither the base nor any layered package would change.
 
-import { emptyPlan } from '../apt/plan.js';
+import { readCurrentState } from '../apt/current-state.js';
+import { changesNothing, emptyPlan, type Plan } from '../apt/plan.js';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { OstreeSysroot, short, type Deployment, type OstreeRepo } from '../exec/ostree.js';
 import { recordedTransaction, type Recording } from './recorded.js';
@@ -12,11 +16,16 @@ import { layer, openLayerBase, type InstallResult, type LayerOptions } from './l
 export interface UpgradeResult extends InstallResult {
   previousBase: string;
   newBase: string;
-  /** The base has not changed: nothing was done. */
+  /** Neither the base nor any layered package has changed: nothing was done. */
   upToDate?: boolean;
 }
 
 type UpgradeOptions = Omit<LayerOptions, 'mode'> & { mode: 'dry-run' | 'deploy'; onPull?: (line: string) => void };
+
+/** Thrown from the confirmation of a deploying upgrade whose plan changes nothing: there is nothing to deploy. */
+class NothingNew {
+  constructor(readonly plan: Plan) {}
+}
 
 export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   if (options.mode === 'deploy') requireRoot('deblayer upgrade');
@@ -28,23 +37,27 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const refspec = origin?.baseRefspec;
   if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
   const repo = sysroot.repo;
-  if (options.mode !== 'deploy') return upgradeFrom(options, current, deployment, refspec, repo, undefined);
+  const from: From = { current, deployment, refspec, repo, layers: origin.requested.length + origin.requestedLocal.length > 0 };
+  if (options.mode !== 'deploy') return upgradeFrom(options, from, undefined);
   // Recorded from the start, so that a failed pull or an upgrade with nothing new is in the history too.
   return recordedTransaction(
     { sysroot: options.selector.sysroot, stateroot: deployment.stateroot, repoPath: repo.path, command: options.command ?? 'upgrade', argv: options.argv ?? [] },
-    (recording) => upgradeFrom(options, current, deployment, refspec, repo, recording),
+    (recording) => upgradeFrom(options, from, recording),
     (result) => (result.deployed ? 'ok' : 'unchanged'),
   );
 }
 
-async function upgradeFrom(
-  options: UpgradeOptions,
-  current: Base,
-  deployment: Deployment,
-  refspec: string,
-  repo: OstreeRepo,
-  recording: Recording | undefined,
-): Promise<UpgradeResult> {
+interface From {
+  current: Base;
+  deployment: Deployment;
+  refspec: string;
+  repo: OstreeRepo;
+  /** The deployment layers packages: they may move even when the base does not. */
+  layers: boolean;
+}
+
+async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recording | undefined): Promise<UpgradeResult> {
+  const { current, deployment, refspec, repo } = from;
   const colon = refspec.indexOf(':');
   const ref = colon >= 0 ? refspec.slice(colon + 1) : refspec;
   if (colon >= 0 && options.mode !== 'dry-run' && !options.cacheOnly) {
@@ -52,14 +65,29 @@ async function upgradeFrom(
   }
   const newBase = await repo.resolve(colon >= 0 ? refspec : ref);
   if (!newBase) throw new DeblayerError(`the base refspec ${refspec} names no commit in ${repo.path}`);
-  if (newBase === current.commit) {
+  if (newBase === current.commit && !from.layers) {
     return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
   }
-  const { contents, env } = await openLayerBase(options, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
-  const target = recording
-    ? ({ mode: 'deploy', contents, env, deployment, recording } as const)
-    : ({ mode: 'dry-run', contents, env, deployment } as const);
-  const result = await layer(options, { kind: 'recompose' }, target);
-  return { ...result, previousBase: current.commit, newBase };
+  // The lists are refreshed, so that the layered packages can move too.
+  const apt = { ...options, ...(options.cacheOnly || !from.layers ? {} : { refresh: true }) };
+  const { contents, env } = await openLayerBase(apt, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
+  const state = await readCurrentState(contents, deployment);
+  const sameBase = newBase === current.commit;
+  const upToDate = (plan: Plan) => sameBase && changesNothing(plan);
+  const described = { previousBase: current.commit, newBase };
+  if (!recording) {
+    const result = await layer(options, { kind: 'recompose' }, { mode: 'dry-run', contents, env, deployment, ...(state ? { state } : {}) });
+    return { ...result, ...described, ...(upToDate(result.plan) ? { upToDate: true } : {}) };
+  }
+  const confirm = async (plan: Plan) => {
+    if (upToDate(plan)) throw new NothingNew(plan);
+    return options.confirm ? options.confirm(plan) : true;
+  };
+  try {
+    const result = await layer({ ...options, confirm }, { kind: 'recompose' }, { mode: 'deploy', contents, env, deployment, recording, ...(state ? { state } : {}) });
+    return { ...result, ...described };
+  } catch (err) {
+    if (err instanceof NothingNew) return { plan: err.plan, ...described, upToDate: true };
+    throw err;
+  }
 }
-

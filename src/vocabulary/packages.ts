@@ -140,3 +140,53 @@ export interface PackageRecord extends Omit<PackageFiles, 'tmpfilesDeclared'> {
   /** md5 of each conffile as unpacked (the Conffiles field of dpkg's status). */
   conffileMd5: Record<string, string>;
 }
+
+/** dpkg's ordering of Debian versions (EPOCH:UPSTREAM-REVISION): negative, zero or positive, as dpkg --compare-versions. */
+export function compareVersions(a: string, b: string): number {
+  const split = (v: string) => {
+    const colon = v.indexOf(':');
+    const epoch = colon >= 0 ? Number(v.slice(0, colon)) : 0;
+    const rest = colon >= 0 ? v.slice(colon + 1) : v;
+    const dash = rest.lastIndexOf('-');
+    return { epoch, upstream: dash >= 0 ? rest.slice(0, dash) : rest, revision: dash >= 0 ? rest.slice(dash + 1) : '' };
+  };
+  const x = split(a);
+  const y = split(b);
+  return x.epoch - y.epoch || verrevcmp(x.upstream, y.upstream) || verrevcmp(x.revision, y.revision);
+}
+
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+
+// dpkg's order(): '~' sorts before everything, even the end of the string; letters before other characters.
+function charOrder(c: string | undefined): number {
+  if (c === undefined || isDigit(c)) return 0;
+  if (c === '~') return -1;
+  if (/[A-Za-z]/.test(c)) return c.charCodeAt(0);
+  return c.charCodeAt(0) + 256;
+}
+
+// dpkg's verrevcmp (lib/dpkg/version.c): alternating runs of non-digits and numbers.
+function verrevcmp(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    while ((i < a.length && !isDigit(a[i])) || (j < b.length && !isDigit(b[j]))) {
+      const d = charOrder(a[i]) - charOrder(b[j]);
+      if (d !== 0) return d;
+      i++;
+      j++;
+    }
+    while (a[i] === '0') i++;
+    while (b[j] === '0') j++;
+    let first = 0;
+    while (isDigit(a[i]) && isDigit(b[j])) {
+      if (first === 0) first = a.charCodeAt(i) - b.charCodeAt(j);
+      i++;
+      j++;
+    }
+    if (isDigit(a[i])) return 1;
+    if (isDigit(b[j])) return -1;
+    if (first !== 0) return first;
+  }
+  return 0;
+}

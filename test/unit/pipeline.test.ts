@@ -29,26 +29,26 @@ const origin = (o: Partial<Origin>): Origin => ({ requested: [], requestedLocal:
 describe('reconcile', () => {
   test('an install asks apt for the whole layered set plus what is new, and kept local files', () => {
     const store = localStore('page_1.0_all');
-    const r = reconcile(origin({ requested: ['htop'], requestedLocal: ['page_1.0_all'] }), { kind: 'install', install: ['htop', 'strace=6.1-0.1'], localFiles: ['/x/a.deb'] }, store, true);
+    const r = reconcile(origin({ requested: ['htop'], requestedLocal: ['page_1.0_all'] }), { kind: 'install', install: ['htop', 'strace=6.1-0.1'], localFiles: ['/x/a.deb'] }, store);
     expect(r).toEqual({
       kind: 'change',
       request: { install: ['strace=6.1-0.1'], localFiles: [join(store, 'page_1.0_all.deb'), '/x/a.deb'], layered: ['htop'], drop: [] },
     });
   });
 
-  test('installing what is layered already changes nothing when deploying, and still plans on a dry run', () => {
+  test('installing what is layered already changes nothing, in a dry run too', () => {
     const o = origin({ requested: ['htop', 'vim'] });
-    expect(reconcile(o, { kind: 'install', install: ['htop', 'vim:amd64'], localFiles: [] }, localStore(), true)).toMatchObject({
+    expect(reconcile(o, { kind: 'install', install: ['htop', 'vim:amd64'], localFiles: [] }, localStore())).toMatchObject({
       kind: 'unchanged',
       alreadyLayered: ['htop', 'vim'],
     });
-    expect(reconcile(o, { kind: 'install', install: ['htop'], localFiles: [] }, localStore(), false).kind).toBe('change');
+    expect(reconcile(o, { kind: 'install', install: ['htop'], localFiles: [] }, localStore()).kind).toBe('unchanged');
   });
 
   test('uninstall drops names, and a local package by its name; the .deb of a dropped local package may be gone', () => {
     const store = localStore('keep_2_all');
     const o = origin({ requested: ['htop', 'vim'], requestedLocal: ['page_1.0_all', 'keep_2_all'] });
-    const r = reconcile(o, { kind: 'uninstall', drop: ['vim', 'page'] }, store, true);
+    const r = reconcile(o, { kind: 'uninstall', drop: ['vim', 'page'] }, store);
     expect(r).toEqual({
       kind: 'change',
       request: { install: [], localFiles: [join(store, 'keep_2_all.deb')], layered: ['htop', 'vim', 'page'], drop: ['vim', 'page'] },
@@ -57,17 +57,17 @@ describe('reconcile', () => {
 
   test('uninstall --idempotent ignores names that are not layered, and changes nothing when none is', () => {
     const o = origin({ requested: ['htop'] });
-    expect(reconcile(o, { kind: 'uninstall', drop: ['nano'], idempotent: true }, localStore(), true)).toMatchObject({ kind: 'unchanged', notLayered: ['nano'] });
-    expect(reconcile(o, { kind: 'uninstall', drop: ['nano', 'htop'], idempotent: true }, localStore(), true)).toMatchObject({
+    expect(reconcile(o, { kind: 'uninstall', drop: ['nano'], idempotent: true }, localStore())).toMatchObject({ kind: 'unchanged', notLayered: ['nano'] });
+    expect(reconcile(o, { kind: 'uninstall', drop: ['nano', 'htop'], idempotent: true }, localStore())).toMatchObject({
       kind: 'change',
       request: { drop: ['htop'] },
     });
     // Without --idempotent the name goes to apt's resolution, which refuses it by name.
-    expect(reconcile(o, { kind: 'uninstall', drop: ['nano'] }, localStore(), true)).toMatchObject({ kind: 'change', request: { drop: ['nano'] } });
+    expect(reconcile(o, { kind: 'uninstall', drop: ['nano'] }, localStore())).toMatchObject({ kind: 'change', request: { drop: ['nano'] } });
   });
 
   test('a layered local package whose .deb is gone stops the transaction, naming it', () => {
-    expect(() => reconcile(origin({ requestedLocal: ['page_1.0_all'] }), { kind: 'recompose' }, localStore(), true)).toThrow(/page_1\.0_all is no longer in/);
+    expect(() => reconcile(origin({ requestedLocal: ['page_1.0_all'] }), { kind: 'recompose' }, localStore())).toThrow(/page_1\.0_all is no longer in/);
   });
 });
 
@@ -119,7 +119,7 @@ describe('nextOrigin', () => {
 describe('apply (a set of requests)', () => {
   test('asks apt for the whole set from the base, and says which names it adds and drops', () => {
     const store = localStore('page_1.0_all');
-    const r = reconcile(origin({ requested: ['htop', 'vim'], requestedLocal: ['page_1.0_all'] }), { kind: 'set', packages: ['vim', 'curl=7.88'], localFiles: [] }, store, true);
+    const r = reconcile(origin({ requested: ['htop', 'vim'], requestedLocal: ['page_1.0_all'] }), { kind: 'set', packages: ['vim', 'curl=7.88'], localFiles: [] }, store);
     expect(r).toEqual({
       kind: 'change',
       request: { install: ['vim', 'curl=7.88'], localFiles: [], layered: [], drop: [] },
@@ -127,12 +127,11 @@ describe('apply (a set of requests)', () => {
     });
   });
 
-  test('the same names as layered change nothing when deploying; a pin or a local file is still a change', () => {
+  test('the same names as layered change nothing; a pin or a local file is still a change', () => {
     const o = origin({ requested: ['htop', 'vim'] });
-    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: [] }, localStore(), true)).toMatchObject({ kind: 'unchanged', alreadyLayered: ['vim', 'htop'] });
-    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: [] }, localStore(), false).kind).toBe('change');
-    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop=3.2'], localFiles: [] }, localStore(), true).kind).toBe('change');
-    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: ['/x/a.deb'] }, localStore(), true).kind).toBe('change');
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: [] }, localStore())).toMatchObject({ kind: 'unchanged', alreadyLayered: ['vim', 'htop'] });
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop=3.2'], localFiles: [] }, localStore()).kind).toBe('change');
+    expect(reconcile(o, { kind: 'set', packages: ['vim', 'htop'], localFiles: ['/x/a.deb'] }, localStore()).kind).toBe('change');
   });
 });
 

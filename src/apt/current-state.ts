@@ -1,0 +1,92 @@
+// The layered state a deployment is, as apt sees a mutable system: the base's
+// packages installed and held, the layered ones installed and free to move,
+// those nobody asked for marked automatically installed. install and uninstall
+// resolve against it, so that apt changes only what the request needs
+// (`apt-get install X` upgrades nothing else); upgrade compares its plan with it.
+
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeblayerError } from '../errors.js';
+import { holdAll, parseStatus, type StatusEntry } from '../base/dpkg-status.js';
+import type { BaseContents } from '../base/select.js';
+import { parseStatePackages } from '../vocabulary/packages.js';
+import { withState, type AptEnvironment } from './environment.js';
+
+export interface CurrentState {
+  /** The deployment's commit. */
+  commit: string;
+  /** The layered packages as its dpkg status has them, in the order of its plan. */
+  packages: StatusEntry[];
+  /** Their status paragraphs, as written. */
+  paragraphs: string[];
+  /** The package names its requests name (archive and local), from deblayer.requested. */
+  requested: string[];
+}
+
+/** NAME:ARCH, how a state tells packages apart (a Multi-Arch: same package is one per architecture). */
+export function stateKey(p: { name: string; architecture: string }): string {
+  return `${p.name}:${p.architecture}`;
+}
+
+/**
+ * The layered state of DEPLOYMENT (default: the one CONTENTS were read from),
+ * or undefined when it layers nothing: a plain base, or a commit deblayer did
+ * not make.
+ */
+export async function readCurrentState(contents: BaseContents, deployment = contents.base.deployment): Promise<CurrentState | undefined> {
+  const { repo, cache } = contents.base;
+  if (!deployment) return undefined;
+  const commit = deployment.checksum;
+  const info = await cache.json(commit, 'commit', () => repo.commitInfo(commit));
+  const listed = parseStatePackages(info.metadata['deblayer.packages']);
+  if (listed.length === 0) return undefined;
+  const statusPath = `${contents.database.path}/status`;
+  const text = await cache.text(commit, 'dpkg-status', async () => (await repo.cat(commit, statusPath))?.toString('utf8') ?? '');
+  // The paragraphs of the packages its metadata lists, by name and version: the rest is its base's.
+  const wanted = new Set(listed.map((l) => `${l.name}=${l.version}`));
+  const layered: { entry: StatusEntry; paragraph: string }[] = [];
+  for (const paragraph of text.split(/\n\s*\n/)) {
+    const [entry] = parseStatus(paragraph);
+    if (entry && wanted.has(`${entry.package}=${entry.version}`)) layered.push({ entry, paragraph: paragraph.trim() });
+  }
+  const order = new Map(listed.map((l, i) => [l.name, i]));
+  layered.sort((a, b) => order.get(a.entry.package)! - order.get(b.entry.package)!);
+  const missing = listed.filter((l) => !layered.some((x) => x.entry.package === l.name));
+  if (missing.length > 0) {
+    throw new DeblayerError(`deployment ${commit.slice(0, 10)} layers ${missing.map((m) => `${m.name} ${m.version}`).join(', ')}, but its dpkg status at /${statusPath} does not list it`);
+  }
+  const requested = typeof info.metadata['deblayer.requested'] === 'string' ? info.metadata['deblayer.requested'].split(' ').filter((n) => n !== '') : [];
+  return { commit, packages: layered.map((x) => x.entry), paragraphs: layered.map((x) => x.paragraph), requested };
+}
+
+/**
+ * ENV turned to STATE: a status of the base's entries held and the layered
+ * ones installed, and extended_states marking the layered packages that no
+ * request names as automatically installed, written once under the cache of
+ * the state's commit (which never changes).
+ */
+export function stateEnvironment(env: AptEnvironment, contents: BaseContents, state: CurrentState): AptEnvironment {
+  const dir = join(env.baseDir, '..', state.commit, 'apt-state');
+  if (!existsSync(join(dir, 'status'))) {
+    mkdirSync(join(env.baseDir, '..', state.commit), { recursive: true });
+    const tmp = `${dir}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    const layered = state.paragraphs.map((p) => p.replace(/^Status: .*$/m, 'Status: install ok installed'));
+    writeFileSync(join(tmp, 'status'), `${holdAll(contents.statusText).replace(/\n*$/, '\n\n')}${layered.map((p) => `${p}\n\n`).join('')}`);
+    const auto = state.packages.filter((p) => !state.requested.includes(p.package));
+    writeFileSync(join(tmp, 'extended_states'), auto.map((p) => `Package: ${p.package}\nArchitecture: ${p.architecture}\nAuto-Installed: 1\n\n`).join(''));
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(join(dir, 'status'))) throw err; // lost a race with another deblayer: theirs is the same
+    }
+  }
+  return withState(env, dir);
+}
+
+/** The installed size of a status entry, in bytes (the field is in KiB). */
+export function installedBytes(entry: StatusEntry): number {
+  return Number(entry.fields['Installed-Size'] ?? 0) * 1024;
+}

@@ -1,0 +1,199 @@
+// Layered packages keep their versions until upgrade, as on a mutable system:
+// a local repository where fxa gains newer versions between transactions.
+// install and uninstall leave fxa where it is unless a request needs more;
+// upgrade moves it on the same base, --check lists it, and a second upgrade
+// finds nothing. The sources are this test's own repository (--source).
+
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { buildFixtureWorld, buildPackage, fixtureSources, publishSigned, type FixtureWorld, type PackageSpec } from './helpers/apt-repo.js';
+import { deblayer, type CliResult } from './helpers/cli.js';
+import { makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+import { readCurrentState, stateEnvironment } from '../src/apt/current-state.js';
+import { resolveAgainstState } from '../src/apt/resolve-state.js';
+import { openBaseApt } from '../src/transactions/base-apt.js';
+
+let dir: string;
+let world: FixtureWorld;
+let sysroot: TestSysroot;
+let sources: string;
+let repoDir: string;
+const debs: Record<string, string> = {};
+
+const SPECS: PackageSpec[] = [
+  { Package: 'fxa', Version: '1.0', Architecture: 'all' },
+  { Package: 'fxa', Version: '2.0', Architecture: 'all' },
+  { Package: 'fxa', Version: '3.0', Architecture: 'all' },
+  { Package: 'fxb', Version: '1.0', Architecture: 'all', Depends: 'fxa' },
+  { Package: 'fxc', Version: '1.0', Architecture: 'all', Depends: 'fxa (>= 2.0)' },
+];
+
+/** The repository holds these package versions (NAME_VERSION), besides the fixture world's packages, and the lists are refreshed. */
+async function publish(...versions: string[]): Promise<void> {
+  rmSync(repoDir, { recursive: true, force: true });
+  const fixtures = readdirSync(world.repo).filter((f) => f.endsWith('.deb')).map((f) => join(world.repo, f));
+  await publishSigned(repoDir, [...fixtures, ...versions.map((v) => debs[v]!)], world);
+  const r = await run(['refresh-md']);
+  expect(r.exitCode, r.stderr).toBe(0);
+}
+
+const run = (args: string[], global: string[] = []): Promise<CliResult> =>
+  deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), ...global, ...args, '--source', sources]);
+
+async function layered(): Promise<string[]> {
+  const status = await execa('ostree', ['admin', 'status', `--sysroot=${sysroot.path}`]);
+  // The first deployment is the default.
+  const m = /^[* ] fx ([0-9a-f]{64})\.(\d+)/m.exec(status.stdout);
+  const deployment = join(sysroot.path, 'ostree/deploy/fx/deploy', `${m![1]}.${m![2]}`);
+  const r = await execa('dpkg-query', [`--admindir=${deployment}/usr/lib/sysimage/dpkg`, '-W', '-f', '${Package}=${Version}\n']);
+  return r.stdout.split('\n').filter((l) => /^fx[a-c]=|^fx-(lib|local)=/.test(l)).sort();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'deblayer-versions-'));
+  world = await buildFixtureWorld(join(dir, 'world'), inject('fixtures').kernel!.xz!);
+  mkdirSync(join(dir, 'debs'));
+  for (const s of SPECS) debs[`${s.Package}_${s.Version}`] = await buildPackage(s, join(dir, 'debs'));
+  const repo = join(dir, 'repo');
+  const r = await deblayer(['--repo', repo, 'base', 'import', world.rootfs, '-b', 'fx/base']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  sysroot = await makeSysroot(join(dir, 'sysroot'), repo);
+  await sysroot.deploy('fx/base');
+  // A base deployed from a local branch: its origin is the plain ref, which upgrade follows.
+  repoDir = join(dir, 'versions-repo');
+  sources = join(dir, 'versions.sources');
+  writeFileSync(sources, fixtureSources(`file:${repoDir}`, world.keyring));
+}, 300_000);
+afterAll(async () => {
+  await sysroot?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('install and uninstall keep layered versions; a request that needs more upgrades; upgrade moves them on the same base', async () => {
+  await publish('fxa_1.0');
+  expect((await run(['install', 'fxa'])).exitCode).toBe(0);
+  expect(await layered()).toEqual(['fxa=1.0']);
+
+  // fxa 2.0 replaces 1.0 in the repository: 1.0 is left in the package cache only.
+  await publish('fxa_2.0', 'fxb_1.0', 'fxc_1.0');
+  const dry = await run(['install', '-n', 'fxb']);
+  expect(dry.exitCode, dry.stderr).toBe(0);
+  expect(dry.stdout).toContain('The following NEW packages will be installed:\n  fxb\n0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n');
+  expect(dry.stdout).not.toMatch(/^ {2}fxa /m);
+  const installed = await run(['install', 'fxb'], ['--json']);
+  expect(installed.exitCode, installed.stderr).toBe(0);
+  const plan = JSON.parse(installed.stdout);
+  expect(plan.packages.map((p: { name: string; version: string; current?: string }) => [p.name, p.current, p.version])).toEqual([
+    ['fxa', '1.0', '1.0'],
+    ['fxb', undefined, '1.0'],
+  ]);
+  expect(plan.resolver).toBe('libapt');
+  expect(plan.deployed.imported).toEqual(['fxb']);
+  expect(await layered()).toEqual(['fxa=1.0', 'fxb=1.0']);
+
+  // A dry run of what is layered says what the real run does.
+  const again = await run(['install', '-n', 'fxb', '--unchanged-exit-77']);
+  expect(again.exitCode, again.stderr).toBe(77);
+  expect(again.stdout).toBe('Already layered: fxb. Nothing to do.');
+
+  // A local file goes through apt-get: fxa stays too, and fx-lib comes from the repository.
+  const local = await run(['install', world.local['fx-local_3.0']!]);
+  expect(local.exitCode, local.stderr).toBe(0);
+  expect(await layered()).toEqual(['fx-lib=1.2', 'fx-local=3.0', 'fxa=1.0', 'fxb=1.0']);
+
+  // uninstall: fxb goes, fxa stays at 1.0 (resolved from scratch it would be 2.0).
+  const dryRemove = await run(['uninstall', '-n', 'fxb']);
+  expect(dryRemove.stdout).toContain('The following packages will be REMOVED:\n  fxb\n0 upgraded, 0 newly installed, 1 to remove and 0 not upgraded.\n');
+  expect((await run(['uninstall', 'fxb', 'fx-local'])).exitCode).toBe(0);
+  expect(await layered()).toEqual(['fxa=1.0']);
+
+  // fxc needs fxa >= 2.0: the plan says so before anything changes, and the deploy moves it.
+  const needs = await run(['install', '-n', 'fxc']);
+  expect(needs.exitCode, needs.stderr).toBe(0);
+  expect(needs.stdout).toContain('The following NEW packages will be installed:\n  fxc\nThe following packages will be upgraded:\n  fxa (1.0 -> 2.0)\n1 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n');
+  const fxc = await run(['install', 'fxc']);
+  expect(fxc.exitCode, fxc.stderr).toBe(0);
+  expect(fxc.stdout).toContain('  moved:      fxa (1.0 -> 2.0)');
+  expect(await layered()).toEqual(['fxa=2.0', 'fxc=1.0']);
+  const newest = await run(['upgrade', '--check']);
+  expect(newest.exitCode, newest.stdout).toBe(77);
+
+  // upgrade, the base unchanged: --check lists fxa, upgrade moves it, and then there is nothing.
+  await publish('fxa_2.0', 'fxa_3.0', 'fxc_1.0');
+  const check = await run(['upgrade', '--check']);
+  expect(check.exitCode, check.stderr).toBe(0);
+  expect(check.stdout).toMatch(/^Base [0-9a-f]{10} \(unchanged\)\n {2}fxa 2\.0 -> 3\.0$/);
+  const dryUpgrade = await run(['upgrade', '--dry-run']);
+  expect(dryUpgrade.stdout).toContain('The following packages will be upgraded:\n  fxa (2.0 -> 3.0)\n1 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.');
+  const upgraded = await run(['upgrade']);
+  expect(upgraded.exitCode, upgraded.stderr).toBe(0);
+  expect(upgraded.stdout).toContain('  fxa 2.0 -> 3.0');
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0']);
+  const none = await run(['upgrade', '--check']);
+  expect(none.exitCode).toBe(77);
+  expect(none.stdout).toMatch(/^No upgrade available: the base is still [0-9a-f]{10}, and the layered packages are the newest their sources have\.$/);
+  expect((await run(['upgrade', '--unchanged-exit-77'])).exitCode).toBe(77);
+
+  const history = JSON.parse((await deblayer(['--sysroot', sysroot.path, '--json', 'history'])).stdout).entries;
+  expect(history.map((e: { command: string; result: string }) => `${e.command}:${e.result}`)).toEqual([
+    'install:ok',
+    'install:ok',
+    'install:ok',
+    'uninstall:ok',
+    'install:ok',
+    'upgrade:ok',
+    'upgrade:unchanged',
+  ]);
+}, 600_000);
+
+test('a kept package that neither the package cache nor the lists have is an error naming it', async () => {
+  // fxa 3.0 is layered (the test before); the repository drops it, and so does the package cache.
+  await publish('fxa_2.0', 'fxb_1.0');
+  await execa('ostree', [`--repo=${sysroot.path}/ostree/repo`, 'refs', '--delete', 'deblayer/pkg/fxa/3.0_all']);
+  const r = await run(['install', 'fxb']);
+  expect(r.exitCode).toBe(8);
+  expect(r.stderr.trim().split('\n').pop()).toBe(
+    "deblayer: error: the layered package fxa 3.0 is neither in the package cache nor in the sources' lists any more: deblayer upgrade moves layered packages to versions the sources have",
+  );
+}, 300_000);
+
+test('against a layered state, libapt plans exactly what apt-get --simulate plans: additions, moves, removals', async () => {
+  // fxa 3.0 and fxc are layered (the tests before), both requested.
+  await publish('fxa_2.0', 'fxa_3.0', 'fxb_1.0', 'fxc_1.0');
+  const settings = { cacheDir: join(dir, 'cache'), configDir: join(dir, 'no-config'), sources: [sources] };
+  const { contents, env } = await openBaseApt({ sysroot: sysroot.path }, settings, { cacheOnly: true });
+  const state = (await readCurrentState(contents))!;
+  expect(state.packages.map((p) => `${p.package}=${p.version}`)).toEqual(['fxa=3.0', 'fxc=1.0']);
+  const layered = ['fxa', 'fxc'];
+  const cases = [
+    { install: ['fxb'], localFiles: [], layered },
+    { install: ['fx-app'], localFiles: [], layered },
+    { install: ['fxa=2.0'], localFiles: [], layered },
+    { install: [], localFiles: [], layered, drop: ['fxc'] },
+    { install: [], localFiles: [], layered, drop: ['fxa'] },
+  ];
+  const summary = (p: Awaited<ReturnType<typeof resolveAgainstState>>) => ({
+    packages: p.packages.map((x) => `${x.name} ${x.current ?? '-'} -> ${x.version} ${x.reason}`).sort(),
+    removed: (p.removed ?? []).map((r) => `${r.name} ${r.version}`),
+    requested: p.requested,
+  });
+  const results = [];
+  for (const request of cases) {
+    const ours = await resolveAgainstState(contents, stateEnvironment(env, contents, state), state, request);
+    const apts = await resolveAgainstState(contents, stateEnvironment(env, contents, state), state, request, { resolver: 'apt-get' });
+    expect([ours.resolver, apts.resolver]).toEqual(['libapt', 'apt-get']);
+    expect(summary(ours), JSON.stringify(request)).toEqual(summary(apts));
+    results.push(summary(ours));
+  }
+  expect(results.map((r) => [...r.packages, ...r.removed.map((x) => `removed ${x}`)])).toEqual([
+    ['fxa 3.0 -> 3.0 requested', 'fxb - -> 1.0 requested', 'fxc 1.0 -> 1.0 requested'],
+    ['fx-app - -> 1.0 requested', 'fx-extra - -> 1.0 dependency', 'fx-lib - -> 1.2 dependency', 'fxa 3.0 -> 3.0 requested', 'fxc 1.0 -> 1.0 requested'],
+    ['fxa 3.0 -> 2.0 requested', 'fxc 1.0 -> 1.0 requested'],
+    ['fxa 3.0 -> 3.0 requested', 'removed fxc 1.0'],
+    // A dropped request that another package needs stays, as a dependency.
+    ['fxa 3.0 -> 3.0 dependency', 'fxc 1.0 -> 1.0 requested'],
+  ]);
+}, 300_000);
