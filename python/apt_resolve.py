@@ -224,7 +224,8 @@ def main():
     os.dup2(saved_stderr, 2)
     if depcache.broken_count > 0:
         fallback('apt cannot add these packages alone')
-    changed = [p for p in cache.packages if depcache.marked_install(p) or depcache.marked_upgrade(p) or depcache.marked_downgrade(p) or depcache.marked_delete(p)]
+    # One call a package: the cache holds every package of the lists.
+    changed = [p for p in cache.packages if not depcache.marked_keep(p)]
     if any(held(apt_pkg, p) for p in changed):
         fallback('the plan changes a package of the base')
     marked = [p for p in changed if not depcache.marked_delete(p)]

@@ -167,6 +167,9 @@ export function withState(env: AptEnvironment, dir: string): AptEnvironment {
     'Dir::Log': `${join(dir, 'log')}/`,
   };
   const options = env.invocation.options.map(([k, v]): [string, string] => [k, replaced[k] ?? v]);
+  // A state is resolved against about once (the next transaction makes another): apt builds its
+  // cache in memory from the lists' cache and the status rather than also writing it to disk.
+  options.push(['Dir::Cache::pkgcache', '']);
   const { sources, sourcesDir, listsDir, archivesDir, baseDir } = env;
   return environment({ ...env.invocation, options }, { sources, sourcesDir, listsDir, archivesDir, baseDir });
 }

@@ -19,9 +19,10 @@
 // overlay over a scratch tree (what the tree's tmpfiles.d lines make), so that
 // what scripts add to /var can be told from what the packages ship there.
 
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { chmodSync, chownSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { checkoutDelta } from '../exec/libostree.js';
+import { deployedUsr } from '../base/deployed-usr.js';
 import { mountOverlay, mountReadOnlyOverlay, unmount } from '../exec/mount.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
@@ -49,19 +50,6 @@ function mkdirs(...dirs: string[]): void {
   for (const d of dirs) mkdirSync(d, { recursive: true });
 }
 
-/** The usr/ of a deployment of COMMIT in the sysroot that holds REPO, if there is one. */
-export function deployedUsr(repoPath: string, commit: string): string | undefined {
-  if (basename(repoPath) !== 'repo' || basename(dirname(repoPath)) !== 'ostree') return undefined;
-  const deploy = join(dirname(repoPath), 'deploy');
-  if (!existsSync(deploy)) return undefined;
-  for (const stateroot of readdirSync(deploy)) {
-    const dir = join(deploy, stateroot, 'deploy');
-    if (!existsSync(dir)) continue;
-    const found = readdirSync(dir).find((n) => n.startsWith(`${commit}.`) && /^\d+$/.test(n.slice(commit.length + 1)) && existsSync(join(dir, n, 'usr')));
-    if (found) return join(dir, found, 'usr');
-  }
-  return undefined;
-}
 
 /** A view of COMMIT, which BASE underlies; the dpkg database at DATABASE (relative, in usr/) is linked from /var/lib/dpkg. */
 export async function openView(repo: OstreeRepo, source: { base: string; commit: string }, database: string, ns: MountNamespace, name: string): Promise<View> {
