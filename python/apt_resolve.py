@@ -107,17 +107,43 @@ def mark(apt_pkg, cache, depcache, specs):
 
 
 def autoremove(apt_pkg, cache, depcache, names):
-    """NAMES marked automatically installed, then what nothing needs removed
-    (`apt-mark auto` and `apt-get autoremove`): a dropped request whose package
-    another one needs stays, as a dependency."""
+    """NAMES marked automatically installed, then the layered packages that no
+    request needs removed (`apt-mark auto` and `apt-get autoremove`): a dropped
+    request whose package another one needs stays, as a dependency.
+
+    The sweep is deblayer's, over layered packages only, from the requests that
+    stay: apt's own also starts from the base's essential and important
+    packages, and would keep what only they recommend (apt recommends
+    ca-certificates), which a state derived without the dropped requests does
+    not have."""
     with apt_pkg.ActionGroup(depcache):
         for name in names:
             pkg, _ = lookup(cache, name)
             depcache.mark_auto(pkg, True)
-    # Leaving the action group ran apt's mark and sweep.
+    layered = [p for p in cache.packages if p.current_ver is not None and not held(apt_pkg, p)]
+    kinds = ['PreDepends', 'Depends']
+    if apt_pkg.config.find_b('APT::Install-Recommends', True):
+        kinds.append('Recommends')
+    needed = set()
+
+    def visit(pkg):
+        if pkg.id in needed:
+            return
+        needed.add(pkg.id)
+        for kind in kinds:
+            for group in pkg.current_ver.depends_list.get(kind, []):
+                for dep in group:
+                    for target in dep.all_targets():
+                        owner = target.parent_pkg
+                        if owner.current_ver is not None and owner.current_ver.id == target.id and not held(apt_pkg, owner):
+                            visit(owner)
+
+    for pkg in layered:
+        if not depcache.is_auto_installed(pkg):
+            visit(pkg)
     with apt_pkg.ActionGroup(depcache):
-        for pkg in cache.packages:
-            if pkg.current_ver is not None and depcache.is_garbage(pkg):
+        for pkg in layered:
+            if pkg.id not in needed:
                 depcache.mark_delete(pkg, False)
 
 

@@ -36,6 +36,8 @@ const EXPLAINED: [RegExp, string][] = [
 
 let work: string;
 let incremental: TestSysroot;
+/** The derived sysroot's last deployment: redis-server and man-db layered. */
+let derivedLast: { path: string; commit: string };
 let derived: TestSysroot;
 const cache = () => join(work, 'cache');
 
@@ -160,10 +162,19 @@ describe(`on ${SUITE}: a state built on the one before agrees with one derived f
   test('uninstall htop purges it from the current state as dpkg does; the result agrees with the state derived without it', async () => {
     const purged = await transact(incremental, ['uninstall', 'htop']);
     expect(purged.stderr).toMatch(/Building on the current state/);
-    const rebuilt = await transact(derived, ['uninstall', '--rebuild', 'htop']);
+    const rebuilt = (derivedLast = await transact(derived, ['uninstall', '--rebuild', 'htop']));
     expect(rebuilt.stderr).toMatch(/Deriving the state from the base \(--rebuild\)/);
     await expectConsistent(purged.path);
     await expectSame({ s: incremental, ...purged }, { s: derived, ...rebuilt });
     expect(readdirSync(join(purged.path, DATABASE, 'info')).filter((f) => f.startsWith('htop.'))).toEqual([]);
+  }, 900_000);
+
+  test('install curl, then uninstall it: what only curl needed goes, ca-certificates too, though the base\'s apt recommends it', async () => {
+    const added = await transact(incremental, ['install', 'curl']);
+    expect(readdirSync(join(added.path, DATABASE, 'info')).filter((f) => f.startsWith('ca-certificates.'))).not.toEqual([]);
+    const purged = await transact(incremental, ['uninstall', 'curl']);
+    expect(purged.stderr).toMatch(/Building on the current state/);
+    await expectConsistent(purged.path);
+    await expectSame({ s: incremental, ...purged }, { s: derived, ...derivedLast });
   }, 900_000);
 });

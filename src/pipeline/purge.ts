@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import type { Plan } from '../apt/plan.js';
 import { parseStatus } from '../base/dpkg-status.js';
-import type { BaseContents } from '../base/select.js';
 import type { PackageCache } from '../compose/package-cache.js';
 import type { Origin } from '../deploy/origin.js';
 import { DeblayerError } from '../errors.js';

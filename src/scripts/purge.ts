@@ -15,15 +15,13 @@ import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError, ScriptError } from '../errors.js';
 import { runSandboxed } from '../exec/bwrap.js';
-import { commitLayer } from '../exec/libostree.js';
 import { SyslogSink } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
 import { tail } from '../exec/run.js';
 import { readTextIfPresent } from '../read-text.js';
-import { accountsOfLines } from './sysusers.js';
 import { DpkgOutput } from './dpkg-output.js';
-import { hostAccounts, prepareView, readBack, spec, syslogErrors, syslogSections, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
-import { inUsr, closeWritable, openView, removeView, type View } from './view.js';
+import { closeRun, commitRun, hostAccounts, prepareView, readBack, spec, syslogErrors, syslogSections, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
+import { inUsr, closeWritable, openView, type View } from './view.js';
 
 export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
   /** The state the packages are purged from (`base` is the commit's parent). */
@@ -47,22 +45,10 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
     dropFactoryOfDeleted(view);
     const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
     await closeWritable(view);
-    const { notices, sysusers } = await readBack(run, view, { accounts, after, replaced: new Set(['sbin/policy-rc.d']), runnable: input.records });
-    notices.unshift(...loggedErrors);
-    const committed = await commitLayer({
-      repo: input.repo.path,
-      onto: input.state,
-      dir: view.layer,
-      parent: input.base,
-      branch: input.branch,
-      subject: input.subject,
-      metadata: input.metadata,
-    });
-    return { commit: committed.commit, output: run.output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
+    const back = await readBack(run, view, { accounts, after, replaced: new Set(['sbin/policy-rc.d']), runnable: input.records });
+    return await commitRun(run, view, { ...back, after, loggedErrors }, input.base);
   } finally {
-    run.syslog?.kill();
-    await run.ns.close();
-    if (run.view) removeView(run.view);
+    await closeRun(run);
   }
 }
 

@@ -157,24 +157,40 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
     const replaced = replaceSkippedScripts(view, input);
     const { after, loggedErrors } = await configurePending(run, view);
     await closeWritable(view);
-    const { notices, sysusers } = await readBack(run, view, { accounts, after, replaced, runnable });
-    notices.unshift(...loggedErrors);
-    const committed = await commitLayer({
-      repo: input.repo.path,
-      onto: input.composed,
-      dir: view.layer,
-      parent: input.composed,
-      branch: input.branch,
-      subject: input.subject,
-      metadata: input.metadata,
-    });
-    return { commit: committed.commit, output: run.output, notices, sysusers, accounts: accountsOfLines(sysusers, after) };
+    const back = await readBack(run, view, { accounts, after, replaced, runnable });
+    return await commitRun(run, view, { ...back, after, loggedErrors }, input.composed);
   } finally {
-    run.syslog?.kill();
-    await run.ns.close();
-    if (run.view) removeView(run.view);
-    if (run.baseView) removeView(run.baseView);
+    await closeRun(run);
   }
+}
+
+/** 4. What the scripts changed, committed onto the commit they ran over, PARENT its parent. */
+export async function commitRun(
+  run: Run,
+  view: View,
+  back: { notices: string[]; sysusers: string[]; after: { passwd: string; group: string }; loggedErrors: string[] },
+  parent: string,
+): Promise<ScriptsResult> {
+  const { input } = run;
+  const committed = await commitLayer({
+    repo: input.repo.path,
+    onto: input.composed,
+    dir: view.layer,
+    parent,
+    branch: input.branch,
+    subject: input.subject,
+    metadata: input.metadata,
+  });
+  const notices = [...back.loggedErrors, ...back.notices];
+  return { commit: committed.commit, output: run.output, notices, sysusers: back.sysusers, accounts: accountsOfLines(back.sysusers, back.after) };
+}
+
+/** Ends what a run started, whatever stage failed. */
+export async function closeRun(run: Run): Promise<void> {
+  run.syslog?.kill();
+  await run.ns.close();
+  if (run.view) removeView(run.view);
+  if (run.baseView) removeView(run.baseView);
 }
 
 // The host's accounts: what the scripts see, and what their new users and
