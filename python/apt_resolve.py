@@ -220,13 +220,13 @@ def describe(apt_pkg, cache, order, chosen):
     return packages
 
 
-def removed_packages(depcache, cache):
+def removed_packages(depcache, changed):
     return [{
         'name': p.name,
         'version': p.current_ver.ver_str,
         'architecture': p.current_ver.arch,
         'installedSize': p.current_ver.installed_size,
-    } for p in cache.packages if depcache.marked_delete(p)]
+    } for p in changed if depcache.marked_delete(p)]
 
 
 def main():
@@ -260,7 +260,7 @@ def main():
     order = install_order(requested, marked, chosen)
     packages = describe(apt_pkg, cache, order, chosen)
     debug.seek(0)
-    reply({'packages': packages, 'removed': removed_packages(depcache, cache), 'autoInstall': debug.read().decode('utf-8', 'replace')})
+    reply({'packages': packages, 'removed': removed_packages(depcache, changed), 'autoInstall': debug.read().decode('utf-8', 'replace')})
 
 
 if __name__ == '__main__':
