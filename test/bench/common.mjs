@@ -69,3 +69,18 @@ export function extractRealBase(dir) {
   mkdirSync(join(dir, 'usr/lib/modules/6.1.0-0-bench'), { recursive: true });
   return dir;
 }
+
+/**
+ * An offline sysroot on a tmpfs at PATH (added to MOUNTS, unmounted at exit),
+ * its stateroot debian, with REF pulled from REPO and deployed.
+ */
+export function tmpfsSysroot(path, mounts, repo, ref, size = '4g') {
+  mkdirSync(path);
+  sh('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path]);
+  mounts.push(path);
+  sh('ostree', ['admin', 'init-fs', path]);
+  sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${path}`]);
+  sh('ostree', [`--repo=${path}/ostree/repo`, 'pull-local', repo, ref]);
+  sh('ostree', ['admin', 'deploy', `--sysroot=${path}`, '--os=debian', ref]);
+  return path;
+}

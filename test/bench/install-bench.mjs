@@ -25,7 +25,7 @@
 
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, env, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
+import { cli, env, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed, tmpfsSysroot } from './common.mjs';
 
 const args = process.argv.slice(2);
 const rounds = roundsFrom(args);
@@ -50,17 +50,7 @@ sh('node', [cli, '--repo', repo, '-q', 'base', 'import', bigTree, '-b', 'debian/
 const countFiles = (ref) => sh('ostree', [`--repo=${repo}`, 'ls', '-R', ref]).split('\n').filter(Boolean).length;
 const [smallFiles, bigFiles] = [countFiles('debian/12'), countFiles('debian/12-big')];
 
-function makeSysroot(name, ref) {
-  const path = join(work, name);
-  mkdirSync(path);
-  sh('mount', ['-t', 'tmpfs', '-o', 'size=6g', 'tmpfs', path]);
-  mounts.push(path);
-  sh('ostree', ['admin', 'init-fs', path]);
-  sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${path}`]);
-  sh('ostree', [`--repo=${path}/ostree/repo`, 'pull-local', repo, ref]);
-  sh('ostree', ['admin', 'deploy', `--sysroot=${path}`, '--os=debian', ref]);
-  return path;
-}
+const makeSysroot = (name, ref) => tmpfsSysroot(join(work, name), mounts, repo, ref, '6g');
 const sysroot = makeSysroot('sysroot', 'debian/12');
 const bigSysroot = makeSysroot('sysroot-big', 'debian/12-big');
 const layeredSysroot = makeSysroot('sysroot-layered', 'debian/12');

@@ -11,7 +11,7 @@
 import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, normalize } from 'node:path';
-import { cli, extractRealBase, inPrivateMountNamespace, scratch, sh } from './common.mjs';
+import { cli, extractRealBase, inPrivateMountNamespace, scratch, sh, tmpfsSysroot } from './common.mjs';
 
 const V1 = ['nginx-light', 'curl', 'htop', 'jq', 'rsync', 'less', 'tmux', 'vim-tiny'];
 const ADDED = 'strace';
@@ -63,14 +63,7 @@ mkdirSync(join(work, 'www'));
 await run(['--repo', builder, '-q', 'publish', join(work, 'www/with')]);
 
 const hosts = ['with', 'without'].map((name) => {
-  const path = join(work, `host-${name}`);
-  mkdirSync(path);
-  sh('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'tmpfs', path]);
-  mounts.push(path);
-  sh('ostree', ['admin', 'init-fs', path]);
-  sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${path}`]);
-  sh('ostree', [`--repo=${path}/ostree/repo`, 'pull-local', builder, 'debian/12']);
-  sh('ostree', ['admin', 'deploy', `--sysroot=${path}`, '--os=debian', 'debian/12']);
+  const path = tmpfsSysroot(join(work, `host-${name}`), mounts, builder, 'debian/12');
   return { name, path, cache: join(work, `cache-${name}`) };
 });
 for (const h of hosts) {

@@ -8,9 +8,9 @@
 //
 //   node test/bench/scripts-bench.mjs [--rounds N]
 
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, env, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
+import { cli, env, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed, tmpfsSysroot } from './common.mjs';
 
 const args = process.argv.slice(2);
 const rounds = roundsFrom(args);
@@ -31,14 +31,7 @@ const cache = join(work, 'cache');
 const pristine = join(work, 'chroot-pristine');
 sh('cp', ['-a', tree, pristine]);
 sh('node', [cli, '--repo', repo, '-q', 'base', 'import', tree, '-b', 'debian/12']);
-const sysroot = join(work, 'sysroot');
-mkdirSync(sysroot);
-sh('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'tmpfs', sysroot]);
-mounts.push(sysroot);
-sh('ostree', ['admin', 'init-fs', sysroot]);
-sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${sysroot}`]);
-sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'pull-local', repo, 'debian/12']);
-sh('ostree', ['admin', 'deploy', `--sysroot=${sysroot}`, '--os=debian', 'debian/12']);
+const sysroot = tmpfsSysroot(join(work, 'sysroot'), mounts, repo, 'debian/12');
 const deblayer = (...a) => ['node', [cli, '--sysroot', sysroot, '--cache-dir', cache, ...a]];
 for (const r of requests) sh(...deblayer('-q', 'install', '--download-only', ...r.pkgs));
 

@@ -13,9 +13,8 @@
 // --cli (repeatable) times other builds' main.js beside this one's (another
 // worktree's dist/cli/main.js), each with its own ratios to the same baseline.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed } from './common.mjs';
+import { cli, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed, tmpfsSysroot } from './common.mjs';
 
 const args = process.argv.slice(2);
 const rounds = roundsFrom(args, 15);
@@ -30,14 +29,7 @@ const tree = extractRealBase(join(work, 'tree'));
 const repo = join(work, 'repo');
 const cache = join(work, 'cache');
 sh('node', [cli, '--repo', repo, '-q', 'base', 'import', tree, '-b', 'debian/12']);
-const sysroot = join(work, 'sysroot');
-mkdirSync(sysroot);
-sh('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'tmpfs', sysroot]);
-mounts.push(sysroot);
-sh('ostree', ['admin', 'init-fs', sysroot]);
-sh('ostree', ['admin', 'os-init', 'debian', `--sysroot=${sysroot}`]);
-sh('ostree', [`--repo=${sysroot}/ostree/repo`, 'pull-local', repo, 'debian/12']);
-sh('ostree', ['admin', 'deploy', `--sysroot=${sysroot}`, '--os=debian', 'debian/12']);
+const sysroot = tmpfsSysroot(join(work, 'sysroot'), mounts, repo, 'debian/12');
 sh('node', [cli, '--sysroot', sysroot, '--cache-dir', cache, '-q', 'install', '-y', 'htop']);
 const deployments = JSON.parse(sh('node', [cli, '--sysroot', sysroot, '--json', 'status'])).deployments;
 if (deployments.length !== 2 || deployments[0].state === undefined) throw new Error('startup-bench: expected a layered deployment with a layer state over the base');
