@@ -16,9 +16,9 @@ error.
 `apt_resolve.py OPTIONS`: OPTIONS is a JSON list of [key, value] pairs of
 apt's configuration (src/exec/apt.ts runs it with APT_CONFIG set, as apt-get).
 The process opens apt's cache (most of its time) as soon as it starts, and
-then waits on stdin for the one request it answers: a JSON list of package
-specs (NAME[:ARCH][=VERSION]) to install, or an object {"install": SPECS,
-"auto": NAMES, "autoremove": BOOL}: NAMES are marked automatically installed
+then waits on stdin for the one request it answers, an object {"install":
+SPECS, "auto": NAMES, "autoremove": BOOL}: SPECS are package specs
+(NAME[:ARCH][=VERSION]) to install; NAMES are marked automatically installed
 first (the requests uninstall drops), and with autoremove every package
 nothing needs any more is removed, as `apt-get autoremove` does. A
 transaction starts it as soon as the base is known, so that the cache opens
@@ -237,8 +237,6 @@ def main():
     if failed is not None:
         fallback(failed)
     request = json.loads(line)
-    if isinstance(request, list):
-        request = {'install': request}
 
     # apt's AutoInstall debug lines (why each dependency is there) go to std::clog.
     debug = tempfile.TemporaryFile()

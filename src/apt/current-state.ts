@@ -22,6 +22,10 @@ export interface CurrentState {
   paragraphs: string[];
   /** The package names its requests name (archive and local), from deblayer.requested. */
   requested: string[];
+  /** Its whole dpkg status (base and layered packages, all configured): what a state built on it starts from. */
+  statusText: string;
+  /** Its commit's metadata (deblayer.base, deblayer.layering, ...). */
+  metadata: Record<string, unknown>;
 }
 
 /** NAME:ARCH, how a state tells packages apart (a Multi-Arch: same package is one per architecture). */
@@ -62,7 +66,7 @@ export async function readCurrentState(contents: BaseContents, deployment = cont
     throw new DeblayerError(`deployment ${commit.slice(0, 10)} layers ${missing.map((m) => `${m.name} ${m.version}`).join(', ')}, but its dpkg status at /${statusPath} does not list it`);
   }
   const requested = typeof info.metadata['deblayer.requested'] === 'string' ? info.metadata['deblayer.requested'].split(' ').filter((n) => n !== '') : [];
-  return { commit, packages: layered.map((x) => x.entry), paragraphs: layered.map((x) => x.paragraph), requested };
+  return { commit, packages: layered.map((x) => x.entry), paragraphs: layered.map((x) => x.paragraph), requested, statusText: text, metadata: info.metadata };
 }
 
 /**

@@ -202,7 +202,7 @@ function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): v
   }
 }
 
-export function writeAtomically(path: string, text: string): void {
+function writeAtomically(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

@@ -64,12 +64,11 @@ export interface ComposeInput {
   state?: 'installed' | 'unpacked';
   /**
    * An incremental state: the commit whose tree the packages are laid on (the
-   * current state's), and its dpkg status. The base stays the parent, so that
-   * a state never keeps the states before it alive.
+   * current state's), its dpkg status, and the packages it layers (a conflict
+   * names them as layered, not the base's). The base stays the parent, so
+   * that a state never keeps the states before it alive.
    */
-  onto?: { commit: string; statusText: string };
-  /** Packages of ONTO that are layered, not the base's: a conflict names them so. */
-  layered?: Set<string>;
+  onto?: { commit: string; statusText: string; layered: Set<string> };
 }
 
 /** A path a package takes over from its owner, which its Replaces allows. */
@@ -108,7 +107,7 @@ export function replacesOrder(packages: CachedPackage[]): CachedPackage[] {
  * Checks that the packages, in the order they are laid (replacesOrder), may be
  * laid over the base; returns the files they take over.
  */
-export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners' | 'layered'>): Promise<Takeover[]> {
+export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'baseEntries' | 'baseOwners' | 'onto'>): Promise<Takeover[]> {
   const owner = new Map<string, { kind: 'base' } | { kind: 'package'; name: string }>();
   // Only the paths the packages ship are read from the base: the cost follows the layer.
   const merged: TreeIndex = await input.baseEntries([...new Set(input.packages.flatMap((p) => Object.keys(p.index)))]);
@@ -139,7 +138,7 @@ export async function checkConflicts(input: Pick<ComposeInput, 'packages' | 'bas
       }
       const what = before === 'd' || entry === 'd' ? 'a directory in one and a file in the other' : 'different content';
       throw new FileConflictError(
-        `package ${pkg.record.package} ${pkg.record.version} and ${ownerName === 'the base' ? 'the base' : `${previous?.kind === 'package' ? 'package' : input.layered?.has(ownerName) ? 'layered package' : 'base package'} ${ownerName}`} both ship /${path}, with ${what}${
+        `package ${pkg.record.package} ${pkg.record.version} and ${ownerName === 'the base' ? 'the base' : `${previous?.kind === 'package' ? 'package' : input.onto?.layered.has(ownerName) ? 'layered package' : 'base package'} ${ownerName}`} both ship /${path}, with ${what}${
           ownerName !== 'the base' ? ` (${pkg.record.package} would need Replaces: ${ownerName})` : ''
         }`,
       );

@@ -6,11 +6,10 @@
 // packages it drops. Either way the commit's parent is the base, and its
 // metadata lists the whole layered set.
 
-import type { Plan, PlannedPackage } from '../apt/plan.js';
+import { planChanges, type Plan } from '../apt/plan.js';
+import type { CurrentState } from '../apt/current-state.js';
 import type { BaseContents } from '../base/select.js';
 import type { Origin } from '../deploy/origin.js';
-import type { CommitInfo } from '../exec/ostree.js';
-import { parseStatePackages } from '../vocabulary/packages.js';
 
 /** Commit metadata: the way of layering a state was made with; states without it (older deblayer) are derived again. */
 export const LAYERING_KEY = 'deblayer.layering';
@@ -20,55 +19,25 @@ export const MADE_KEY = 'deblayer.made';
 
 export type Made = 'derived' | 'incremental';
 
-/** The current state, as a transaction builds on it. */
-export interface StateBasis {
-  commit: string;
-  /** Its dpkg status (base and layered packages, all configured). */
-  statusText: string;
-  /** Its layered packages, as its metadata lists them. */
-  packages: { name: string; version: string }[];
-}
-
-/** What a plan changes in the current state's layered set. */
-export interface PackageDelta {
-  added: PlannedPackage[];
-  removed: { name: string; version: string }[];
-}
-
-export function packageDelta(current: { name: string; version: string }[], plan: Plan): PackageDelta {
-  const now = new Set(current.map((p) => `${p.name}=${p.version}`));
-  const next = new Set(plan.packages.map((p) => `${p.name}=${p.version}`));
-  return {
-    added: plan.packages.filter((p) => !now.has(`${p.name}=${p.version}`)),
-    removed: current.filter((p) => !next.has(`${p.name}=${p.version}`)),
-  };
-}
-
 /** Why a transaction cannot build on the current state, or undefined when it can. */
-export function untrustedBecause(info: CommitInfo, contents: BaseContents, origin: Origin, skipScripts: string[]): string | undefined {
-  const m = info.metadata;
-  if (m['deblayer.base'] === undefined) return 'nothing is layered yet';
+export function untrustedBecause(state: CurrentState | undefined, contents: BaseContents, origin: Origin, skipScripts: string[]): string | undefined {
+  if (!state) return 'nothing is layered yet';
+  const m = state.metadata;
   if (m['deblayer.base'] !== contents.base.commit) return 'the base changed';
   if (m[LAYERING_KEY] !== LAYERING_VERSION) return 'the current state was made by an older deblayer';
   if ((origin.skipScripts ?? []).length > 0 || skipScripts.length > 0) return 'a layered package skips its maintainer scripts';
   return undefined;
 }
 
-/** The current state as a basis, reading its dpkg status from its commit. */
-export async function readStateBasis(contents: BaseContents, commit: string, info: CommitInfo): Promise<StateBasis> {
-  const { repo, cache } = contents.base;
-  // The cache entry the resolution against the current state (apt/current-state.ts) filled.
-  const statusText = await cache.text(commit, 'dpkg-status', async () => (await repo.cat(commit, `${contents.database.path}/status`))?.toString('utf8') ?? '');
-  return { commit, statusText, packages: parseStatePackages(info.metadata['deblayer.packages']) };
-}
-
 /**
- * Whether a delta can be made incrementally: an install that only adds
- * packages, or an uninstall that only drops some and leaves at least one (an
- * empty set is the base commit itself).
+ * Whether a plan (told against the current state) can be made incrementally:
+ * an install that only adds packages, or an uninstall that only drops some
+ * and leaves at least one (an empty set is the base commit itself).
  */
-export function incrementalKind(kind: string, delta: PackageDelta, remaining: number): 'install' | 'uninstall' | undefined {
-  if (kind === 'install' && delta.added.length > 0 && delta.removed.length === 0) return 'install';
-  if (kind === 'uninstall' && delta.added.length === 0 && delta.removed.length > 0 && remaining > 0) return 'uninstall';
+export function incrementalKind(kind: string, plan: Plan): 'install' | 'uninstall' | undefined {
+  const c = planChanges(plan);
+  const moved = c.upgraded.length + c.downgraded.length;
+  if (kind === 'install' && c.added.length > 0 && moved + c.removed.length === 0) return 'install';
+  if (kind === 'uninstall' && c.removed.length > 0 && moved + c.added.length === 0 && plan.packages.length > 0) return 'uninstall';
   return undefined;
 }

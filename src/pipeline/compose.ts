@@ -17,7 +17,8 @@ import { stagingDir } from '../staging.js';
 import { timedStep } from '../steps.js';
 import { formatStatePackages } from '../vocabulary/packages.js';
 import type { StageHooks, StateCommit } from './stages.js';
-import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY, type StateBasis } from './basis.js';
+import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY } from './basis.js';
+import type { CurrentState } from '../apt/current-state.js';
 
 export interface Composed {
   commit: StateCommit;
@@ -37,7 +38,7 @@ export interface ComposeRequest {
   ref: string;
   skipScripts: string[];
   /** An incremental state: laid on the current state's commit, PACKAGES being only those it adds. */
-  onto?: StateBasis;
+  onto?: CurrentState;
 }
 
 /** The commit's metadata: what it layers on which base, and the origin that deploys it again. */
@@ -86,7 +87,7 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
       packages: r.packages,
       baseEntries: (paths) => lookupPaths(repo.path, under, paths),
       baseOwners: () => (owners ??= baseOwners(repo, under, r.contents.database.path)),
-      ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText }, layered: new Set(r.onto.packages.map((p) => p.name)) } : {}),
+      ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText, layered: new Set(r.onto.packages.map((p) => p.package)) } } : {}),
       branch: ref,
       subject,
       metadata,

@@ -3,8 +3,7 @@
 // as the new state, its parent the base.
 
 import { join } from 'node:path';
-import type { Plan } from '../apt/plan.js';
-import { parseStatus } from '../base/dpkg-status.js';
+import type { Plan, RemovedPackage } from '../apt/plan.js';
 import type { PackageCache } from '../compose/package-cache.js';
 import type { Origin } from '../deploy/origin.js';
 import { DeblayerError } from '../errors.js';
@@ -12,7 +11,7 @@ import { lookupPaths } from '../exec/libostree.js';
 import { purgePackages } from '../scripts/purge.js';
 import { timedStep } from '../steps.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
-import type { StateBasis } from './basis.js';
+import type { CurrentState } from '../apt/current-state.js';
 import { stateMetadata } from './compose.js';
 import { previousSysusers, type Configured, type ConfigureRequest } from './configure.js';
 import type { StageHooks } from './stages.js';
@@ -20,24 +19,25 @@ import type { StageHooks } from './stages.js';
 export interface PurgeRequest extends Omit<ConfigureRequest, 'packages' | 'skipScripts' | 'onto'> {
   plan: Plan;
   origin: Origin;
-  basis: StateBasis;
-  removed: { name: string; version: string }[];
+  /** The current state; the plan, told against it, lists what it removes. */
+  onto: CurrentState;
   packageCache: PackageCache;
   ref: string;
 }
 
 export async function purgeState(r: PurgeRequest, hooks: StageHooks): Promise<Configured> {
   const { base, database } = r.contents;
-  const metadata = { ...stateMetadata({ contents: r.contents, plan: r.plan, origin: r.origin, onto: r.basis }), 'deblayer.scripts': 'configured' };
+  const gone = r.plan.removed ?? [];
+  const metadata = { ...stateMetadata({ contents: r.contents, plan: r.plan, origin: r.origin, onto: r.onto }), 'deblayer.scripts': 'configured' };
   const subject = `Layer ${r.plan.requested.join(', ') || 'nothing'} on ${base.label}`;
   const result = await timedStep(
     hooks,
     'scripts',
     async () => {
-      const { records, generated } = await droppedTrees(r);
+      const { records, generated } = await droppedTrees(r, gone);
       const result = await purgePackages({
         repo: base.repo,
-        state: r.basis.commit,
+        state: r.onto.commit,
         base: base.commit,
         database: database.path,
         records,
@@ -53,7 +53,7 @@ export async function purgeState(r: PurgeRequest, hooks: StageHooks): Promise<Co
       for (const n of result.notices) r.onNotice?.(n);
       return result;
     },
-    `purging ${r.removed.length} package${r.removed.length === 1 ? '' : 's'}`,
+    `purging ${gone.length} package${gone.length === 1 ? '' : 's'}`,
   );
   return { commit: { checksum: result.commit, ref: r.ref }, configure: true, subject, metadata, accounts: result.accounts };
 }
@@ -62,9 +62,8 @@ export async function purgeState(r: PurgeRequest, hooks: StageHooks): Promise<Co
  * The dropped packages' records, and the paths of their trees that neither
  * the base nor a package that stays has: what removing them leaves to remove.
  */
-async function droppedTrees(r: PurgeRequest): Promise<{ records: PackageRecord[]; generated: string[] }> {
-  const arch = new Map(parseStatus(r.basis.statusText).map((e) => [`${e.package}=${e.version}`, e.architecture]));
-  const ids = r.removed.map((p) => ({ ...p, architecture: arch.get(`${p.name}=${p.version}`) ?? '' }));
+async function droppedTrees(r: PurgeRequest, gone: RemovedPackage[]): Promise<{ records: PackageRecord[]; generated: string[] }> {
+  const ids = gone.map(({ name, version, architecture }) => ({ name, version, architecture }));
   const [dropped, kept] = await Promise.all([
     r.packageCache.lookup(ids),
     r.packageCache.lookup(r.plan.packages.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture }))),

@@ -13,14 +13,11 @@
 
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeblayerError, ScriptError } from '../errors.js';
-import { runSandboxed } from '../exec/bwrap.js';
+import { DeblayerError } from '../errors.js';
 import { SyslogSink } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
-import { tail } from '../exec/run.js';
 import { readTextIfPresent } from '../read-text.js';
-import { DpkgOutput } from './dpkg-output.js';
-import { closeRun, commitRun, hostAccounts, prepareView, readBack, spec, syslogErrors, syslogSections, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
+import { closeRun, commitRun, hostAccounts, prepareView, readBack, runDpkg, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
 import { inUsr, closeWritable, openView, type View } from './view.js';
 
 export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
@@ -53,27 +50,9 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
 }
 
 /** dpkg --purge of the records' packages; returns what scripts logged as errors. */
-async function purge(run: Run, view: View): Promise<string[]> {
-  const { input } = run;
-  const dpkg = new DpkgOutput();
-  const names = input.records.map((r) => (r.multiArchSame ? `${r.package}:${r.architecture}` : r.package));
-  const res = await runSandboxed(run.ns, spec(view, view.var, { devLog: run.syslog!.socket }), ['sh', '-c', PURGE, 'sh', ...names], 'cannot run dpkg --purge', {
-    allowFailure: true,
-    onLine: (l, stream) => {
-      if (stream === 'stdout') dpkg.line(l);
-      if (!/^(status|processing): /.test(l)) input.onLine?.(l);
-    },
-  });
-  run.output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
-  const logged = await run.syslog!.close();
-  run.syslog = undefined;
-  run.output.push(...syslogSections(logged));
-  if (res.exitCode !== 0) {
-    const f = dpkg.failures[0];
-    if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
-    throw new DeblayerError(`dpkg --purge ${names.join(' ')} failed with exit status ${res.exitCode}: ${tail(res.stdout + res.stderr)}`, { detail: res.stdout + res.stderr });
-  }
-  return syslogErrors(logged);
+function purge(run: Run, view: View): Promise<string[]> {
+  const names = run.input.records.map((r) => (r.multiArchSame ? `${r.package}:${r.architecture}` : r.package));
+  return runDpkg(run, view, PURGE, names, `dpkg --purge ${names.join(' ')}`);
 }
 
 /** Removes the generated paths (tree paths, usr/...) still in the view; directories only once empty, deepest first. */

@@ -39,7 +39,7 @@ import { copyTree } from '../exec/cp.js';
 import { SyslogSink, type SyslogMessage } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
-import { tail } from '../exec/run.js';
+import { tail, type RunResult } from '../exec/run.js';
 import { DELETED_FROM_VAR, pruneUsrLayer, varState, writeFactory } from './diff.js';
 import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
 import { accountsOfLines, accountsOfSysusers, formatSysusers, OLD_SYSUSERS_CONF, overridesFor, seedAccounts, SYSUSERS_CONF, sysusersLines, type AccountTexts } from './sysusers.js';
@@ -288,6 +288,34 @@ function replaceSkippedScripts(view: View, input: ScriptsInput): Set<string> {
   return replaced;
 }
 
+/**
+ * dpkg in the sandbox over VIEW (SCRIPT, for sh -c, with ARGS): its output
+ * kept by package and step with what the scripts logged, a failure told by
+ * the package and script at fault (CHECK sees the result first). Returns what
+ * the scripts logged as errors.
+ */
+export async function runDpkg(run: Run, view: View, script: string, args: string[], what: string, check?: (res: RunResult) => void): Promise<string[]> {
+  const dpkg = new DpkgOutput();
+  const res = await runSandboxed(run.ns, spec(view, view.var, { devLog: run.syslog!.socket }), ['sh', '-c', script, 'sh', ...args], `cannot run ${what}`, {
+    allowFailure: true,
+    onLine: (l, stream) => {
+      if (stream === 'stdout') dpkg.line(l);
+      if (!/^(status|processing): /.test(l)) run.input.onLine?.(l);
+    },
+  });
+  check?.(res);
+  run.output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
+  const logged = await run.syslog!.close();
+  run.syslog = undefined;
+  run.output.push(...syslogSections(logged));
+  if (res.exitCode !== 0) {
+    const f = dpkg.failures[0];
+    if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
+    throw new DeblayerError(`${what} failed with exit status ${res.exitCode}: ${tail(res.stdout + res.stderr)}`, { detail: res.stdout + res.stderr });
+  }
+  return syslogErrors(logged);
+}
+
 /** 3. Triggers, then dpkg --configure --pending; returns the accounts after, and what scripts logged as errors. */
 async function configurePending(run: Run, view: View): Promise<{ after: { passwd: string; group: string }; loggedErrors: string[] }> {
   const { input } = run;
@@ -298,37 +326,12 @@ async function configurePending(run: Run, view: View): Promise<{ after: { passwd
   if (interests.file.length > 0) writeFileSync(join(triggersDir, 'File'), readTextIfPresent(join(triggersDir, 'File')) + interests.file.map((l) => `${l}\n`).join(''));
   for (const [name, lines] of interests.named) writeFileSync(join(triggersDir, name), readTextIfPresent(join(triggersDir, name)) + lines.map((l) => `${l}\n`).join(''));
   const activate = activations(input.records, fileTriggerPaths(readTextIfPresent(join(triggersDir, 'File'))));
-  const dpkg = new DpkgOutput();
   // The activations run in dpkg's own sandbox, just before it: a sandbox of their own would cost a fork and three execs.
-  const configured = await runSandboxed(
-    run.ns,
-    spec(view, view.var, { devLog: run.syslog!.socket }),
-    ['sh', '-c', CONFIGURE, 'sh', ...activate.flatMap((a) => [a.package, a.trigger])],
-    'cannot run dpkg --configure',
-    {
-      allowFailure: true,
-      onLine: (l, stream) => {
-        if (stream === 'stdout') dpkg.line(l);
-        if (!/^(status|processing): /.test(l)) input.onLine?.(l);
-      },
-    },
-  );
-  if (configured.exitCode === TRIGGER_FAILED) {
-    throw new DeblayerError(`dpkg-trigger failed: ${tail(configured.stderr)}`, { detail: configured.stdout + configured.stderr });
-  }
-  run.output.push(...dpkg.sections.filter((s) => s.lines.length > 0));
-  const logged = await run.syslog!.close();
-  run.syslog = undefined;
-  run.output.push(...syslogSections(logged));
-  if (configured.exitCode !== 0) {
-    const f = dpkg.failures[0];
-    if (f) throw new ScriptError(f.package, f.script, f.status, f.lastLines, { detail: dpkg.text() });
-    throw new DeblayerError(`dpkg --configure --pending failed with exit status ${configured.exitCode}: ${tail(configured.stdout + configured.stderr)}`, {
-      detail: configured.stdout + configured.stderr,
-    });
-  }
+  const loggedErrors = await runDpkg(run, view, CONFIGURE, activate.flatMap((a) => [a.package, a.trigger]), 'dpkg --configure --pending', (res) => {
+    if (res.exitCode === TRIGGER_FAILED) throw new DeblayerError(`dpkg-trigger failed: ${tail(res.stderr)}`, { detail: res.stdout + res.stderr });
+  });
   const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
-  return { after, loggedErrors: syslogErrors(logged) };
+  return { after, loggedErrors };
 }
 
 export interface ReadBackInput {

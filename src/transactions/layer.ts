@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { LOCAL_PACKAGES, type AptEnvironment, type AptSettings } from '../apt/environment.js';
 import type { FetchResult } from '../apt/fetch.js';
-import type { Plan } from '../apt/plan.js';
+import { planChanges, type Plan } from '../apt/plan.js';
 import { readCurrentState, stateEnvironment, type CurrentState } from '../apt/current-state.js';
 import type { BaseContents, BaseSelector } from '../base/select.js';
 import { PackageCache } from '../compose/package-cache.js';
@@ -25,7 +25,7 @@ import { reconcile, type Change, type RequestChange } from '../pipeline/request.
 import type { StageHooks } from '../pipeline/stages.js';
 import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
-import { incrementalKind, packageDelta, readStateBasis, untrustedBecause, type Made, type PackageDelta, type StateBasis } from '../pipeline/basis.js';
+import { incrementalKind, untrustedBecause, type Made } from '../pipeline/basis.js';
 import { purgeState } from '../pipeline/purge.js';
 import { stateRef } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
@@ -146,7 +146,7 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const packageCache = new PackageCache(contents.base.repo, options.settings.cacheDir);
   const built = target.mode === 'deploy' ? await chooseBasis(options, change.kind, target, origin, plan, skipScripts) : undefined;
   // Built on the current state, only the packages it adds are fetched and imported.
-  const work = built?.kind === 'install' ? { ...plan, packages: built.delta.added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
+  const work = built?.kind === 'install' ? { ...plan, packages: planChanges(plan).added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
   const fetched = built?.kind === 'uninstall' ? NOTHING_FETCHED : await fetchPackages(env, work, packageCache, {
     useCache: target.mode === 'deploy',
     ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
@@ -174,11 +174,10 @@ interface Layered {
   built?: Incremental;
 }
 
-/** A transaction built on the current state: what it changes there. */
+/** A transaction built on the current state, which the plan is told against. */
 interface Incremental {
   kind: 'install' | 'uninstall';
-  basis: StateBasis;
-  delta: PackageDelta;
+  state: CurrentState;
 }
 
 /**
@@ -193,19 +192,15 @@ async function chooseBasis(options: LayerOptions, kind: Change['kind'], target: 
   };
   if (kind !== 'install' && kind !== 'uninstall') return derive(kind === 'recompose' ? 'a new base' : 'a new layered set');
   if (options.rebuild) return derive('--rebuild');
-  const { contents, deployment } = target;
-  // The same cache entry as the base selection's: read once, by whichever comes first.
-  const info = await contents.base.cache.json(deployment.checksum, 'commit', () => contents.base.repo.commitInfo(deployment.checksum));
-  const why = untrustedBecause(info, contents, origin, skipScripts);
-  if (why) return derive(why);
+  const { contents, state } = target;
+  const why = untrustedBecause(state, contents, origin, skipScripts);
+  if (why !== undefined || !state) return derive(why ?? 'nothing is layered yet');
   // dpkg purges: a base without it (a bare tree, not Debian) has every uninstall derived.
-  if (kind === 'uninstall' && !(await lookupPaths(contents.base.repo.path, deployment.checksum, ['usr/bin/dpkg']))['usr/bin/dpkg']) return derive('the base has no dpkg');
-  const basis = await readStateBasis(contents, deployment.checksum, info);
-  const delta = packageDelta(basis.packages, plan);
-  const incremental = incrementalKind(kind, delta, plan.packages.length);
+  if (kind === 'uninstall' && !(await lookupPaths(contents.base.repo.path, state.commit, ['usr/bin/dpkg']))['usr/bin/dpkg']) return derive('the base has no dpkg');
+  const incremental = incrementalKind(kind, plan);
   if (!incremental) return derive(kind === 'install' ? 'it changes the version of a layered package' : 'nothing stays layered');
   options.onMade?.('incremental');
-  return { kind: incremental, basis, delta };
+  return { kind: incremental, state };
 }
 
 async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Layered): Promise<InstallResult> {
@@ -245,15 +240,15 @@ async function buildState(options: LayerOptions, target: Deploying, l: Layered, 
   const { contents } = target;
   const ref = stateRef(state);
   if (l.built?.kind === 'uninstall') {
-    const { basis, delta } = l.built;
+    const { state: onto } = l.built;
     return scriptsRecorded(target, (output) =>
       purgeState(
-        { ...scriptsContext(options, target, l, output), plan: l.plan, origin, basis, removed: delta.removed, packageCache: l.packageCache, ref },
+        { ...scriptsContext(options, target, l, output), plan: l.plan, origin, onto, packageCache: l.packageCache, ref },
         options,
       ),
     );
   }
-  const onto = l.built?.basis;
+  const onto = l.built?.state;
   const packages = l.imported.packages;
   const composed = await composeState({ contents, plan: l.plan, packages, origin, ref, skipScripts: l.skipScripts, ...(onto ? { onto } : {}) }, options);
   if (!composed.configure) return { ...composed, accounts: [] };

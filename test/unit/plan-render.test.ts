@@ -107,6 +107,8 @@ describe('a plan told against the state it replaces (upgrade)', () => {
     ),
     paragraphs: [],
     requested: ['fxa', 'fxold'],
+    statusText: '',
+    metadata: {},
   };
 
   test('current versions, removals, and what is left to download', () => {
