@@ -99,10 +99,14 @@ def mark(apt_pkg, cache, depcache, specs):
         # are unmet; on the others MarkInstall changes nothing.
         for pkg in requested:
             depcache.mark_install(pkg, True)
-        try:
-            fix.resolve(True)
-        except apt_pkg.Error:
-            fallback('apt cannot add these packages alone')
+        # apt-get calls the resolver in any case; with nothing broken it
+        # changes nothing, and scoring every package of the lists is most of
+        # the time a small install takes to resolve.
+        if depcache.broken_count > 0:
+            try:
+                fix.resolve(True)
+            except apt_pkg.Error:
+                fallback('apt cannot add these packages alone')
     return requested
 
 
