@@ -53,9 +53,22 @@ export class PackageCache {
     this.files = new CommitCache(cacheDir === undefined ? undefined : join(cacheDir, 'packages'));
   }
 
+  private refs: Promise<Map<string, string>> | undefined;
+
+  /**
+   * Lists the package refs now, for the lookup to come: the listing then runs
+   * while apt resolves. Only this transaction changes them, and its import
+   * lists them again.
+   */
+  readRefsAhead(): void {
+    this.refs ??= listRefs(this.repo.path, PACKAGE_REFS);
+    // Reported by lookup(), which awaits the same promise.
+    this.refs.catch(() => {});
+  }
+
   /** The cached commits of these package versions, by ref; absent ones are left out. */
   async lookup(ids: PackageId[]): Promise<Map<string, CachedPackage>> {
-    const present = await listRefs(this.repo.path, PACKAGE_REFS);
+    const present = await (this.refs ?? listRefs(this.repo.path, PACKAGE_REFS));
     const out = new Map<string, CachedPackage>();
     for (const id of ids) {
       const ref = packageRef(id.name, id.version, id.architecture);
@@ -88,6 +101,7 @@ export class PackageCache {
   async import(debs: string[], expected?: PackageId[], onImported?: (name: string) => void): Promise<CachedPackage[]> {
     if (debs.length === 0) return [];
     useLzmaHelpers();
+    this.refs = undefined;
     mkdirSync(join(this.repo.path, 'tmp'), { recursive: true });
     const stages: string[] = [];
     const committer = await TreeCommitter.open(this.repo.path);

@@ -14,11 +14,10 @@
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
-import { SyslogSink } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
 import { readTextIfPresent } from '../read-text.js';
-import { closeRun, commitRun, hostAccounts, prepareView, readBack, runDpkg, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
-import { inUsr, closeWritable, openView, type View } from './view.js';
+import { closeRun, commitRun, hostAccounts, openScriptsView, prepareView, readBack, runDpkg, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
+import { inUsr, closeWritable, type View } from './view.js';
 
 export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
   /** The state the packages are purged from (`base` is the commit's parent). */
@@ -32,10 +31,9 @@ const PURGE = `exec dpkg --status-fd 3 --abort-after=1 --purge "$@" 3>&1 2>&1`;
 export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
   const run: Run = { input: { ...input, composed: input.state, skip: [] }, ns: await MountNamespace.open(), output: input.output ?? [] };
   try {
-    const view = (run.view = await openView(input.repo, { base: input.state, commit: input.state }, input.database, run.ns, 'p'));
+    const view = await openScriptsView(run, { base: input.state, commit: input.state }, 'p');
     if (!existsSync(inUsr(view, 'bin/dpkg'))) throw new DeblayerError('the state has no /usr/bin/dpkg: cannot purge packages from it');
     const accounts = hostAccounts(run.input, view);
-    run.syslog = await SyslogSink.open(view.dir);
     await prepareView(run, view, accounts.seeded);
     const loggedErrors = await purge(run, view);
     removeGenerated(view, input.generated);

@@ -48,7 +48,7 @@ import { readTextIfPresent } from '../read-text.js';
 import { provideHostSecrets } from './host-secrets.js';
 import { dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
-import { closeWritable, inUsr, mountVar, openView, removeView, type View } from './view.js';
+import { closeWritable, inUsr, mountVar, openView, removeView, viewDir, type View } from './view.js';
 
 export const SCRIPTS_TMPFILES = 'lib/tmpfiles.d/deblayer-00-scripts.conf';
 
@@ -143,14 +143,13 @@ export interface HostAccounts {
 export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
   const run: Run = { input, ns: await MountNamespace.open(), output: input.output ?? [] };
   try {
-    const view = (run.view = await openView(input.repo, { base: input.base, commit: input.composed }, input.database, run.ns, 'c'));
+    const view = await openScriptsView(run, { base: input.base, commit: input.composed }, 'c');
     if (!existsSync(inUsr(view, 'bin/dpkg'))) {
       throw new DeblayerError(
         `the base has no /usr/bin/dpkg: cannot run the maintainer scripts of ${input.records.map((r) => r.package).join(', ')} (--skip-scripts PKG layers a package without them)`,
       );
     }
     const accounts = hostAccounts(input, view);
-    run.syslog = await SyslogSink.open(view.dir);
     const runnable = input.records.filter((r) => !input.skip.includes(r.package));
     await runPreinsts(run, runnable, accounts.seeded);
     await prepareView(run, view, accounts.seeded);
@@ -162,6 +161,21 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
   } finally {
     await closeRun(run);
   }
+}
+
+/**
+ * The run's view of SOURCE, and the syslog sink the scripts log to, in the
+ * view's directory: the sink's python starts while the view is set up.
+ */
+export async function openScriptsView(run: Run, source: { base: string; commit: string }, name: string): Promise<View> {
+  const { input } = run;
+  const dir = viewDir(input.repo, name);
+  const [view, sink] = await Promise.allSettled([openView(input.repo, source, input.database, run.ns, dir), SyslogSink.open(dir)]);
+  if (view.status === 'fulfilled') run.view = view.value;
+  if (sink.status === 'fulfilled') run.syslog = sink.value;
+  if (view.status === 'rejected') throw view.reason;
+  if (sink.status === 'rejected') throw sink.reason;
+  return view.value;
 }
 
 /** 4. What the scripts changed, committed onto the commit they ran over, PARENT its parent. */
@@ -213,7 +227,7 @@ async function runPreinsts(run: Run, runnable: PackageRecord[], seeded: Map<stri
   const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
   if (preinsts.length === 0) return;
   const { input, ns } = run;
-  const baseView = (run.baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, 'b'));
+  const baseView = (run.baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, viewDir(input.repo, 'b')));
   for (const [f, data] of seeded) writeFileSync(inUsr(baseView, `etc/${f}`), data);
   const ci = join(baseView.dir, 'ci');
   mkdirSync(ci);

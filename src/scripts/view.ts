@@ -51,9 +51,13 @@ function mkdirs(...dirs: string[]): void {
 }
 
 
-/** A view of COMMIT, which BASE underlies; the dpkg database at DATABASE (relative, in usr/) is linked from /var/lib/dpkg. */
-export async function openView(repo: OstreeRepo, source: { base: string; commit: string }, database: string, ns: MountNamespace, name: string): Promise<View> {
-  const dir = stagingDir(repo.path, `scripts-${name}`);
+/** A new staging directory for a view: NAME tells the views of one run apart. */
+export function viewDir(repo: OstreeRepo, name: string): string {
+  return stagingDir(repo.path, `scripts-${name}`);
+}
+
+/** A view of COMMIT in DIR (from viewDir), which BASE underlies; the dpkg database at DATABASE (relative, in usr/) is linked from /var/lib/dpkg. */
+export async function openView(repo: OstreeRepo, source: { base: string; commit: string }, database: string, ns: MountNamespace, dir: string): Promise<View> {
   let baseUsr = deployedUsr(repo.path, source.base);
   if (!baseUsr) {
     baseUsr = join(dir, 'base-usr');

@@ -128,6 +128,8 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
     const { kind: _, current, ...unchanged } = reconciled;
     return { plan: await resolveRequest(contents, env, current, { ...against, incremental: true }), ...unchanged };
   }
+  const packageCache = new PackageCache(contents.base.repo, options.settings.cacheDir);
+  if (target.mode === 'deploy') packageCache.readRefsAhead();
   const { plan, skipScripts } = await planRequest(
     contents,
     env,
@@ -143,7 +145,6 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   );
   const requests = reconciled.requests ? { requests: reconciled.requests } : {};
   if (target.mode === 'dry-run') return { plan, ...requests };
-  const packageCache = new PackageCache(contents.base.repo, options.settings.cacheDir);
   const built = target.mode === 'deploy' ? await chooseBasis(options, change.kind, target, origin, plan, skipScripts) : undefined;
   // Built on the current state, only the packages it adds are fetched and imported.
   const work = built?.kind === 'install' ? { ...plan, packages: planChanges(plan).added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
