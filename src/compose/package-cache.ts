@@ -12,12 +12,12 @@
 // which also gives each commit's tree index, the input of conflict checks.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommitCache } from '../base/commit-cache.js';
 import { openDeb, readDebControl, useLzmaHelpers, type DebControl, type DebLayout } from '../deb/index.js';
 import { DeblayerError } from '../errors.js';
-import { listRefs, TreeCommitter } from '../exec/libostree.js';
+import { BatchCommitter, listRefs, TreeCommitter, type TreeCommits } from '../exec/libostree.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { treeIndex, type TreeIndex } from './tree-index.js';
 import { unpackLayer } from './unpack.js';
@@ -30,6 +30,11 @@ export interface CachedPackage {
   record: PackageRecord;
   index: TreeIndex;
 }
+
+// A small import commits in the libostree worker, at the end, and decodes with
+// an xz process a member: starting a committer and the decoding helpers costs
+// more than the commits they would overlap with the unpacking.
+const SMALL_IMPORT = { packages: 8, bytes: 4 * 1024 * 1024 };
 
 export const RECORDS_DIR = 'usr/share/deblayer/packages';
 
@@ -94,17 +99,18 @@ export class PackageCache {
    * Unpacks each .deb into a layer tree and commits it, all in one ostree
    * transaction: two packages are unpacked at a time (xz decodes a package's
    * single-block data.tar.xz on one core, and decompression is most of an
-   * import), while python commits those done.
+   * import), while python commits those done (a small import: all at the end).
    * Returns the packages in the order given. EXPECTED, when given, is what each
    * file must be (what apt planned): a file that is another package is an error.
    */
   async import(debs: string[], expected?: PackageId[], onImported?: (name: string) => void): Promise<CachedPackage[]> {
     if (debs.length === 0) return [];
-    useLzmaHelpers();
+    const small = debs.length <= SMALL_IMPORT.packages && debs.reduce((sum, deb) => sum + statSync(deb).size, 0) <= SMALL_IMPORT.bytes;
+    if (!small) useLzmaHelpers();
     this.refs = undefined;
     mkdirSync(join(this.repo.path, 'tmp'), { recursive: true });
     const stages: string[] = [];
-    const committer = await TreeCommitter.open(this.repo.path);
+    const committer: TreeCommits = small ? new BatchCommitter(this.repo.path) : await TreeCommitter.open(this.repo.path);
     const results: Promise<CachedPackage>[] = new Array(debs.length);
     let next = 0;
     let failed = false;
@@ -161,8 +167,11 @@ export class PackageCache {
       // removes the stages, and a lane may still be writing into one.
       const settled = await Promise.allSettled(lanes);
       for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      // A batch answers every tree at finish; a stream has answered each by then.
+      const finished = committer.finish();
+      finished.catch(() => {});
       const packages = await Promise.all(results);
-      await committer.finish();
+      await finished;
       for (const p of packages) {
         await this.files.json(p.commit, 'record', async () => p.record);
         await this.files.json(p.commit, 'index', async () => p.index);

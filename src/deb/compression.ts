@@ -60,9 +60,9 @@ let lzmaHelpers = false;
 
 /**
  * From now on, small .xz and .lzma members go to the liblzma helpers rather
- * than to an xz process each. The package import turns this on: it decodes
- * two members a package. A deb command decodes two in all, and there a
- * helper's start costs more than it saves.
+ * than to an xz process each. An import of more than a few packages turns
+ * this on: it decodes two members a package. A deb command decodes two in
+ * all, and there a helper's start costs more than it saves.
  */
 export function useLzmaHelpers(): void {
   lzmaHelpers = true;

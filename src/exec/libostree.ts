@@ -98,14 +98,47 @@ export interface TreeCommitResult {
   index: Record<string, string>;
 }
 
+/** What commits an import's trees: `commit` as many as needed, then `finish`; the refs and objects become visible together at the end. */
+export interface TreeCommits {
+  /** Queues a tree (consumed by the commit); resolves once it is written (visible after finish). */
+  commit(job: TreeCommitJob): Promise<TreeCommitResult>;
+  finish(): Promise<void>;
+  abort(): void;
+}
+
+/**
+ * Commits trees to REPO in one transaction of the worker, all at finish: for
+ * a small import, which then starts no committer of its own.
+ */
+export class BatchCommitter implements TreeCommits {
+  private readonly queued: { job: TreeCommitJob; resolve: (r: TreeCommitResult) => void; reject: (err: unknown) => void }[] = [];
+
+  constructor(private readonly repo: string) {}
+
+  commit(job: TreeCommitJob): Promise<TreeCommitResult> {
+    return new Promise((resolve, reject) => this.queued.push({ job, resolve, reject }));
+  }
+
+  async finish(): Promise<void> {
+    try {
+      const results = (await runProgram('commit_trees', [this.repo], `cannot commit ${this.queued.map((q) => q.job.branch).join(', ')} to ${this.repo}`, this.queued.map((q) => q.job))) as TreeCommitResult[];
+      this.queued.forEach((q, i) => q.resolve(results[i]!));
+    } catch (err) {
+      for (const q of this.queued) q.reject(err);
+      throw err;
+    }
+  }
+
+  abort(): void {}
+}
+
 /**
  * Commits trees to REPO in one transaction (python/commit_trees.py, a process
- * of its own beside the worker for as long as an import lasts): `commit` as
- * many as needed, then `finish`; the refs and objects become visible together
- * at the end. The tree index comes from the tree just written, so no listing
- * of the new commit is needed.
+ * of its own beside the worker for as long as a large import lasts), each as
+ * it comes, so that commits overlap the unpacking. The tree index comes from
+ * the tree just written, so no listing of the new commit is needed.
  */
-export class TreeCommitter {
+export class TreeCommitter implements TreeCommits {
   private constructor(
     private readonly process: LineProcess,
     private readonly repo: string,
@@ -115,7 +148,6 @@ export class TreeCommitter {
     return new TreeCommitter(await startPythonChannel('commit_trees.py', [repo], `cannot commit to ${repo}`), repo);
   }
 
-  /** Queues a tree; resolves once it is written (visible after finish). */
   async commit(job: TreeCommitJob): Promise<TreeCommitResult> {
     this.process.send(JSON.stringify(job));
     try {
