@@ -326,7 +326,7 @@ describe('trixie guest running deblayer', () => {
     console.log(`trixie guest timings (s): ${JSON.stringify(timings)}`);
   });
 
-  test('the base boots, and deblayer install in the guest stages a deployment', async () => {
+  test('the base boots, and deblayer install in the guest stages a deployment; a second install before the reboot builds on it', async () => {
     const port = new URL(debs.url).port;
     const r = await boot({
       image,
@@ -341,19 +341,34 @@ start=$(date +%s)
 deblayer install -y nginx /tmp/deblayer-test-page_1.0_all.deb
 echo "install-rc=$?"
 echo "install-seconds=$(( $(date +%s) - start ))"
+${status('status-first')}
+start=$(date +%s)
+deblayer install -y tree
+echo "second-install-rc=$?"
+echo "second-install-seconds=$(( $(date +%s) - start ))"
 ${STATUS}
 `,
     });
     timings.bootBase = r.seconds;
     timings.installInGuest = Number(field(r, 'install-seconds'));
+    timings.secondInstallInGuest = Number(field(r, 'second-install-seconds'));
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
     expect(guestStatus(r, 'status-before').deployments.map((d) => d.checksum)).toEqual([baseCommit]);
     expect(field(r, 'install-rc'), describeBoot(r)).toBe('0');
+    const first = guestStatus(r, 'status-first').deployments;
+    expect(first[0]!.staged, describeBoot(r)).toBe(true);
+    expect(first[0]!.requested).toEqual(['nginx']);
+    expect(first[0]!.requestedLocal).toEqual([expect.stringMatching(/^deblayer-test-page_1\.0_all/)]);
+    // The second install starts from the staged deployment, not from the booted base: nginx and the page stay.
+    expect(field(r, 'second-install-rc'), describeBoot(r)).toBe('0');
     const after = guestStatus(r).deployments;
     expect(after[0]!.staged, describeBoot(r)).toBe(true);
-    expect(after[0]!.requested).toEqual(['nginx']);
-    expect(after[0]!.requestedLocal).toEqual([expect.stringMatching(/^deblayer-test-page_1\.0_all/)]);
+    expect(after[0]!.checksum).not.toBe(first[0]!.checksum);
+    expect(after[0]!.requested).toEqual(['nginx', 'tree']);
+    expect(after[0]!.requestedLocal).toEqual(first[0]!.requestedLocal);
+    expect(after[0]!.layeredPackages).toEqual(expect.arrayContaining([expect.stringMatching(/^nginx=/), 'deblayer-test-page=1.0', expect.stringMatching(/^tree=/)]));
+    expect(after.filter((d) => d.staged)).toHaveLength(1);
     expect(after[1]!.booted).toBe(true);
     layeredCommit = after[0]!.checksum;
   }, 1_200_000);
@@ -376,6 +391,8 @@ ${STATUS}
 echo "active-nginx=$(systemctl is-active nginx)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx)"
 echo "dpkg-page=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' deblayer-test-page)"
+echo "dpkg-tree=$(dpkg-query -W -f='\${db:Status-Abbrev}' tree)"
+echo "tree-runs=$(tree --version >/dev/null 2>&1 && echo yes)"
 ${STATUS}
 echo ready-for-http
 for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null && break; sleep 1; done
@@ -390,10 +407,12 @@ ${STATUS}
     expect(field(r, 'active-nginx'), describeBoot(r)).toBe('active');
     expect(field(r, 'dpkg-nginx')).toMatch(/^ii/);
     expect(field(r, 'dpkg-page')).toMatch(/^ii 1\.0/);
+    expect(field(r, 'dpkg-tree')).toMatch(/^ii/);
+    expect(field(r, 'tree-runs')).toBe('yes');
     expect(served).toContain(PAGE);
     const booted = guestStatus(r).deployments.find((d) => d.booted)!;
     expect(booted.checksum).toBe(layeredCommit);
-    expect(booted.requested).toEqual(['nginx']);
+    expect(booted.requested).toEqual(['nginx', 'tree']);
     expect(booted.layeredPackages).toEqual(expect.arrayContaining([expect.stringMatching(/^nginx=/), 'deblayer-test-page=1.0']));
     expect(field(r, 'rollback-rc'), describeBoot(r)).toBe('0');
   }, 1_200_000);

@@ -1,6 +1,6 @@
 // Which commit is "the base": a ref or checksum named with --base (in --repo,
-// or the sysroot's repo), or else the sysroot's booted deployment, or its
-// default one when the sysroot is not booted (an offline sysroot). A layered
+// or the sysroot's repo), or else that of the deployment the sysroot boots
+// next (the staged one on a booted host, else the default). A layered
 // deployment's base is the commit recorded in its metadata.
 
 import { existsSync } from 'node:fs';
@@ -64,7 +64,11 @@ export async function selectBase(selector: BaseSelector): Promise<Base> {
   }
   const sysroot = new OstreeSysroot(selector.sysroot);
   const all = (await sysroot.deployments()).filter((d) => selector.os === undefined || d.stateroot === selector.os);
-  const deployment = all.find((d) => d.booted) ?? all.find((d) => !d.staged) ?? all[0];
+  // The deployment the sysroot boots next (the staged one, or the default):
+  // changes before a reboot accumulate there, as rpm-ostree takes a new
+  // deployment's origin from the pending one. Building on the booted one would
+  // drop what an earlier install staged.
+  const deployment = all[0];
   if (!deployment) {
     throw new NotASysrootError(`no deployments${selector.os ? ` of '${selector.os}'` : ''} in ${selector.sysroot}`);
   }
