@@ -147,6 +147,19 @@ test('install and uninstall keep layered versions; a request that needs more upg
     'upgrade:ok',
     'upgrade:unchanged',
   ]);
+
+  // NAME=VERSION of a layered package moves it there, as apt-get install does; the version layered now is nothing to do.
+  const same = await run(['install', '-n', 'fxa=3.0', '--unchanged-exit-77']);
+  expect(same.exitCode, same.stderr).toBe(77);
+  expect(same.stdout).toBe('Already layered: fxa. Nothing to do.');
+  const down = await run(['install', '-n', 'fxa=2.0']);
+  expect(down.exitCode, down.stderr).toBe(0);
+  expect(down.stdout).toContain('fxa (3.0 -> 2.0)');
+  const moved = await run(['install', 'fxa=2.0']);
+  expect(moved.exitCode, moved.stderr).toBe(0);
+  expect(await layered()).toEqual(['fxa=2.0', 'fxc=1.0']);
+  expect((await run(['install', 'fxa=3.0'])).exitCode).toBe(0);
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0']);
 }, 600_000);
 
 test('a kept package that neither the package cache nor the lists have is an error naming it when the state is derived again', async () => {
@@ -167,7 +180,7 @@ test('against a layered state, libapt plans exactly what apt-get --simulate plan
   const settings = { cacheDir: join(dir, 'cache'), configDir: join(dir, 'no-config'), sources: [sources] };
   const { contents, env } = await openBaseApt({ sysroot: sysroot.path }, settings, { cacheOnly: true });
   const state = (await readCurrentState(contents))!;
-  expect(state.packages.map((p) => `${p.package}=${p.version}`)).toEqual(['fxa=3.0', 'fxc=1.0']);
+  expect(state.packages.map((p) => `${p.package}=${p.version}`).sort()).toEqual(['fxa=3.0', 'fxc=1.0']);
   const layered = ['fxa', 'fxc'];
   const cases = [
     { install: ['fxb'], localFiles: [], layered },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Request } from '../apt/resolve.js';
 import type { Origin } from '../deploy/origin.js';
 import { DeblayerError } from '../errors.js';
-import { localIdName, specName } from '../vocabulary/packages.js';
+import { localIdName, specName, specVersion } from '../vocabulary/packages.js';
 
 /** What a transaction changes in the layered set. */
 export type Change =
@@ -50,20 +50,22 @@ function keptLocalFiles(origin: Origin, drop: string[], localDir: string): strin
 }
 
 /** What is layered already is "unchanged", in a dry run as in a deploy: a dry run says what the real run does. */
-export function reconcile(origin: Origin, change: Change, localDir: string): Reconciled {
+export function reconcile(origin: Origin, change: Change, localDir: string, layeredVersions: ReadonlyMap<string, string> = new Map()): Reconciled {
   const layered = origin.requested;
   const drop = change.kind === 'uninstall' ? change.drop : [];
   const keptLocal = keptLocalFiles(origin, drop, localDir);
   const current: Request = { install: [], localFiles: keptLocal, layered };
   if (change.kind === 'install') {
     const names = change.install.map(specName);
-    if (change.localFiles.length === 0 && names.every((n) => layered.includes(n))) {
+    // NAME=VERSION of a layered package moves it to that version (LAYEREDVERSIONS: what is layered now), as apt-get install does.
+    const asked = (s: string) => !layered.includes(specName(s)) || (specVersion(s) ?? layeredVersions.get(specName(s))) !== layeredVersions.get(specName(s));
+    if (change.localFiles.length === 0 && !change.install.some(asked)) {
       return { kind: 'unchanged', current, alreadyLayered: names };
     }
     return {
       kind: 'change',
       request: {
-        install: change.install.filter((s) => !layered.includes(specName(s))),
+        install: change.install.filter(asked),
         localFiles: [...keptLocal, ...change.localFiles],
         layered,
         drop: [],

@@ -122,7 +122,7 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const sysroot = new OstreeSysroot(options.selector.sysroot);
   const origin = (target.deployment ? readDeploymentOrigin(sysroot, target.deployment) : undefined) ?? NO_ORIGIN;
   const localDir = join(options.settings.cacheDir, LOCAL_PACKAGES);
-  const reconciled = reconcile(origin, change, localDir);
+  const reconciled = reconcile(origin, change, localDir, new Map(target.state?.packages.map((p) => [p.package, p.version])));
   const against = { ...(target.state ? { state: target.state } : {}), incremental: resolvesAgainstState(change) };
   if (reconciled.kind === 'unchanged') {
     const { kind: _, current, ...unchanged } = reconciled;

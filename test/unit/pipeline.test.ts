@@ -45,6 +45,16 @@ describe('reconcile', () => {
     expect(reconcile(o, { kind: 'install', install: ['htop'], localFiles: [] }, localStore()).kind).toBe('unchanged');
   });
 
+  test('NAME=VERSION of a layered package asks apt for that version, unless it is the version layered now', () => {
+    const o = origin({ requested: ['fxa'] });
+    const layered = new Map([['fxa', '1.0']]);
+    expect(reconcile(o, { kind: 'install', install: ['fxa=2.0'], localFiles: [] }, localStore(), layered)).toMatchObject({
+      kind: 'change',
+      request: { install: ['fxa=2.0'], layered: ['fxa'] },
+    });
+    expect(reconcile(o, { kind: 'install', install: ['fxa=1.0'], localFiles: [] }, localStore(), layered)).toMatchObject({ kind: 'unchanged', alreadyLayered: ['fxa'] });
+  });
+
   test('uninstall drops names, and a local package by its name; the .deb of a dropped local package may be gone', () => {
     const store = localStore('keep_2_all');
     const o = origin({ requested: ['htop', 'vim'], requestedLocal: ['page_1.0_all', 'keep_2_all'] });
