@@ -4,7 +4,10 @@
 //     (src/scripts/view.ts) must read as the composed commit;
 //   - commitLayer: what the scripts changed, read back from overlay upper
 //     directories (src/scripts/run-scripts.ts), committed with its deletions;
-//   - the package import's TreeCommitter, and how failures are reported.
+//   - commitUnion: a composition, which must be what `ostree commit
+//     --tree=ref=... --tree=dir=...` makes of the same trees;
+//   - the package import's TreeCommitter and BatchCommitter, and how failures
+//     are reported.
 // The repositories are in bare mode, as a sysroot's is (checkoutDelta
 // hardlinks its objects), which needs root, as the rest of the suite does.
 
@@ -13,7 +16,7 @@ import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CommandError } from '../src/errors.js';
-import { checkoutDelta, commitLayer, lookupPaths, TreeCommitter } from '../src/exec/libostree.js';
+import { BatchCommitter, checkoutDelta, commitLayer, commitUnion, lookupPaths, TreeCommitter } from '../src/exec/libostree.js';
 import { commitListing, ostree, ostreeExitCode } from './helpers/ostree.js';
 import { useScratch } from './helpers/scratch.js';
 import { snapshotTree, type NodeInfo } from './helpers/tree.js';
@@ -298,5 +301,68 @@ describe('TreeCommitter', () => {
     committer.abort();
     await expect(committer.finish()).rejects.toBeInstanceOf(CommandError);
     expect(await ostreeExitCode(repo, ['rev-parse', 'pkg/a'])).not.toBe(0);
+  });
+});
+
+describe('commitUnion', () => {
+  test('lays commits and a directory over a base exactly as ostree commit --tree=ref= --tree=dir= does', async () => {
+    const dir = scratch();
+    const repo = initRepo(dir);
+    const base = await commit(repo, 'base', writeTree(join(dir, 'base'), {
+      'usr/bin/sh': 'sh\n', 'usr/lib/libc.so': 'libc\n', 'usr/share/doc/base/copyright': 'c\n', 'usr/share/kept': { dir: true, mode: 0o755 },
+    }));
+    // Files into directories the base has, a new directory, a symlink, a file a later package replaces, a directory's mode changed later.
+    const a = await commit(repo, 'pkg/a', writeTree(join(dir, 'a'), {
+      'usr/bin/a': 'a\n', 'usr/lib/liba.so': 'liba\n', 'usr/lib/a/deep/x': 'x\n', 'usr/share/doc/a/copyright': 'a\n', 'usr/bin/shared': 'from a\n',
+    }));
+    const b = await commit(repo, 'pkg/b', writeTree(join(dir, 'b'), {
+      'usr/bin/b': { link: 'a' }, 'usr/lib/a/deep/y': 'y\n', 'usr/lib/a/z': 'z\n', 'usr/bin/shared': 'from b\n', 'usr/share/kept': { dir: true, mode: 0o700 },
+    }));
+    const db = writeTree(join(dir, 'db'), { 'usr/lib/sysimage/dpkg/status': 'Package: a\n', 'usr/bin/a': 'a rewritten\n' });
+    const trees = [{ ref: base }, { ref: a }, { ref: b }, { dir: db }];
+    const cli = (await ostree(repo, ['commit', '-b', 'by-cli', '-s', 'cli', `--parent=${base}`, ...trees.map((t) => ('ref' in t ? `--tree=ref=${t.ref}` : `--tree=dir=${t.dir}`))])).trim();
+    const ours = await commitUnion(repo, { branch: 'by-union', subject: 'union', parent: base, trees, metadata: { 'deblayer.x': '1' } });
+    const listing = async (rev: string) => (await ostree(repo, ['ls', '-R', '-C', rev])).split('\n').filter((l) => l !== '');
+    expect(await listing(ours)).toEqual(await listing(cli));
+    expect(await listing(ours)).toContainEqual(expect.stringMatching(/^d00700 .* \/usr\/share\/kept$/));
+    expect(await ostree(repo, ['cat', ours, '/usr/bin/shared'])).toBe('from b');
+    expect((await ostree(repo, ['rev-parse', 'by-union'])).trim()).toBe(ours);
+    expect((await ostree(repo, ['rev-parse', `${ours}^`])).trim()).toBe(base);
+    expect((await ostree(repo, ['show', '--print-metadata-key=ostree.ref-binding', ours])).trim()).toBe("['by-union']");
+    expect((await ostree(repo, ['show', '--print-metadata-key=deblayer.x', ours])).trim()).toBe("'1'");
+  });
+
+  test('a file where a directory is fails, naming the branch, as the CLI does, and sets no ref', async () => {
+    const dir = scratch();
+    const repo = initRepo(dir);
+    const base = await commit(repo, 'base', writeTree(join(dir, 'base'), { 'usr/lib/x/file': 'f\n' }));
+    const clash = await commit(repo, 'clash', writeTree(join(dir, 'clash'), { 'usr/lib/x': 'a file\n' }));
+    expect(await ostreeExitCode(repo, ['commit', '-b', 'by-cli', '-s', 'cli', `--tree=ref=${base}`, `--tree=ref=${clash}`])).not.toBe(0);
+    const err = await commitUnion(repo, { branch: 'deblayer/state/9', subject: 's', trees: [{ ref: base }, { ref: clash }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).message).toMatch(new RegExp(`^libostree: cannot commit to deblayer/state/9 in ${repo}: `));
+    expect(await ostreeExitCode(repo, ['rev-parse', 'deblayer/state/9'])).not.toBe(0);
+  });
+});
+
+describe('BatchCommitter', () => {
+  test('commits the trees in one request at finish, with the index the streaming committer gives', async () => {
+    const dir = scratch();
+    const spec = { 'usr/bin/a': 'a\n', 'usr/lib/link': { link: '../bin/a' } };
+    for (const d of ['one', 'two']) mkdirSync(join(dir, d));
+    const repoA = initRepo(join(dir, 'one'));
+    const repoB = initRepo(join(dir, 'two'));
+    const batch = new BatchCommitter(repoA);
+    const pending = batch.commit({ dir: writeTree(join(dir, 'a1'), spec), branch: 'pkg/a', subject: 'a', metadata: {}, timestamp: 0 });
+    expect(await ostreeExitCode(repoA, ['rev-parse', 'pkg/a'])).not.toBe(0);
+    await batch.finish();
+    const batched = await pending;
+    const stream = await TreeCommitter.open(repoB);
+    const streamed = stream.commit({ dir: writeTree(join(dir, 'a2'), spec), branch: 'pkg/a', subject: 'a', metadata: {}, timestamp: 0 });
+    await stream.finish();
+    expect(batched).toEqual(await streamed);
+    expect((await ostree(repoA, ['rev-parse', 'pkg/a'])).trim()).toBe(batched.commit);
+    // The trees were consumed: their files are objects now.
+    expect(existsSync(join(dir, 'a1'))).toBe(false);
   });
 });

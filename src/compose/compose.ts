@@ -1,8 +1,8 @@
 // Composition: the base commit and the package commits combined into one new
-// commit, with the dpkg database that lists them. ostree itself overlays the
-// trees (`--tree=ref=` for the base and each package, then the database), so
-// no unchanged base file is checked out, read or written again; deblayer only
-// checks first that the trees may be combined:
+// commit, with the dpkg database that lists them. libostree overlays the trees
+// (the base and each package commit, then the database: commitUnion), so no
+// file is checked out, read or written again; deblayer only checks first that
+// the trees may be combined:
 //   - the same path with identical content (ostree's checksum covers content,
 //     mode and owner) is fine, and directories merge;
 //   - anything else shipped twice is a conflict naming both owners, unless the
@@ -15,6 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import { DeblayerError, EXIT } from '../errors.js';
 import type { OstreeRepo } from '../exec/ostree.js';
+import { commitUnion } from '../exec/libostree.js';
 import type { BaseContents } from '../base/select.js';
 import { writeDpkgDatabase } from './dpkg-database.js';
 import { formatTmpfilesConf } from '../vocabulary/tmpfiles.js';
@@ -197,7 +198,7 @@ export async function composeCommit(composeInput: ComposeInput): Promise<string>
         if (files.md5sums !== undefined) writeFileSync(join(dir, `${prefix}.md5sums`), withoutPaths(files.md5sums, lost, 'md5sums'), { mode: 0o644 });
       }
     }
-    return await repo.commit({
+    return await commitUnion(repo.path, {
       branch: input.branch,
       parent: contents.base.commit,
       trees: [{ ref: under.commit }, ...input.packages.map((p) => ({ ref: p.commit })), { dir: stage }],

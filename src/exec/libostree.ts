@@ -11,6 +11,7 @@ import { traceCommand } from './trace.js';
 import { CommandError } from '../errors.js';
 import { startPythonChannel } from './python.js';
 import type { LineProcess } from './run.js';
+import type { CommitOptions } from './ostree.js';
 
 function bindingMissing(stderr: string): string | undefined {
   return /No module named 'gi'|Namespace OSTree not available/.test(stderr)
@@ -76,6 +77,18 @@ function runProgram(program: string, args: string[], what: string, input?: unkno
   });
   queue = result.catch(() => undefined);
   return result;
+}
+
+/**
+ * Writes a commit of OPTIONS.trees laid one over another, later ones winning
+ * (python/ostree_ops/commit_union.py): what `ostree commit --tree=ref=...
+ * --tree=dir=...` makes, without reading back and checksumming again the
+ * files of every commit that is merged into directories already there.
+ */
+export async function commitUnion(repo: string, options: CommitOptions): Promise<string> {
+  const first = options.trees[0];
+  if (!first || !('ref' in first)) throw new Error('commitUnion: the first tree must be a commit');
+  return (await runProgram('commit_union', [], `cannot commit to ${options.branch} in ${repo}`, { repo, ...options })) as string;
 }
 
 /** Moves a deployment to the front of the list: it becomes the default at the next boot. */

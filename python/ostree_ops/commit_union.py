@@ -1,0 +1,80 @@
+"""Trees laid one over another and committed: a layered state's composition
+(the base or the current state, each package's commit, then the dpkg
+database), what `ostree commit --tree=ref=A --tree=ref=B --tree=dir=D` makes.
+
+Through libostree, not the CLI: for a commit merged into directories that are
+there already, the CLI reads each of its files back from the repository,
+checksums it and writes it again, although the repository has it under that
+checksum; with every layered package that was most of a composition's time.
+Here a file is the checksum its commit's tree gives, and a directory that is
+new is taken whole from its dirtree, as the CLI does for those. Later trees
+win, for a file and for a directory's metadata, as on the CLI.
+
+Input: {repo, trees: [{ref} | {dir}] (the first a ref), branch, subject, body,
+metadata, parent (the branch's commit if none), timestamp (now if none)}.
+Result: the new commit's checksum."""
+
+import sys
+
+from .binding import Gio, GLib, OSTree, open_repo
+
+
+def merge(repo, mtree, contents, meta):
+    """Lays the dirtree CONTENTS (metadata META) over MTREE."""
+    mtree.set_metadata_checksum(meta)
+    _, tree = repo.load_variant(OSTree.ObjectType.DIR_TREE, contents)
+    files = tree.get_child_value(0)
+    for i in range(files.n_children()):
+        entry = files.get_child_value(i)
+        mtree.replace_file(entry.get_child_value(0).get_string(), OSTree.checksum_from_bytes_v(entry.get_child_value(1)))
+    dirs = tree.get_child_value(1)
+    if dirs.n_children() == 0:
+        return
+    present = mtree.get_subdirs()
+    for i in range(dirs.n_children()):
+        entry = dirs.get_child_value(i)
+        name = entry.get_child_value(0).get_string()
+        sub_contents = OSTree.checksum_from_bytes_v(entry.get_child_value(1))
+        sub_meta = OSTree.checksum_from_bytes_v(entry.get_child_value(2))
+        sub = present.get(name)
+        if sub is None:
+            _, sub = mtree.ensure_dir(name)
+            sub.fill_empty_from_dirtree(repo, sub_contents, sub_meta)
+        else:
+            merge(repo, sub, sub_contents, sub_meta)
+
+
+def main(args, job):
+    repo = open_repo(job['repo'])
+    trees = job['trees']
+    mtree = OSTree.MutableTree.new_from_commit(repo, trees[0]['ref'])
+    repo.prepare_transaction(None)
+    try:
+        for tree in trees[1:]:
+            if 'ref' in tree:
+                _, root, _ = repo.read_commit(tree['ref'], None)
+                root.ensure_resolved()
+                merge(repo, mtree, root.tree_get_contents_checksum(), root.tree_get_metadata_checksum())
+            else:
+                repo.write_directory_to_mtree(Gio.File.new_for_path(tree['dir']), mtree, None, None)
+        _, root = repo.write_mtree(mtree, None)
+        metadata = GLib.VariantDict.new(None)
+        for key, value in job['metadata'].items():
+            metadata.insert_value(key, GLib.Variant('s', value))
+        # What `ostree commit --branch` binds the commit to.
+        metadata.insert_value('ostree.ref-binding', GLib.Variant('as', [job['branch']]))
+        parent, subject, body = job.get('parent'), job['subject'], job.get('body')
+        if parent is None:
+            # The CLI's default: the branch's commit, if it has one.
+            _, parent = repo.resolve_rev(job['branch'], True)
+        if job.get('timestamp') is None:
+            _, checksum = repo.write_commit(parent, subject, body, metadata.end(), root, None)
+        else:
+            _, checksum = repo.write_commit_with_time(parent, subject, body, metadata.end(), root, job['timestamp'], None)
+        repo.transaction_set_ref(None, job['branch'], checksum)
+        repo.commit_transaction(None)
+    except BaseException as err:
+        repo.abort_transaction(None)
+        sys.stderr.write('%s\n' % err)
+        sys.exit(1)
+    return checksum
