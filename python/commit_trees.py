@@ -12,25 +12,23 @@ half-way) commits nothing."""
 import sys
 
 from channel import Channel
-from ostree_ops.binding import open_repo
+from ostree_ops.binding import open_repo, transaction
 from ostree_ops.commit_trees import commit
 
 
 def main():
     channel = Channel()
     repo = open_repo(sys.argv[1])
-    repo.prepare_transaction(None)
     try:
-        while True:
-            job = channel.receive()
-            if job is None:
-                raise RuntimeError('the channel closed before the trees were committed')
-            if job.get('finish'):
-                break
-            channel.reply(commit(repo, job))
-        repo.commit_transaction(None)
+        with transaction(repo):
+            while True:
+                job = channel.receive()
+                if job is None:
+                    raise RuntimeError('the channel closed before the trees were committed')
+                if job.get('finish'):
+                    break
+                channel.reply(commit(repo, job))
     except BaseException as err:
-        repo.abort_transaction(None)
         sys.stderr.write('%s\n' % err)
         sys.exit(1)
 

@@ -14,9 +14,8 @@ had}."""
 
 import os
 import stat
-import sys
 
-from .binding import Gio, GLib, OSTree, open_repo
+from .binding import Gio, GLib, OSTree, commit_metadata, open_repo, transaction
 
 
 def remove(mtree, path):
@@ -84,18 +83,9 @@ def main(args, job):
     removed = deletions(mtree, top)
     modifier = OSTree.RepoCommitModifier.new(OSTree.RepoCommitModifierFlags.NONE, None)
     modifier.set_xattr_callback(xattr_callback(top))
-    repo.prepare_transaction(None)
-    try:
+    with transaction(repo):
         repo.write_directory_to_mtree(Gio.File.new_for_path(top), mtree, modifier, None)
         _, root = repo.write_mtree(mtree, None)
-        metadata = GLib.VariantDict.new(None)
-        for key, value in job['metadata'].items():
-            metadata.insert_value(key, GLib.Variant('s', value))
-        _, checksum = repo.write_commit(job['parent'], job['subject'], None, metadata.end(), root, None)
+        _, checksum = repo.write_commit(job['parent'], job['subject'], None, commit_metadata(job['metadata']), root, None)
         repo.transaction_set_ref(None, job['branch'], checksum)
-        repo.commit_transaction(None)
-    except BaseException as err:
-        repo.abort_transaction(None)
-        sys.stderr.write('%s\n' % err)
-        sys.exit(1)
     return {'commit': checksum, 'removed': removed}

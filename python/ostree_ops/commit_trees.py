@@ -13,7 +13,7 @@ objects instead of copying them, and the directory is gone once committed."""
 
 import os
 
-from .binding import Gio, GLib, OSTree, open_repo
+from .binding import Gio, OSTree, commit_metadata, open_repo, transaction
 
 
 def symlinks(top):
@@ -43,11 +43,8 @@ def commit(repo, job):
     modifier = OSTree.RepoCommitModifier.new(OSTree.RepoCommitModifierFlags.CONSUME, None)
     repo.write_directory_to_mtree(Gio.File.new_for_path(job['dir']), mtree, modifier, None)
     _, root = repo.write_mtree(mtree, None)
-    metadata = GLib.VariantDict.new(None)
-    for key, value in job['metadata'].items():
-        metadata.insert_value(key, GLib.Variant('s', value))
-    metadata.insert_value('ostree.ref-binding', GLib.Variant('as', [job['branch']]))
-    _, checksum = repo.write_commit_with_time(None, job['subject'], None, metadata.end(), root, job['timestamp'], None)
+    metadata = commit_metadata(job['metadata'], job['branch'])
+    _, checksum = repo.write_commit_with_time(None, job['subject'], None, metadata, root, job['timestamp'], None)
     repo.transaction_set_ref(None, job['branch'], checksum)
     tree = {}
     index(mtree, links, '', tree)
@@ -56,11 +53,5 @@ def commit(repo, job):
 
 def main(args, input):
     repo = open_repo(args[0])
-    repo.prepare_transaction(None)
-    try:
-        results = [commit(repo, job) for job in input]
-        repo.commit_transaction(None)
-    except BaseException:
-        repo.abort_transaction(None)
-        raise
-    return results
+    with transaction(repo):
+        return [commit(repo, job) for job in input]

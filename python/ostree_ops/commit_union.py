@@ -14,9 +14,7 @@ Input: {repo, trees: [{ref} | {dir}] (the first a ref), branch, subject, body,
 metadata, parent (the branch's commit if none), timestamp (now if none)}.
 Result: the new commit's checksum."""
 
-import sys
-
-from .binding import Gio, GLib, OSTree, open_repo
+from .binding import Gio, OSTree, commit_metadata, open_repo, transaction
 
 
 def merge(repo, mtree, contents, meta):
@@ -48,8 +46,11 @@ def main(args, job):
     repo = open_repo(job['repo'])
     trees = job['trees']
     mtree = OSTree.MutableTree.new_from_commit(repo, trees[0]['ref'])
-    repo.prepare_transaction(None)
-    try:
+    parent, subject, body = job.get('parent'), job['subject'], job.get('body')
+    if parent is None:
+        # The CLI's default: the branch's commit, if it has one.
+        _, parent = repo.resolve_rev(job['branch'], True)
+    with transaction(repo):
         for tree in trees[1:]:
             if 'ref' in tree:
                 _, root, _ = repo.read_commit(tree['ref'], None)
@@ -58,23 +59,10 @@ def main(args, job):
             else:
                 repo.write_directory_to_mtree(Gio.File.new_for_path(tree['dir']), mtree, None, None)
         _, root = repo.write_mtree(mtree, None)
-        metadata = GLib.VariantDict.new(None)
-        for key, value in job['metadata'].items():
-            metadata.insert_value(key, GLib.Variant('s', value))
-        # What `ostree commit --branch` binds the commit to.
-        metadata.insert_value('ostree.ref-binding', GLib.Variant('as', [job['branch']]))
-        parent, subject, body = job.get('parent'), job['subject'], job.get('body')
-        if parent is None:
-            # The CLI's default: the branch's commit, if it has one.
-            _, parent = repo.resolve_rev(job['branch'], True)
+        metadata = commit_metadata(job['metadata'], job['branch'])
         if job.get('timestamp') is None:
-            _, checksum = repo.write_commit(parent, subject, body, metadata.end(), root, None)
+            _, checksum = repo.write_commit(parent, subject, body, metadata, root, None)
         else:
-            _, checksum = repo.write_commit_with_time(parent, subject, body, metadata.end(), root, job['timestamp'], None)
+            _, checksum = repo.write_commit_with_time(parent, subject, body, metadata, root, job['timestamp'], None)
         repo.transaction_set_ref(None, job['branch'], checksum)
-        repo.commit_transaction(None)
-    except BaseException as err:
-        repo.abort_transaction(None)
-        sys.stderr.write('%s\n' % err)
-        sys.exit(1)
     return checksum

@@ -58,7 +58,10 @@ export function reconcile(origin: Origin, change: Change, localDir: string, laye
   if (change.kind === 'install') {
     const names = change.install.map(specName);
     // NAME=VERSION of a layered package moves it to that version (LAYEREDVERSIONS: what is layered now), as apt-get install does.
-    const asked = (s: string) => !layered.includes(specName(s)) || (specVersion(s) ?? layeredVersions.get(specName(s))) !== layeredVersions.get(specName(s));
+    const asked = (s: string) => {
+      const version = specVersion(s);
+      return !layered.includes(specName(s)) || (version !== undefined && version !== layeredVersions.get(specName(s)));
+    };
     if (change.localFiles.length === 0 && !change.install.some(asked)) {
       return { kind: 'unchanged', current, alreadyLayered: names };
     }
