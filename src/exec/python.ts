@@ -11,7 +11,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CommandError } from '../errors.js';
-import { lineProcessOf, LineQueue, startLineProcess, tail, type LineProcess } from './run.js';
+import { endWithNode, lineProcessOf, LineQueue, startLineProcess, tail, type LineProcess } from './run.js';
 
 // /usr/bin/python3, not the first python3 on PATH: the bindings are Debian's.
 const PYTHON = '/usr/bin/python3';
@@ -68,10 +68,7 @@ export async function startPythonChannel(program: string, args: string[], what: 
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
   const why = (r: { code: number | null; signal: NodeJS.Signals | null }) => spawnError?.message ?? (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
-  // As execa does for the other helpers: the helper does not outlive Node.
-  const cleanup = () => child.kill('SIGTERM');
-  process.on('exit', cleanup);
-  void closed.then(() => process.off('exit', cleanup));
+  endWithNode(child);
   return lineProcessOf({
     input: channel,
     lines,

@@ -4,7 +4,7 @@
 // the command's stderr (the whole command line and output go to --verbose).
 // Only the modules in src/exec call it; each builds its own program's argv.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { traceCommand } from './trace.js';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -198,6 +198,18 @@ export class LineQueue {
 }
 
 /**
+ * Ends CHILD when Node exits, as execa does for the programs it runs: a helper
+ * started ahead and never used (libapt's, when a request is refused before
+ * resolution) would otherwise go on opening apt's cache, and writing it into
+ * the cache directory, after deblayer has exited.
+ */
+export function endWithNode(child: ChildProcess): void {
+  const cleanup = () => child.kill('SIGTERM');
+  process.on('exit', cleanup);
+  child.once('close', () => process.off('exit', cleanup));
+}
+
+/**
  * A long-lived helper spoken to in lines (a batch of work done in one process,
  * so one ostree transaction, instead of a process per item).
  */
@@ -205,6 +217,7 @@ export async function startLineProcess(program: string, args: string[], what: st
   // node:child_process, not execa: a helper started early (libapt's) would wait for execa's module graph to load.
   const traced = traceCommand(program, args);
   const child = spawn(program, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  endWithNode(child);
   const lines = new LineQueue(child.stdout);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {

@@ -1,6 +1,7 @@
 // run(), the one helper that starts programs: what a command's errors say when
 // a program fails, is missing or is killed, and what it hands back.
 
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/errors.js';
 import { run } from '../../src/exec/run.js';
@@ -44,5 +45,21 @@ describe('run', () => {
     const killed = await run('sh', ['-c', 'kill -KILL $$'], 'cannot finish').catch((e: unknown) => e);
     expect((killed as Error).message).toMatch(/^sh: cannot finish: Command was killed with SIGKILL/);
     expect((await run('deblayer-no-such-program', [], 'x', { allowFailure: true })).exitCode).toBe(-1);
+  });
+});
+
+describe('startLineProcess', () => {
+  it('ends a helper left unused when Node exits: it does not go on working after deblayer has exited', async () => {
+    // A helper that, once its input closes, would keep running for 30 s (as an unused libapt helper kept building apt's cache).
+    const runJs = new URL('../../dist/exec/run.js', import.meta.url).href;
+    const script = `import { startLineProcess } from '${runJs}';
+const p = await startLineProcess('sh', ['-c', 'echo $$; read x; sleep 30'], 'waiting');
+console.log(await p.nextLine());
+p.hold(false);`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], 'a node that starts a helper');
+    const pid = r.stdout.trim();
+    expect(pid).toMatch(/^\d+$/);
+    for (let i = 0; i < 40 && existsSync(`/proc/${pid}`); i++) await new Promise((done) => setTimeout(done, 50));
+    expect(existsSync(`/proc/${pid}`), `helper ${pid} still runs`).toBe(false);
   });
 });
