@@ -5,7 +5,7 @@
 // finds nothing. The sources are this test's own repository (--source).
 
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
@@ -28,14 +28,20 @@ const SPECS: PackageSpec[] = [
   { Package: 'fxa', Version: '2.0', Architecture: 'all' },
   { Package: 'fxa', Version: '3.0', Architecture: 'all' },
   { Package: 'fxb', Version: '1.0', Architecture: 'all', Depends: 'fxa' },
+  { Package: 'fxb', Version: '2.0', Architecture: 'all', Depends: 'fxa' },
   { Package: 'fxc', Version: '1.0', Architecture: 'all', Depends: 'fxa (>= 2.0)' },
 ];
 
-/** The repository holds these package versions (NAME_VERSION), besides the fixture world's packages, and the lists are refreshed. */
-async function publish(...versions: string[]): Promise<void> {
+/** The repository holds these package versions (NAME_VERSION), besides the fixture world's packages. */
+async function publishOnly(...versions: string[]): Promise<void> {
   rmSync(repoDir, { recursive: true, force: true });
   const fixtures = readdirSync(world.repo).filter((f) => f.endsWith('.deb')).map((f) => join(world.repo, f));
   await publishSigned(repoDir, [...fixtures, ...versions.map((v) => debs[v]!)], world);
+}
+
+/** publishOnly, and the lists are refreshed. */
+async function publish(...versions: string[]): Promise<void> {
+  await publishOnly(...versions);
   const r = await run(['refresh-md']);
   expect(r.exitCode, r.stderr).toBe(0);
 }
@@ -210,4 +216,44 @@ test('against a layered state, libapt plans exactly what apt-get --simulate plan
     // A dropped request that another package needs stays, as a dependency.
     ['fxa 3.0 -> 3.0 dependency', 'fxc 1.0 -> 1.0 requested'],
   ]);
+}, 300_000);
+
+test('install and uninstall start libapt on the state the last transaction deployed, before the rest of deblayer loads; a stale hint changes no plan', async () => {
+  // fxa 3.0 and fxc are layered, and the repository has fxb 1.0 (the tests before).
+  const traced = (args: string[], global: string[] = []) =>
+    deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), ...global, ...args, '--source', sources], { env: { DEBLAYER_TRACE: '1' } });
+  const started = (r: CliResult) => r.stderr.split('\n').filter((l) => /^deblayer-trace: \S+ start /.test(l));
+  const resolvers = (r: CliResult) => started(r).filter((l) => l.includes('apt_resolve.py'));
+  /** What a --json plan changes: NAME CURRENT -> VERSION. */
+  const changes = (r: CliResult) =>
+    (JSON.parse(r.stdout).packages as { name: string; current?: string; version: string }[]).filter((p) => p.current !== p.version).map((p) => `${p.name} ${p.current ?? '-'} -> ${p.version}`);
+  expect((await run(['install', 'fxb'])).exitCode).toBe(0);
+
+  // The install left its new state as the hint: the uninstall's first program is libapt on it, and the only one.
+  const removed = await traced(['uninstall', 'fxb']);
+  expect(removed.exitCode, removed.stderr).toBe(0);
+  expect(started(removed)[0]).toContain('apt_resolve.py');
+  expect(resolvers(removed)).toHaveLength(1);
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0']);
+
+  // A hint for another configuration: that libapt is ended unused, and the plan is the one apt makes for this state.
+  const hints = join(dir, 'cache', 'next-resolve');
+  const [hint] = readdirSync(hints);
+  const stale = JSON.parse(readFileSync(join(hints, hint!), 'utf8')) as { options: [string, string][] };
+  writeFileSync(join(hints, hint!), JSON.stringify({ ...stale, options: stale.options.map(([k, v]) => [k, k === 'APT::Install-Recommends' ? String(v !== 'true') : v]) }));
+  const planned = await traced(['install', '-n', 'fxb'], ['--json']);
+  expect(planned.exitCode, planned.stderr).toBe(0);
+  expect(resolvers(planned)).toHaveLength(2);
+  expect(changes(planned)).toEqual(['fxb - -> 1.0']);
+
+  // fxb 2.0 is published, and the lists are refreshed by the install itself (none are marked fetched):
+  // the libapt started ahead may have opened the old ones, so it is ended, and another resolves.
+  await publishOnly('fxa_2.0', 'fxa_3.0', 'fxb_2.0', 'fxc_1.0');
+  const lists = join(dir, 'cache', 'sources');
+  for (const s of readdirSync(lists)) rmSync(join(lists, s, 'lists', '.deblayer-refreshed'), { force: true });
+  const refreshed = await traced(['install', '-n', 'fxb'], ['--json']);
+  expect(refreshed.exitCode, refreshed.stderr).toBe(0);
+  expect(started(refreshed)[0]).toContain('apt_resolve.py');
+  expect(resolvers(refreshed)).toHaveLength(2);
+  expect(changes(refreshed)).toEqual(['fxb - -> 2.0']);
 }, 300_000);

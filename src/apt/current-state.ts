@@ -12,6 +12,7 @@ import { holdAll, parseStatus, type StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
 import { parseStatePackages } from '../vocabulary/packages.js';
 import { withState, type AptEnvironment } from './environment.js';
+import type { CommitInfo } from '../exec/ostree.js';
 
 export interface CurrentState {
   /** The deployment's commit. */
@@ -28,21 +29,25 @@ export interface CurrentState {
   metadata: Record<string, unknown>;
 }
 
+/** The metadata of a state's COMMIT, kept in the commit cache. */
+export function stateCommitInfo(contents: BaseContents, commit: string): Promise<CommitInfo> {
+  return contents.base.cache.json(commit, 'commit', () => contents.base.repo.commitInfo(commit));
+}
+
 /** NAME:ARCH, how a state tells packages apart (a Multi-Arch: same package is one per architecture). */
 export function stateKey(p: { name: string; architecture: string }): string {
   return `${p.name}:${p.architecture}`;
 }
 
 /**
- * The layered state of DEPLOYMENT (default: the one CONTENTS were read from),
- * or undefined when it layers nothing: a plain base, or a commit deblayer did
- * not make.
+ * The layered state of a deployment's COMMIT (default: that of the deployment
+ * CONTENTS were read from), or undefined when it layers nothing: a plain base,
+ * or a commit deblayer did not make.
  */
-export async function readCurrentState(contents: BaseContents, deployment = contents.base.deployment): Promise<CurrentState | undefined> {
+export async function readCurrentState(contents: BaseContents, commit = contents.base.deployment?.checksum): Promise<CurrentState | undefined> {
   const { repo, cache } = contents.base;
-  if (!deployment) return undefined;
-  const commit = deployment.checksum;
-  const info = await cache.json(commit, 'commit', () => repo.commitInfo(commit));
+  if (!commit) return undefined;
+  const info = await stateCommitInfo(contents, commit);
   const listed = parseStatePackages(info.metadata['deblayer.packages']);
   if (listed.length === 0) return undefined;
   const statusPath = `${contents.database.path}/status`;

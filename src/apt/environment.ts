@@ -8,6 +8,7 @@
 //   bases/COMMIT/apt-state/  for a layered deployment's commit: its status (the base's
 //                            held, the layered packages' not) and extended_states
 //   archives/                downloaded .deb files, shared by all bases (apt checks hashes)
+//   next-resolve/SYSROOT.json  the configuration the next install there resolves against (./ahead.ts)
 //
 // Lists are keyed by the sources, not the base, so a new base with the same
 // sources (an upgrade) reuses them.
@@ -16,15 +17,14 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
+import { takeResolverAhead } from './ahead.js';
 import { openLibapt, type AptInvocation, type LibaptSession } from '../exec/apt.js';
 import { holdAll } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
 import { CommitReader, HostReader, readSourceDir, readSourceOptions, readTrusted, rewriteSignedBy, type SourceSet } from './sources.js';
 
-export const DEFAULT_CACHE_DIR = '/var/cache/deblayer';
 /** Under the cache dir: the .deb files of layered local packages, which every recompose needs again. */
 export const LOCAL_PACKAGES = 'local';
-export const DEFAULT_CONFIG_DIR = '/etc/deblayer';
 const REFRESHED_STAMP = '.deblayer-refreshed';
 
 export interface AptSettings {
@@ -44,6 +44,8 @@ export interface AptEnvironment {
   listsDir: string;
   archivesDir: string;
   baseDir: string;
+  /** A layered state's environment (withState) keeps the base's, which any other state of that base starts from. */
+  base?: AptEnvironment;
   /** True once refresh-md has fetched lists for this source set. */
   hasLists(): boolean;
   markRefreshed(): void;
@@ -133,27 +135,29 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
 
 type Places = Pick<AptEnvironment, 'sources' | 'sourcesDir' | 'listsDir' | 'archivesDir' | 'baseDir'>;
 
-function environment(invocation: AptInvocation, places: Places): AptEnvironment {
+function environment(invocation: AptInvocation, places: Places, base?: AptEnvironment): AptEnvironment {
   let prestarted: LibaptSession | undefined;
   return {
     ...places,
+    ...(base ? { base } : {}),
     invocation,
     hasLists: () => existsSync(join(places.listsDir, REFRESHED_STAMP)),
     markRefreshed: () => writeFileSync(join(places.listsDir, REFRESHED_STAMP), new Date().toISOString() + '\n'),
     libapt() {
-      const session = prestarted ?? openLibapt(invocation);
+      const session = prestarted ?? takeResolverAhead(invocation) ?? openLibapt(invocation);
       prestarted = undefined;
       return session;
     },
     prestartLibapt() {
-      prestarted ??= openLibapt(invocation);
+      prestarted ??= takeResolverAhead(invocation) ?? openLibapt(invocation);
     },
   };
 }
 
 /**
- * ENV with the dpkg status and extended_states of DIR instead of the base's
- * (a layered state's: src/apt/current-state.ts). Its binary cache of the
+ * ENV (a base's, or another state's of that base) with the dpkg status and
+ * extended_states of DIR instead of the base's (a layered state's:
+ * src/apt/current-state.ts). Its binary cache of the
  * status is DIR's own, so the base's and the state's do not rebuild each
  * other's; the lists and their cache stay shared.
  */
@@ -166,12 +170,13 @@ export function withState(env: AptEnvironment, dir: string): AptEnvironment {
     'Dir::Cache': `${join(dir, 'cache')}/`,
     'Dir::Log': `${join(dir, 'log')}/`,
   };
-  const options = env.invocation.options.map(([k, v]): [string, string] => [k, replaced[k] ?? v]);
+  const base = env.base ?? env;
+  const options = base.invocation.options.map(([k, v]): [string, string] => [k, replaced[k] ?? v]);
   // A state is resolved against about once (the next transaction makes another): apt builds its
   // cache in memory from the lists' cache and the status rather than also writing it to disk.
   options.push(['Dir::Cache::pkgcache', '']);
   const { sources, sourcesDir, listsDir, archivesDir, baseDir } = env;
-  return environment({ ...env.invocation, options }, { sources, sourcesDir, listsDir, archivesDir, baseDir });
+  return environment({ ...base.invocation, options }, { sources, sourcesDir, listsDir, archivesDir, baseDir }, base);
 }
 
 function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): void {

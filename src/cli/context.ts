@@ -4,6 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULT_CACHE_DIR, DEFAULT_CONFIG_DIR, DEFAULT_SYSROOT } from '../vocabulary/defaults.js';
 
 export interface GlobalOptions {
   sysroot: string;
@@ -58,12 +59,12 @@ export class Output {
 export function contextOf(command: Command): Output {
   const o = command.optsWithGlobals() as Partial<GlobalOptions>;
   return new Output({
-    sysroot: resolve(o.sysroot ?? '/'),
+    sysroot: resolve(o.sysroot ?? DEFAULT_SYSROOT),
     ...(o.repo !== undefined ? { repo: resolve(o.repo) } : {}),
     ...(o.os !== undefined ? { os: o.os } : {}),
     // apt and the sandboxes run in other directories: a relative path would name another place.
-    cacheDir: resolve(o.cacheDir ?? '/var/cache/deblayer'),
-    configDir: o.configDir ?? '/etc/deblayer',
+    cacheDir: resolve(o.cacheDir ?? DEFAULT_CACHE_DIR),
+    configDir: o.configDir ?? DEFAULT_CONFIG_DIR,
     json: o.json ?? false,
     verbose: o.verbose ?? false,
     quiet: o.quiet ?? false,

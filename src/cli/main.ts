@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // deblayer's entry point: the process around the command line (program.ts),
-// how it ends, and `deblayer --version` answered before the rest is loaded.
+// how it ends, `deblayer --version` answered before the rest is loaded, and
+// libapt started for install and uninstall before it is.
 
 import { VERSION } from './version.js';
 
@@ -28,7 +29,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   settled = true;
   process.stdout.write(`${VERSION}\n`);
 } else {
-  import('./program.js').then(({ main }) => main(process.argv)).then(
+  // install and uninstall: apt's cache starts opening while the rest loads (src/apt/ahead.ts).
+  const resolving = args.includes('install') || args.includes('uninstall');
+  const ahead = resolving ? import('../apt/ahead.js').then(({ startResolverAhead }) => startResolverAhead(args)).catch(() => {}) : Promise.resolve();
+  ahead.then(() => import('./program.js')).then(({ main }) => main(process.argv)).then(
     (code) => {
       settled = true;
       process.exitCode = code;

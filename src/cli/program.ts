@@ -27,16 +27,17 @@ import { register as registerApply } from './apply.js';
 import { register as registerRebase } from './rebase.js';
 import { register as registerPublish } from './publish.js';
 import { VERSION } from './version.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_CONFIG_DIR, DEFAULT_SYSROOT } from '../vocabulary/defaults.js';
 
 export function buildProgram(): Command {
   const program = new Command('deblayer')
     .description('Layer Debian packages onto immutable OSTree-based Debian systems, rpm-ostree style')
     .version(VERSION, '-V, --version', 'print the version and exit')
-    .addOption(new Option('--sysroot <dir>', 'operate on the OSTree sysroot at DIR').default('/'))
+    .addOption(new Option('--sysroot <dir>', 'operate on the OSTree sysroot at DIR').default(DEFAULT_SYSROOT))
     .addOption(new Option('--repo <dir>', 'OSTree repository (default: SYSROOT/ostree/repo)'))
     .addOption(new Option('--os <name>', 'OSTree stateroot (OS name) to operate on'))
-    .addOption(new Option('--cache-dir <dir>', 'package lists and downloaded packages').default('/var/cache/deblayer'))
-    .addOption(new Option('--config-dir <dir>', 'deblayer configuration (sources.list.d that replaces the base\'s sources)').default('/etc/deblayer'))
+    .addOption(new Option('--cache-dir <dir>', 'package lists and downloaded packages').default(DEFAULT_CACHE_DIR))
+    .addOption(new Option('--config-dir <dir>', 'deblayer configuration (sources.list.d that replaces the base\'s sources)').default(DEFAULT_CONFIG_DIR))
     .option('--json', 'print results as JSON on stdout', false)
     .option('-v, --verbose', 'print details, and full context on errors', false)
     .option('-q, --quiet', 'print only errors', false)

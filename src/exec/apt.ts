@@ -93,6 +93,8 @@ export type LibaptResolution =
 export interface LibaptSession {
   /** Marks REQUEST's specs for installation (and removals); see python/apt_resolve.py for when it answers `fallback`. */
   resolve(request: LibaptRequest): Promise<LibaptResolution>;
+  /** Ends the process unused (it was started for another configuration). */
+  discard(): void;
 }
 
 export function openLibapt(apt: AptInvocation): LibaptSession {
@@ -118,6 +120,9 @@ export function openLibapt(apt: AptInvocation): LibaptSession {
       } finally {
         p.hold(false);
       }
+    },
+    discard() {
+      started.then((p) => p.kill(), () => {});
     },
   };
 }

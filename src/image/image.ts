@@ -7,7 +7,8 @@
 // mkfs.vfat and mtools for the EFI system partition, sfdisk for the table.
 
 import { accessSync, closeSync, constants, copyFileSync, existsSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { DEFAULT_CACHE_DIR, LOCAL_PACKAGES } from '../apt/environment.js';
+import { LOCAL_PACKAGES } from '../apt/environment.js';
+import { DEFAULT_CACHE_DIR } from '../vocabulary/defaults.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkBootable } from '../base/bootable.js';

@@ -7,6 +7,7 @@ import { DeblayerError } from '../errors.js';
 import { CommitCache } from '../base/commit-cache.js';
 import { prepareAptEnvironment, type AptEnvironment, type AptSettings } from '../apt/environment.js';
 import { refreshMetadata } from '../apt/refresh.js';
+import { dropResolverAhead } from '../apt/ahead.js';
 import { readBaseContents, selectBase, type BaseContents, type BaseSelector } from '../base/select.js';
 
 export interface BaseApt {
@@ -34,6 +35,7 @@ export async function openBaseApt(selector: BaseSelector, settings: AptSettings,
         `--cache-only: no package lists are cached for the sources of ${contents.base.label} (${env.sources.origin}): run deblayer refresh-md first`,
       );
     }
+    dropResolverAhead();
     options.onRefreshStart?.(env);
     await refreshMetadata(env, options.onProgress);
     refreshed = true;

@@ -7,6 +7,7 @@ import { requireRoot, UsageError } from '../errors.js';
 import type { Change } from '../pipeline/request.js';
 import { layer, openLayerBase, resolvesAgainstState, type InstallResult, type LayerOptions } from './layer.js';
 import { recordedTransaction } from './recorded.js';
+import { rememberNextResolver } from '../apt/ahead.js';
 
 export type { InstallResult, LayerOptions };
 
@@ -18,6 +19,8 @@ export async function install(options: LayerOptions, change: Change): Promise<In
     if (options.selector.base !== undefined) throw onBase();
   }
   const { contents, env, state } = await openLayerBase(options, options.selector, deploying, resolvesAgainstState(change));
+  // Until a deploy changes it, the next install or uninstall here resolves against this same state.
+  if (options.selector.base === undefined && resolvesAgainstState(change)) rememberNextResolver({ sysroot: options.selector.sysroot, cacheDir: options.settings.cacheDir }, env.invocation);
   const deployment = contents.base.deployment;
   const withState = state ? { state } : {};
   if (options.mode !== 'deploy') return layer(options, change, { mode: options.mode, contents, env, deployment, ...withState });

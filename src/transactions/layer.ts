@@ -27,6 +27,7 @@ import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
 import { incrementalKind, untrustedBecause, type Made } from '../pipeline/basis.js';
 import { purgeState } from '../pipeline/purge.js';
+import { rememberDeployedState } from '../pipeline/next-resolver.js';
 import { stateRef } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
 import { lookupPaths, prestartLibostree } from '../exec/libostree.js';
@@ -222,13 +223,16 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
     plan: l.plan,
     packages,
   });
-  const deployed = await timedStep(options, 'deploy', () =>
+  const deploying = timedStep(options, 'deploy', () =>
     deployCommit(l.sysroot, done.commit.checksum, origin, deployment.stateroot, options.selector.sysroot),
-  ).catch((err: unknown) => {
+  );
+  const hinted = rememberDeployedState({ sysroot: options.selector.sysroot, cacheDir: options.settings.cacheDir }, contents, target.env, done.commit.checksum, deploying);
+  const deployed = await deploying.catch((err: unknown) => {
     forgetState(recording, state);
     throw err;
   });
   recordDeployed(recording, state, deployed.path, done.accounts);
+  await hinted;
   return {
     plan: l.plan,
     fetched: l.fetched.result,

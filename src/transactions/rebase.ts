@@ -64,7 +64,7 @@ async function rebaseDryRun(options: RebaseOptions, from: From): Promise<RebaseR
   const result = describe(from, base);
   if (base === undefined || result.unchanged) return { ...result, plan: emptyPlan(from.current.label, from.current.commit) };
   const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: from.repo.path }, false);
-  const state = await readCurrentState(contents, from.deployment);
+  const state = await readCurrentState(contents, from.deployment.checksum);
   const target = { mode: 'dry-run', contents, env, deployment: from.deployment, ...(state ? { state } : {}) } as const;
   const layered = await layer(options, { kind: 'recompose', baseRefspec: from.target.refspec }, target);
   return { ...layered, ...result };
@@ -79,7 +79,7 @@ async function rebaseDeploy(options: RebaseOptions, from: From, recording: Recor
     const result = describe(from, base);
     if (result.unchanged) return { ...result, plan: emptyPlan(from.current.label, base) };
     const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: repo.path }, true);
-    const state = await readCurrentState(contents, from.deployment);
+    const state = await readCurrentState(contents, from.deployment.checksum);
     const on = { mode: 'deploy', contents, env, deployment: from.deployment, recording, ...(state ? { state } : {}) } as const;
     const layered = await layer(options, { kind: 'recompose', baseRefspec: target.refspec }, on);
     return { ...layered, ...result };

@@ -71,7 +71,7 @@ async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recor
   // The lists are refreshed, so that the layered packages can move too.
   const apt = { ...options, ...(options.cacheOnly || !from.layers ? {} : { refresh: true }) };
   const { contents, env } = await openLayerBase(apt, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
-  const state = await readCurrentState(contents, deployment);
+  const state = await readCurrentState(contents, deployment.checksum);
   const sameBase = newBase === current.commit;
   const upToDate = (plan: Plan) => sameBase && changesNothing(plan);
   const described = { previousBase: current.commit, newBase };
