@@ -36,7 +36,11 @@ export function startPython(program: string, args: string[], what: string, env?:
  * runs in commands that otherwise never load execa's module graph.
  */
 export function spawnPython(program: string, args: string[]): ChildProcessByStdio<Writable, Readable, Readable> {
-  return spawn(PYTHON, programArgs(program, args), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = programArgs(program, args);
+  const traced = traceCommand(PYTHON, argv);
+  const child = spawn(PYTHON, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.on('close', traced);
+  return child;
 }
 
 /**

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { CommandError } from '../errors.js';
+import { traceCommand } from './trace.js';
 
 export interface Decompression {
   /** The decompressed bytes. */
@@ -22,9 +23,10 @@ export interface Decompression {
 }
 
 export function xzDecompress(input: Readable, format: 'xz' | 'lzma'): Decompression {
-  const child = spawn('xz', ['--decompress', '--stdout', '--threads=0', `--format=${format}`, '--quiet'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const args = ['--decompress', '--stdout', '--threads=0', `--format=${format}`, '--quiet'];
+  const traced = traceCommand('xz', args);
+  const child = spawn('xz', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.on('close', traced);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 4096) stderr += d;
