@@ -4,8 +4,8 @@
 // resolve against it, so that apt changes only what the request needs
 // (`apt-get install X` upgrades nothing else); upgrade compares its plan with it.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { deployedUsr } from '../base/deployed-usr.js';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readCommitFile } from '../base/deployed-usr.js';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { holdAll, parseStatus, type StatusEntry } from '../base/dpkg-status.js';
@@ -51,12 +51,7 @@ export async function readCurrentState(contents: BaseContents, commit = contents
   const listed = parseStatePackages(info.metadata['deblayer.packages']);
   if (listed.length === 0) return undefined;
   const statusPath = `${contents.database.path}/status`;
-  const text = await cache.text(commit, 'dpkg-status', async () => {
-    // The deployment's checkout has the commit's file: read without a run of ostree.
-    const usr = deployedUsr(repo.path, commit);
-    if (usr) return readFileSync(join(usr, statusPath.replace(/^usr\//, '')), 'utf8');
-    return (await repo.cat(commit, statusPath))?.toString('utf8') ?? '';
-  });
+  const text = await cache.text(commit, 'dpkg-status', async () => (await readCommitFile(repo, commit, statusPath))?.toString('utf8') ?? '');
   // The paragraphs of the packages its metadata lists, by name and version: the rest is its base's.
   const wanted = new Set(listed.map((l) => `${l.name}=${l.version}`));
   const layered: { entry: StatusEntry; paragraph: string }[] = [];

@@ -11,6 +11,7 @@ import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/co
 import type { CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, type Origin } from '../deploy/origin.js';
 import { lookupPaths } from '../exec/libostree.js';
+import { readCommitFile } from '../base/deployed-usr.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { fileTriggerPaths, needsConfiguring } from '../scripts/triggers.js';
 import { stagingDir } from '../staging.js';
@@ -62,7 +63,7 @@ async function mustConfigure(r: ComposeRequest): Promise<boolean> {
   const triggers = await base.cache.text(
     under,
     'file-triggers',
-    async () => (await base.repo.cat(under, `${database.path}/triggers/File`))?.toString('utf8') ?? '',
+    async () => (await readCommitFile(base.repo, under, `${database.path}/triggers/File`))?.toString('utf8') ?? '',
   );
   return needsConfiguring(r.packages.map((p) => p.record), fileTriggerPaths(triggers), r.skipScripts);
 }
