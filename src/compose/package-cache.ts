@@ -105,7 +105,11 @@ export class PackageCache {
    */
   async import(debs: string[], expected?: PackageId[], onImported?: (name: string) => void): Promise<CachedPackage[]> {
     if (debs.length === 0) return [];
-    const small = debs.length <= SMALL_IMPORT.packages && debs.reduce((sum, deb) => sum + statSync(deb).size, 0) <= SMALL_IMPORT.bytes;
+    const sizes = debs.map((deb) => statSync(deb).size);
+    const small = debs.length <= SMALL_IMPORT.packages && sizes.reduce((sum, size) => sum + size, 0) <= SMALL_IMPORT.bytes;
+    // The largest first: the last package a lane takes is then a small one, so
+    // neither lane decodes alone for long at the end while the other core idles.
+    const order = debs.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
     if (!small) useLzmaHelpers();
     this.refs = undefined;
     mkdirSync(join(this.repo.path, 'tmp'), { recursive: true });
@@ -154,7 +158,7 @@ export class PackageCache {
     const lane = async (): Promise<void> => {
       while (!failed && next < debs.length) {
         try {
-          await unpackOne(next++);
+          await unpackOne(order[next++]!);
         } catch (err) {
           failed = true;
           throw err;
