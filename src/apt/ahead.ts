@@ -16,8 +16,8 @@ import { DEFAULT_CACHE_DIR, DEFAULT_SYSROOT } from '../vocabulary/defaults.js';
 
 /** The commands that resolve against the deployment's state first thing. */
 const RESOLVING = new Set(['install', 'uninstall']);
-/** Global options that take a value, so that the value is not read as the command. */
-const VALUED = new Set(['--sysroot', '--cache-dir', '--repo', '--os', '--config-dir']);
+/** Global options that take a value, so that the value is not read as the command (program.ts has them all; a unit test compares). */
+export const VALUED = new Set(['--sysroot', '--cache-dir', '--repo', '--os', '--config-dir']);
 
 export interface ResolverPlace {
   sysroot: string;

@@ -6,12 +6,11 @@
 // this one only starts the interpreter, in one of three ways: spoken to in
 // lines on stdin and stdout, on a channel of its own (fd 3), or raw pipes.
 
-import { traceCommand } from './trace.js';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CommandError } from '../errors.js';
-import { endWithNode, lineProcessOf, LineQueue, startLineProcess, tail, type LineProcess } from './run.js';
+import { endWithNode, lineProcessOf, LineQueue, spawnTraced, startLineProcess, tail, type LineProcess } from './run.js';
 
 // /usr/bin/python3, not the first python3 on PATH: the bindings are Debian's.
 const PYTHON = '/usr/bin/python3';
@@ -36,11 +35,7 @@ export function startPython(program: string, args: string[], what: string, env?:
  * runs in commands that otherwise never load execa's module graph.
  */
 export function spawnPython(program: string, args: string[]): ChildProcessByStdio<Writable, Readable, Readable> {
-  const argv = programArgs(program, args);
-  const traced = traceCommand(PYTHON, argv);
-  const child = spawn(PYTHON, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.on('close', traced);
-  return child;
+  return spawnTraced(PYTHON, programArgs(program, args), { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /**
@@ -52,9 +47,7 @@ export function spawnPython(program: string, args: string[]): ChildProcessByStdi
  */
 export async function startPythonChannel(program: string, args: string[], what: string): Promise<LineProcess> {
   const argv = programArgs(program, args);
-  const traced = traceCommand(PYTHON, argv);
-  const child = spawn(PYTHON, argv, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  child.on('exit', traced);
+  const child = spawnTraced(PYTHON, argv, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const channel = child.stdio[3] as Duplex;
   const lines = new LineQueue(channel);
   let log = '';

@@ -4,7 +4,7 @@
 // the command's stderr (the whole command line and output go to --verbose).
 // Only the modules in src/exec call it; each builds its own program's argv.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { traceCommand } from './trace.js';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -197,6 +197,14 @@ export class LineQueue {
   }
 }
 
+/** spawn(), with the program on DEBLAYER_TRACE's timeline from its start to its close. */
+export const spawnTraced = ((program: string, args: readonly string[], options: SpawnOptions) => {
+  const traced = traceCommand(program, args);
+  const child = spawn(program, args, options);
+  child.once('close', traced);
+  return child;
+}) as typeof spawn;
+
 /**
  * Ends CHILD when Node exits, as execa does for the programs it runs: a helper
  * started ahead and never used (libapt's, when a request is refused before
@@ -215,8 +223,7 @@ export function endWithNode(child: ChildProcess): void {
  */
 export async function startLineProcess(program: string, args: string[], what: string, options: { env?: Record<string, string> } = {}): Promise<LineProcess> {
   // node:child_process, not execa: a helper started early (libapt's) would wait for execa's module graph to load.
-  const traced = traceCommand(program, args);
-  const child = spawn(program, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnTraced(program, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   endWithNode(child);
   const lines = new LineQueue(child.stdout);
   let stderr = '';
@@ -231,7 +238,6 @@ export async function startLineProcess(program: string, args: string[], what: st
     });
     child.once('close', (code, signal) => {
       if (child.pid === undefined) return;
-      traced();
       resolve(code === 0 ? undefined : failure(code ?? undefined, signal ? `killed with ${signal}` : undefined));
     });
   });

@@ -8,10 +8,9 @@
 // node:child_process rather than execa: the deb commands run nothing else, and
 // execa's module graph is a start-up cost of its own.
 
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { CommandError } from '../errors.js';
-import { traceCommand } from './trace.js';
+import { spawnTraced } from './run.js';
 
 export interface Decompression {
   /** The decompressed bytes. */
@@ -23,10 +22,7 @@ export interface Decompression {
 }
 
 export function xzDecompress(input: Readable, format: 'xz' | 'lzma'): Decompression {
-  const args = ['--decompress', '--stdout', '--threads=0', `--format=${format}`, '--quiet'];
-  const traced = traceCommand('xz', args);
-  const child = spawn('xz', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.on('close', traced);
+  const child = spawnTraced('xz', ['--decompress', '--stdout', '--threads=0', `--format=${format}`, '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 4096) stderr += d;

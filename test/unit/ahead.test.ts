@@ -3,7 +3,8 @@
 // them, wherever they stand, and only install and uninstall resolve first thing.
 
 import { describe, expect, test } from 'vitest';
-import { resolvingPlace } from '../../src/apt/ahead.js';
+import { resolvingPlace, VALUED } from '../../src/apt/ahead.js';
+import { buildProgram } from '../../src/cli/program.js';
 
 describe('resolvingPlace', () => {
   test('install and uninstall on the host: the default sysroot and cache directory', () => {
@@ -27,5 +28,10 @@ describe('resolvingPlace', () => {
     expect(resolvingPlace(['deb', 'info', 'install'])).toBeUndefined();
     expect(resolvingPlace(['history', '--', 'install'])).toBeUndefined();
     expect(resolvingPlace(['install', 'x', '--sysroot'])).toBeUndefined();
+  });
+
+  test("the global options read as taking a value are exactly those of deblayer's command line", () => {
+    const valued = buildProgram().options.filter((o) => o.required || o.optional).map((o) => o.long);
+    expect([...VALUED].sort()).toEqual(valued.sort());
   });
 });
