@@ -179,6 +179,17 @@ test('a newer commit published with its delta reaches the rebased host by upgrad
   const good = await deblayer(['--repo', repo, 'publish', signed, '--gpg-sign', keyId, '--gpg-homedir', gnupg], { env: { GNUPGHOME: empty } });
   expect(good.exitCode, good.stderr).toBe(0);
   expect(good.stdout).toContain(`Published fx/other: ${short(commits.other!)} -> ${short(commits.other2!)}; static delta from ${short(commits.other!)}; signed`);
+  // --check asks the server, which has other2 now; the host's repository pulls nothing for it.
+  const sysrepo = `--repo=${sysroot}/ostree/repo`;
+  expect((await ostree([sysrepo, 'rev-parse', 'pub:fx/other'])).trim()).toBe(commits.other);
+  const checked = await run(['upgrade', '--check']);
+  expect(checked.exitCode, checked.stderr).toBe(0);
+  expect(checked.stdout).toMatch(new RegExp(`^Base ${short(commits.other!)} -> ${short(commits.other2!)} \\((version [^,]+, )?on remote pub, not pulled yet\\)$`));
+  expect((await ostree([sysrepo, 'rev-parse', 'pub:fx/other'])).trim()).toBe(commits.other);
+  expect(existsSync(join(sysroot, 'ostree/repo/objects', commits.other2!.slice(0, 2), `${commits.other2!.slice(2)}.commit`))).toBe(false);
+  const local = await run(['upgrade', '--check', '--cache-only']);
+  expect(local.exitCode, `${local.stdout}${local.stderr}`).toBe(77);
+
   const server = servers[0]!;
   server.requests.length = 0;
   const r = await run(['upgrade'], ['--json']);
@@ -190,6 +201,7 @@ test('a newer commit published with its delta reaches the rebased host by upgrad
   // The host had the previous commit: ostree fetched the static delta, not the objects one by one.
   expect(server.requests.some((p) => p.startsWith('/deltas/'))).toBe(true);
   expect(server.requests.some((p) => p.startsWith('/objects/') && p.endsWith('.filez'))).toBe(false);
+  expect((await run(['upgrade', '--check'])).exitCode).toBe(77);
 });
 
 test('an unsigned remote is refused with one clear line and nothing changed; --no-gpg-verify takes it and status says so', async () => {

@@ -20,7 +20,7 @@ export function register(program: Command): void {
         .command('upgrade')
         .description("move to the newest commit of the deployment's base and the newest versions of the layered packages")
         .option('-n, --dry-run', 'resolve the requests against the newest base known locally, print the plan and exit')
-        .option('--check', 'only list what would change (base commit, package versions); exit 77 when nothing would')
+        .option('--check', "only list what would change (base commit, package versions), asking a remote base's server; exit 77 when nothing would")
         .option('-C, --cache-only', 'do not use the network: no pull, no refresh of the lists, .deb files from the cache'),
     ),
   ).action(async (opts: UpgradeCommandOptions, command: Command) => {
@@ -31,6 +31,7 @@ export function register(program: Command): void {
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),
       mode: opts.dryRun || opts.check ? 'dry-run' : 'deploy',
+      ...(opts.check ? { check: true } : {}),
       command: 'upgrade',
       argv: process.argv.slice(2),
       ...(opts.cacheOnly ? { cacheOnly: true } : {}),
@@ -57,6 +58,11 @@ export function register(program: Command): void {
 export function changeLines(result: UpgradeResult): string[] {
   const c = planChanges(result.plan);
   const base = result.previousBase === result.newBase ? `Base ${result.newBase.slice(0, 10)} (unchanged)` : `Base ${result.previousBase.slice(0, 10)} -> ${result.newBase.slice(0, 10)}`;
+  if (result.notPulled) {
+    const { remote, version } = result.notPulled;
+    // No package lines: the layered packages are resolved against the new base once the upgrade has pulled it.
+    return [`${base} (${version !== undefined ? `version ${version}, ` : ''}on remote ${remote}, not pulled yet)`];
+  }
   return [
     base,
     ...[...c.upgraded, ...c.downgraded].map((p) => `  ${p.name} ${p.current} -> ${p.version}`),

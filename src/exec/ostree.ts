@@ -144,6 +144,17 @@ export class OstreeRepo {
     throw new CommandError(OSTREE, `${what}: ${why}`, { detail: `command: ${r.command}\n${r.stderr}` });
   }
 
+  /**
+   * The newest commit of REF on REMOTE and its version, from the remote's
+   * summary (verified as the remote's configuration says): no object is
+   * pulled and no ref changes, as `rpm-ostree upgrade --check` asks before
+   * downloading. Undefined when the summary does not list REF.
+   */
+  async remoteLatest(remote: string, ref: string): Promise<{ commit: string; version?: string } | undefined> {
+    const r = await this.run(['remote', 'summary', remote], `cannot read the summary of remote ${remote}`);
+    return parseRemoteSummary(r.stdout).get(ref);
+  }
+
   /** Copies COMMIT from the repository at SOURCE, with DEPTH parents (none by default); no ref is written. */
   async pullLocal(source: string, commit: string, options: { depth?: number } = {}): Promise<void> {
     const depth = options.depth ? [`--depth=${options.depth}`] : [];
@@ -491,6 +502,29 @@ export class OstreeSysroot {
     const r = await ostree(['admin', 'status', `--sysroot=${this.path}`], `cannot read the deployments of ${this.path}`);
     return parseAdminStatus(r.stdout);
   }
+}
+
+// `ostree remote summary` (2022.7): a block per ref,
+//   "* fx/base", "    Latest Commit (142 bytes):", "      <checksum>", "    Version (ostree.commit.version): 12.3".
+export function parseRemoteSummary(text: string): Map<string, { commit: string; version?: string }> {
+  const out = new Map<string, { commit: string; version?: string }>();
+  let current: { commit: string; version?: string } | undefined;
+  for (const line of text.split('\n')) {
+    const ref = /^\* (\S+)$/.exec(line);
+    if (ref) {
+      current = { commit: '' };
+      out.set(ref[1]!, current);
+      continue;
+    }
+    if (!current) continue;
+    const commit = /^\s+([0-9a-f]{64})$/.exec(line);
+    if (commit && current.commit === '') current.commit = commit[1]!;
+    const version = /^\s+Version \(ostree\.commit\.version\): (.+)$/.exec(line);
+    if (version) current.version = version[1]!;
+    if (line === '') current = undefined;
+  }
+  for (const [ref, v] of out) if (v.commit === '') out.delete(ref);
+  return out;
 }
 
 // `ostree admin status` (2022.7 has no --json):

@@ -16,11 +16,18 @@ import { layer, openLayerBase, type InstallResult, type LayerOptions } from './l
 export interface UpgradeResult extends InstallResult {
   previousBase: string;
   newBase: string;
+  /** --check: the remote has a newer base than this repository; it is pulled (and the packages resolved against it) by the upgrade itself. */
+  notPulled?: { remote: string; version?: string };
   /** Neither the base nor any layered package has changed: nothing was done. */
   upToDate?: boolean;
 }
 
-type UpgradeOptions = Omit<LayerOptions, 'mode'> & { mode: 'dry-run' | 'deploy'; onPull?: (line: string) => void };
+type UpgradeOptions = Omit<LayerOptions, 'mode'> & {
+  mode: 'dry-run' | 'deploy';
+  /** --check: a base on a remote is looked up there (its summary) rather than taken as this repository last pulled it. */
+  check?: boolean;
+  onPull?: (line: string) => void;
+};
 
 /** Thrown from the confirmation of a deploying upgrade whose plan changes nothing: there is nothing to deploy. */
 class NothingNew {
@@ -63,8 +70,18 @@ async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recor
   if (colon >= 0 && options.mode !== 'dry-run' && !options.cacheOnly) {
     await repo.pull(refspec.slice(0, colon), ref, options.onPull);
   }
-  const newBase = await repo.resolve(colon >= 0 ? refspec : ref);
+  let newBase = await repo.resolve(colon >= 0 ? refspec : ref);
   if (!newBase) throw new DeblayerError(`the base refspec ${refspec} names no commit in ${repo.path}`);
+  if (colon >= 0 && options.check && !options.cacheOnly) {
+    const remote = refspec.slice(0, colon);
+    const latest = await repo.remoteLatest(remote, ref);
+    if (!latest) throw new DeblayerError(`remote ${remote} does not list ${ref} in its summary`);
+    if (latest.commit === current.commit) newBase = current.commit;
+    else if (latest.commit !== newBase) {
+      const notPulled = { remote, ...(latest.version !== undefined ? { version: latest.version } : {}) };
+      return { previousBase: current.commit, newBase: latest.commit, notPulled, plan: emptyPlan(current.label, current.commit) };
+    }
+  }
   if (newBase === current.commit && !from.layers) {
     return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
   }

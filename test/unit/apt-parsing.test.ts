@@ -7,7 +7,7 @@ import { aptSize, archiveFileName } from '../../src/apt/plan.js';
 import { rewriteSignedBy, signedByPaths } from '../../src/apt/sources.js';
 import { holdAll, parseStatus } from '../../src/base/dpkg-status.js';
 import { parseOsRelease } from '../../src/base/os-release.js';
-import { parseAdminStatus, parseLsLine, parseRawCommit } from '../../src/exec/ostree.js';
+import { parseAdminStatus, parseLsLine, parseRawCommit, parseRemoteSummary } from '../../src/exec/ostree.js';
 
 describe('apt output', () => {
   test('simulation lines: new packages, upgrades and removals', () => {
@@ -164,6 +164,28 @@ describe('ostree output', () => {
       [1, 'debian', 0, true, false, false, 'debian/12'],
       [2, 'other', 0, false, false, true, undefined],
     ]);
+  });
+
+  test('remote summaries: the newest commit of each ref, with its version when it has one', () => {
+    const [a, b] = ['56662ce6e2d8f5b235b9ab1383167affef8aa9e9bedf8be2ff0e0252db203afb', '9f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5'];
+    // `ostree remote summary` of ostree 2022.7.
+    const text = [
+      '* fx/base',
+      '    Latest Commit (142 bytes):',
+      `      ${a}`,
+      '    Version (ostree.commit.version): 12.3',
+      '    Timestamp (ostree.commit.timestamp): 2026-12-01T06:13:32+00',
+      '',
+      '* fx/other',
+      '    Latest Commit (150 bytes):',
+      `      ${b}`,
+      '    Timestamp (ostree.commit.timestamp): 2026-12-01T06:14:02+00',
+      '',
+      'Repository Mode (ostree.summary.mode): archive-z2',
+      'Last-Modified (ostree.summary.last-modified): 2026-12-01T06:13:32+00',
+      'ostree.summary.indexed-deltas: true',
+    ].join('\n');
+    expect(Object.fromEntries(parseRemoteSummary(text))).toEqual({ 'fx/base': { commit: a, version: '12.3' }, 'fx/other': { commit: b } });
   });
 
   test('ls lines and raw commits', () => {
