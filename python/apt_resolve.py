@@ -149,6 +149,50 @@ def autoremove(apt_pkg, cache, depcache, names):
         for pkg in layered:
             if pkg.id not in needed:
                 depcache.mark_delete(pkg, False)
+    return layered
+
+
+def changes(apt_pkg, cache, depcache, seeds):
+    """The packages whose marks changed. apt keeps no list of them, and asking
+    every package of the lists costs as much as the marking. Marks spread from
+    the requests (or the removed layered packages) along dependencies, Breaks
+    and Conflicts included, both ways: to what a changed package depends on,
+    and to installed packages that depend on it or on what it provides. A walk
+    along those finds them; apt's counts of installs and removals tell whether
+    it found them all, and if not (apt also upgrades the installed packages of
+    a new package's source, which no dependency names) every package is
+    asked."""
+    found, seen, todo = [], set(), list(seeds)
+
+    def installed_dependers(pkg):
+        todo.extend(d.parent_pkg for d in pkg.rev_depends_list if d.parent_pkg.current_ver is not None)
+
+    while todo:
+        pkg = todo.pop()
+        if pkg.id in seen:
+            continue
+        seen.add(pkg.id)
+        if depcache.marked_keep(pkg):
+            continue
+        found.append(pkg)
+        installed_dependers(pkg)
+        for ver in (depcache.get_candidate_ver(pkg), pkg.current_ver):
+            if ver is None:
+                continue
+            for groups in ver.depends_list.values():
+                for group in groups:
+                    for dep in group:
+                        todo.append(dep.target_pkg)
+                        todo.extend(t.parent_pkg for t in dep.all_targets())
+            for name, _, _ in ver.provides_list:
+                try:
+                    installed_dependers(cache[(name, pkg.architecture)])
+                except KeyError:
+                    pass
+    removals = sum(1 for p in found if depcache.marked_delete(p))
+    if removals != depcache.del_count or len(found) - removals != depcache.inst_count:
+        found = [p for p in cache.packages if not depcache.marked_keep(p)]
+    return sorted(found, key=lambda p: (p.name, p.architecture))
 
 
 def install_order(requested, marked, chosen):
@@ -247,13 +291,11 @@ def main():
     saved_stderr = os.dup(2)
     os.dup2(debug.fileno(), 2)
     requested = mark(apt_pkg, cache, depcache, request.get('install', []))
-    if request.get('autoremove'):
-        autoremove(apt_pkg, cache, depcache, request.get('auto', []))
+    layered = autoremove(apt_pkg, cache, depcache, request.get('auto', [])) if request.get('autoremove') else []
     os.dup2(saved_stderr, 2)
     if depcache.broken_count > 0:
         fallback('apt cannot add these packages alone')
-    # One call a package: the cache holds every package of the lists.
-    changed = [p for p in cache.packages if not depcache.marked_keep(p)]
+    changed = changes(apt_pkg, cache, depcache, requested + layered)
     if any(held(apt_pkg, p) for p in changed):
         fallback('the plan changes a package of the base')
     marked = [p for p in changed if not depcache.marked_delete(p)]

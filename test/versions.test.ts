@@ -30,6 +30,10 @@ const SPECS: PackageSpec[] = [
   { Package: 'fxb', Version: '1.0', Architecture: 'all', Depends: 'fxa' },
   { Package: 'fxb', Version: '2.0', Architecture: 'all', Depends: 'fxa' },
   { Package: 'fxc', Version: '1.0', Architecture: 'all', Depends: 'fxa (>= 2.0)' },
+  // Two binary packages of one source, which depend on nothing.
+  { Package: 'fxs-a', Source: 'fxs', Version: '1.0', Architecture: 'all' },
+  { Package: 'fxs-a', Source: 'fxs', Version: '2.0', Architecture: 'all' },
+  { Package: 'fxs-b', Source: 'fxs', Version: '2.0', Architecture: 'all' },
 ];
 
 /** The repository holds these package versions (NAME_VERSION), besides the fixture world's packages. */
@@ -55,7 +59,7 @@ async function layered(): Promise<string[]> {
   const m = /^[* ] fx ([0-9a-f]{64})\.(\d+)/m.exec(status.stdout);
   const deployment = join(sysroot.path, 'ostree/deploy/fx/deploy', `${m![1]}.${m![2]}`);
   const r = await execa('dpkg-query', [`--admindir=${deployment}/usr/lib/sysimage/dpkg`, '-W', '-f', '${Package}=${Version}\n']);
-  return r.stdout.split('\n').filter((l) => /^fx[a-c]=|^fx-(lib|local)=/.test(l)).sort();
+  return r.stdout.split('\n').filter((l) => /^fx[a-c]=|^fxs-[ab]=|^fx-(lib|local)=/.test(l)).sort();
 }
 
 beforeAll(async () => {
@@ -256,4 +260,29 @@ test('install and uninstall start libapt on the state the last transaction deplo
   expect(started(refreshed)[0]).toContain('apt_resolve.py');
   expect(resolvers(refreshed)).toHaveLength(2);
   expect(changes(refreshed)).toEqual(['fxb - -> 2.0']);
+}, 300_000);
+
+test('a new package of the source a layered one comes from: apt moves the layered one too, and libapt plans what apt-get plans', async () => {
+  // fxa 3.0 and fxc are layered (the tests before); fxs-a 1.0 joins them.
+  await publish('fxa_3.0', 'fxc_1.0', 'fxs-a_1.0');
+  expect((await run(['install', 'fxs-a'])).exitCode).toBe(0);
+  await publish('fxa_3.0', 'fxc_1.0', 'fxs-a_2.0', 'fxs-b_2.0');
+  const settings = { cacheDir: join(dir, 'cache'), configDir: join(dir, 'no-config'), sources: [sources] };
+  const { contents, env } = await openBaseApt({ sysroot: sysroot.path }, settings, { cacheOnly: true });
+  const state = (await readCurrentState(contents))!;
+  const request = { install: ['fxs-b'], localFiles: [], layered: ['fxa', 'fxc', 'fxs-a'] };
+  const plans = [];
+  for (const resolver of ['libapt', 'apt-get'] as const) {
+    const plan = await resolveAgainstState(contents, stateEnvironment(env, contents, state), state, request, resolver === 'apt-get' ? { resolver } : {});
+    expect(plan.resolver).toBe(resolver);
+    plans.push(plan.packages.map((x) => `${x.name} ${x.current ?? '-'} -> ${x.version}`).sort());
+  }
+  // No dependency links fxs-b to fxs-a: apt moves fxs-a because both come from fxs.
+  expect(plans[0]).toEqual(['fxa 3.0 -> 3.0', 'fxc 1.0 -> 1.0', 'fxs-a 1.0 -> 2.0', 'fxs-b - -> 2.0']);
+  expect(plans[1]).toEqual(plans[0]);
+  const dry = await run(['install', '-n', 'fxs-b']);
+  expect(dry.exitCode, dry.stderr).toBe(0);
+  expect(dry.stdout).toContain('The following packages will be upgraded:\n  fxs-a (1.0 -> 2.0)\n1 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n');
+  expect((await run(['install', 'fxs-b'])).exitCode).toBe(0);
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=2.0', 'fxs-b=2.0']);
 }, 300_000);

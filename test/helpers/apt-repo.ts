@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 
 export interface PackageSpec {
   Package: string;
+  /** The source package, when it is not named as the binary one. */
+  Source?: string;
   Version: string;
   Architecture: string;
   Depends?: string;
@@ -49,7 +51,7 @@ export interface FixtureWorld {
   local: Record<string, string>;
 }
 
-const CONTROL_FIELDS = ['Package', 'Version', 'Architecture', 'Essential', 'Depends', 'Recommends', 'Conflicts', 'Replaces', 'Provides'] as const;
+const CONTROL_FIELDS = ['Package', 'Source', 'Version', 'Architecture', 'Essential', 'Depends', 'Recommends', 'Conflicts', 'Replaces', 'Provides'] as const;
 
 export async function buildPackage(spec: PackageSpec, outDir: string): Promise<string> {
   const stage = join(outDir, `.stage-${spec.Package}-${spec.Version.replace(/:/g, '_')}`);
