@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { buildPackage, type PackageSpec } from './helpers/apt-repo.js';
 import { deblayer } from './helpers/cli.js';
 import { extractBootableBase, makeSysroot, type TestSysroot } from './helpers/sysroot.js';
+import { OstreeRepo } from '../src/exec/ostree.js';
+import { runScripts } from '../src/scripts/run-scripts.js';
 
 const realBase = inject('realBase');
 let work: string;
@@ -208,6 +210,15 @@ describe('maintainer scripts', () => {
     const verbose = await run(['history'], ['--verbose']);
     expect(verbose.stdout).toMatch(/^    fx-fail \(configure\):\n      Setting up fx-fail \(1\.0\) \.\.\.\n      about to fail\n      cannot frobnicate$/m);
     expect(verbose.stdout).toMatch(/^    fx-svc \(preinst\):\n      fx-svc preinst install \(preinst of fx-svc\)$/m);
+    // Nor a work tree in the repository's tmp/: neither from the failed install, nor from a view that fails half made.
+    const repoPath = join(sysroot.path, 'ostree/repo');
+    const staging = () => readdirSync(join(repoPath, 'tmp')).filter((n) => n.startsWith('deblayer-'));
+    expect(staging()).toEqual([]);
+    const base = (await execa('ostree', [`--repo=${repoPath}`, 'rev-parse', 'debian/12'])).stdout.trim();
+    const missing = '0'.repeat(64);
+    const input = { repo: new OstreeRepo(repoPath), composed: missing, base, database: 'usr/lib/sysimage/dpkg', records: [], skip: [], branch: 'test/none', subject: 'none', metadata: {} };
+    await expect(runScripts(input)).rejects.toThrow(new RegExp(missing));
+    expect(staging()).toEqual([]);
   }, 600_000);
 
   test('--skip-scripts layers a package without running its scripts, kept in the origin and the database', async () => {

@@ -29,7 +29,7 @@ export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
 const PURGE = `exec dpkg --status-fd 3 --abort-after=1 --purge "$@" 3>&1 2>&1`;
 
 export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
-  const run: Run = { input: { ...input, composed: input.state, skip: [] }, ns: await MountNamespace.open(), output: input.output ?? [] };
+  const run: Run = { input: { ...input, composed: input.state, skip: [] }, ns: await MountNamespace.open(), output: input.output ?? [], scratch: [] };
   try {
     const view = await openScriptsView(run, { base: input.state, commit: input.state }, 'p');
     if (!existsSync(inUsr(view, 'bin/dpkg'))) throw new DeblayerError('the state has no /usr/bin/dpkg: cannot purge packages from it');

@@ -48,7 +48,7 @@ import { readTextIfPresent } from '../read-text.js';
 import { provideHostSecrets } from './host-secrets.js';
 import { dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
-import { closeWritable, inUsr, mountVar, openView, removeView, viewDir, type View } from './view.js';
+import { closeWritable, inUsr, mountVar, openView, viewDir, type View } from './view.js';
 
 export const SCRIPTS_TMPFILES = 'lib/tmpfiles.d/deblayer-00-scripts.conf';
 
@@ -120,7 +120,8 @@ export interface Run {
   input: ScriptsInput;
   ns: MountNamespace;
   output: PackageOutput[];
-  view?: View;
+  /** The views' staging directories, removed once the namespace is closed, also when a view failed half-made. */
+  scratch: string[];
   /** The base alone, where preinsts run (only when a package has one). */
   baseView?: View;
   syslog?: SyslogSink;
@@ -141,7 +142,7 @@ export interface HostAccounts {
  * and the result committed on top of the composed commit.
  */
 export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
-  const run: Run = { input, ns: await MountNamespace.open(), output: input.output ?? [] };
+  const run: Run = { input, ns: await MountNamespace.open(), output: input.output ?? [], scratch: [] };
   try {
     const view = await openScriptsView(run, { base: input.base, commit: input.composed }, 'c');
     if (!existsSync(inUsr(view, 'bin/dpkg'))) {
@@ -169,9 +170,8 @@ export async function runScripts(input: ScriptsInput): Promise<ScriptsResult> {
  */
 export async function openScriptsView(run: Run, source: { base: string; commit: string }, name: string): Promise<View> {
   const { input } = run;
-  const dir = viewDir(input.repo, name);
+  const dir = scratchDir(run, name);
   const [view, sink] = await Promise.allSettled([openView(input.repo, source, input.database, run.ns, dir), SyslogSink.open(dir)]);
-  if (view.status === 'fulfilled') run.view = view.value;
   if (sink.status === 'fulfilled') run.syslog = sink.value;
   if (view.status === 'rejected') throw view.reason;
   if (sink.status === 'rejected') throw sink.reason;
@@ -203,8 +203,14 @@ export async function commitRun(
 export async function closeRun(run: Run): Promise<void> {
   run.syslog?.kill();
   await run.ns.close();
-  if (run.view) removeView(run.view);
-  if (run.baseView) removeView(run.baseView);
+  for (const dir of run.scratch) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A staging directory for one of RUN's views, removed by closeRun. */
+function scratchDir(run: Run, name: string): string {
+  const dir = viewDir(run.input.repo, name);
+  run.scratch.push(dir);
+  return dir;
 }
 
 // The host's accounts: what the scripts see, and what their new users and
@@ -227,7 +233,7 @@ async function runPreinsts(run: Run, runnable: PackageRecord[], seeded: Map<stri
   const preinsts = runnable.filter((r) => scriptOf(r, 'preinst'));
   if (preinsts.length === 0) return;
   const { input, ns } = run;
-  const baseView = (run.baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, viewDir(input.repo, 'b')));
+  const baseView = (run.baseView = await openView(input.repo, { base: input.base, commit: input.base }, input.database, ns, scratchDir(run, 'b')));
   for (const [f, data] of seeded) writeFileSync(inUsr(baseView, `etc/${f}`), data);
   const ci = join(baseView.dir, 'ci');
   mkdirSync(ci);

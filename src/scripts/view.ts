@@ -19,7 +19,7 @@
 // overlay over a scratch tree (what the tree's tmpfiles.d lines make), so that
 // what scripts add to /var can be told from what the packages ship there.
 
-import { chmodSync, chownSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkoutDelta } from '../exec/libostree.js';
 import { deployedUsr } from '../base/deployed-usr.js';
@@ -118,8 +118,4 @@ export function inUsr(v: View, path: string): string {
 /** Takes the writable mounts down: the upper directories can be read back and edited as plain trees; lowerUsr stays readable until the namespace closes. */
 export async function closeWritable(v: View): Promise<void> {
   await unmount(v.ns, v.var, v.usr);
-}
-
-export function removeView(v: View): void {
-  rmSync(v.dir, { recursive: true, force: true });
 }
