@@ -1,10 +1,14 @@
 // Staging directories: work trees in the repository's tmp/ (same file system
 // as its objects, so a commit can hardlink from them). Each is made here with
-// one prefix, so that the next transaction can remove what a killed one left
-// without a list of names to keep in step (src/transactions/leftovers.ts).
+// one prefix and its maker's pid, so that the next transaction can remove what
+// a killed one left without a list of names to keep in step
+// (src/transactions/leftovers.ts), and without touching the work of a
+// deblayer still running on the same repository (another stateroot's
+// transaction, a compose or base import).
 
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { processRuns } from './processes.js';
 
 const PREFIX = 'deblayer-';
 
@@ -17,12 +21,18 @@ const PREFIX = 'deblayer-';
  */
 export function stagingDir(repoPath: string, purpose: string): string {
   mkdirSync(join(repoPath, 'tmp'), { recursive: true });
-  const dir = mkdtempSync(join(repoPath, 'tmp', `${PREFIX}${purpose}-`));
+  const dir = mkdtempSync(join(repoPath, 'tmp', `${PREFIX}${purpose}-${process.pid}-`));
   chmodSync(dir, 0o755);
   return dir;
 }
 
-/** Removes every staging directory of REPO; returns how many there were. */
+/** Whether the process that made staging directory NAME still runs (names without a pid are older deblayer's: not). */
+function makerRuns(name: string): boolean {
+  const pid = Number(/-(\d+)-[^-]+$/.exec(name)?.[1]);
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && processRuns(pid);
+}
+
+/** Removes the staging directories of REPO whose maker is gone; returns how many there were. */
 export function removeStagingDirs(repoPath: string): number {
   let removed = 0;
   let names: string[];
@@ -32,7 +42,7 @@ export function removeStagingDirs(repoPath: string): number {
     return 0; // no tmp directory: nothing left
   }
   for (const name of names) {
-    if (!name.startsWith(PREFIX)) continue;
+    if (!name.startsWith(PREFIX) || makerRuns(name)) continue;
     rmSync(join(repoPath, 'tmp', name), { recursive: true, force: true });
     removed++;
   }

@@ -518,11 +518,19 @@ describe('one transaction at a time, and scripts', () => {
       await execa('ostree', ['fsck', `--repo=${s.repo}`, '--quiet']);
     }
     // The next transaction takes over the lock, removes staging leftovers and records the interrupted ones.
-    rmSync(join(s.repo, 'tmp', 'deblayer-db-leftover'), { recursive: true, force: true });
-    mkdirSync(join(s.repo, 'tmp', 'deblayer-db-leftover'), { recursive: true });
+    // A staging directory is named with its maker's pid: one whose maker is gone is a leftover (as is one
+    // of an older deblayer, without a pid), one whose maker runs (another stateroot's transaction, a compose) is not.
+    const gone = (await execa('sh', ['-c', 'echo $$'])).stdout.trim();
+    const leftovers = ['deblayer-db-leftover', `deblayer-pkg-${gone}-Ab12Cd`];
+    const inUse = `deblayer-pkg-${process.pid}-Ef34Gh`;
+    for (const name of [...leftovers, inUse]) {
+      rmSync(join(s.repo, 'tmp', name), { recursive: true, force: true });
+      mkdirSync(join(s.repo, 'tmp', name), { recursive: true });
+    }
     const ok = await s.run(['install', 'fx-epoch']);
     expect(ok.exitCode, ok.stderr).toBe(0);
-    expect(readdirSync(join(s.repo, 'tmp')).filter((n) => n.startsWith('deblayer-'))).toEqual([]);
+    expect(readdirSync(join(s.repo, 'tmp')).filter((n) => n.startsWith('deblayer-'))).toEqual([inUse]);
+    rmSync(join(s.repo, 'tmp', inUse), { recursive: true });
     const history = JSON.parse((await s.run(['history'], ['--json'])).stdout).entries as { result: string; error?: string }[];
     expect(history.filter((e) => e.result === 'running')).toEqual([]);
     for (const e of history.filter((x) => x.error?.startsWith('interrupted:'))) expect(e.result).toBe('failed');

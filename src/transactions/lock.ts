@@ -6,19 +6,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DeblayerError, EXIT } from '../errors.js';
+import { processRuns } from '../processes.js';
 
 export class LockedError extends DeblayerError {
   constructor(message: string) {
     super(message, { exitCode: EXIT.locked });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -40,7 +32,7 @@ export function takeLock(path: string, what: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && processRuns(owner)) {
         throw new LockedError(`another deblayer transaction (pid ${owner}) is running on ${what}: wait for it to finish`);
       }
       rmSync(path, { force: true }); // left by a process that is gone
