@@ -286,3 +286,16 @@ test('a new package of the source a layered one comes from: apt moves the layere
   expect((await run(['install', 'fxs-b'])).exitCode).toBe(0);
   expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=2.0', 'fxs-b=2.0']);
 }, 300_000);
+
+test('after a rollback, the next install starts no libapt on the state rolled away from', async () => {
+  // fxs-b was installed last (the test before): its state is the hint.
+  const hints = join(dir, 'cache', 'next-resolve');
+  expect(readdirSync(hints)).toHaveLength(1);
+  const back = await deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), 'rollback']);
+  expect(back.exitCode, back.stderr).toBe(0);
+  expect(readdirSync(hints)).toEqual([]);
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=1.0']);
+  const r = await deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), '--json', 'install', '-n', 'fxs-b', '--source', sources], { env: { DEBLAYER_TRACE: '1' } });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr.split('\n').filter((l) => /^deblayer-trace: \S+ start .*apt_resolve\.py/.test(l))).toHaveLength(1);
+}, 300_000);

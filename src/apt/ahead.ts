@@ -8,8 +8,9 @@
 // the hint first thing; the transaction takes that process only if its own
 // configuration is exactly the hint's and the lists were not refreshed since,
 // and ends it otherwise, so a stale hint costs time, never a wrong plan.
+// rollback changes the default deployment without resolving: it drops the hint.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openLibapt, type AptInvocation, type LibaptSession } from '../exec/apt.js';
 import { DEFAULT_CACHE_DIR, DEFAULT_SYSROOT } from '../vocabulary/defaults.js';
@@ -99,5 +100,14 @@ export function rememberNextResolver(place: ResolverPlace, invocation: AptInvoca
     known = text;
   } catch {
     // nothing to undo
+  }
+}
+
+/** Drops PLACE's hint: the default deployment changed without a transaction that resolved (rollback), so the hint names another state. */
+export function forgetNextResolver(place: ResolverPlace): void {
+  try {
+    rmSync(hintPath(place), { force: true });
+  } catch {
+    // Only a hint: the next install ends a libapt started for another state.
   }
 }

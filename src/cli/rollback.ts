@@ -17,6 +17,7 @@ export function register(program: Command): void {
         ...(out.options.os !== undefined ? { os: out.options.os } : {}),
         ...(opts.to !== undefined ? { to: Number(opts.to) } : {}),
         argv: process.argv.slice(2),
+        cacheDir: out.options.cacheDir,
       });
       if (out.json) {
         out.data({ default: result.deployment, path: result.path, ...(result.redeployed ? { redeployed: result.redeployed } : {}) });

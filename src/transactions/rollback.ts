@@ -15,6 +15,7 @@ import { recordedTransaction, type Recording } from './recorded.js';
 import { forgetState, nextStateNumber, recordDeployed, recordStateCopy } from '../pipeline/record.js';
 import { stateRef } from '../vocabulary/packages.js';
 import { diagnose, messageOf } from '../diagnostics.js';
+import { forgetNextResolver } from '../apt/ahead.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -24,16 +25,18 @@ export interface RollbackResult {
   redeployed?: DeployResult & { state: number; commit: string; recordedState?: number };
 }
 
-export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[] } = {}): Promise<RollbackResult> {
+export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[]; cacheDir?: string } = {}): Promise<RollbackResult> {
   requireRoot('deblayer rollback');
   const sysroot = new OstreeSysroot(sysrootPath);
   const all = await sysroot.deployments();
   const current = all.find((d) => !d.staged && (options.os === undefined || d.stateroot === options.os));
   if (!current) throw new NotASysrootError(`no deployments${options.os ? ` of '${options.os}'` : ''} in ${sysrootPath}`);
-  return recordedTransaction(
+  const result = await recordedTransaction(
     { sysroot: sysrootPath, stateroot: current.stateroot, repoPath: sysroot.repo.path, command: 'rollback', argv: options.argv ?? [] },
     (recording) => rollbackIn(sysroot, sysrootPath, current, all, options, recording),
   );
+  if (options.cacheDir !== undefined) forgetNextResolver({ sysroot: sysrootPath, cacheDir: options.cacheDir });
+  return result;
 }
 
 async function rollbackIn(
