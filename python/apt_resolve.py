@@ -152,7 +152,7 @@ def autoremove(apt_pkg, cache, depcache, names):
     return layered
 
 
-def changes(apt_pkg, cache, depcache, seeds):
+def changes(cache, depcache, seeds):
     """The packages whose marks changed. apt keeps no list of them, and asking
     every package of the lists costs as much as the marking. Marks spread from
     the requests (or the removed layered packages) along dependencies, Breaks
@@ -295,7 +295,7 @@ def main():
     os.dup2(saved_stderr, 2)
     if depcache.broken_count > 0:
         fallback('apt cannot add these packages alone')
-    changed = changes(apt_pkg, cache, depcache, requested + layered)
+    changed = changes(cache, depcache, requested + layered)
     if any(held(apt_pkg, p) for p in changed):
         fallback('the plan changes a package of the base')
     marked = [p for p in changed if not depcache.marked_delete(p)]
