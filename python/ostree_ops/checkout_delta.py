@@ -17,6 +17,7 @@ import os
 import stat
 import sys
 
+from . import dirtree
 from .binding import OSTree, open_repo
 
 
@@ -38,16 +39,8 @@ class Delta:
 
     def dirtree(self, checksum):
         """(files: name -> content checksum, dirs: name -> (dirtree, dirmeta)) of a dirtree object."""
-        v = self.repo.load_variant(OSTree.ObjectType.DIR_TREE, checksum)[1]
-        fa, da = v.get_child_value(0), v.get_child_value(1)
-        files, dirs = {}, {}
-        for i in range(fa.n_children()):
-            e = fa.get_child_value(i)
-            files[e.get_child_value(0).get_string()] = checksum_of(e.get_child_value(1))
-        for i in range(da.n_children()):
-            e = da.get_child_value(i)
-            dirs[e.get_child_value(0).get_string()] = (checksum_of(e.get_child_value(1)), checksum_of(e.get_child_value(2)))
-        return files, dirs
+        files, dirs = dirtree.read(self.repo, checksum)
+        return dict(files), {name: (tree, meta) for name, tree, meta in dirs}
 
     def root(self, rev, sub):
         """(dirtree, dirmeta) of SUB in the commit REV names."""

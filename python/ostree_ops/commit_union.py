@@ -14,26 +14,20 @@ Input: {repo, trees: [{ref} | {dir}] (the first a ref), branch, subject, body,
 metadata, parent (the branch's commit if none), timestamp (now if none)}.
 Result: the new commit's checksum."""
 
+from . import dirtree
 from .binding import Gio, OSTree, commit_metadata, open_repo, transaction
 
 
 def merge(repo, mtree, contents, meta):
     """Lays the dirtree CONTENTS (metadata META) over MTREE."""
     mtree.set_metadata_checksum(meta)
-    _, tree = repo.load_variant(OSTree.ObjectType.DIR_TREE, contents)
-    files = tree.get_child_value(0)
-    for i in range(files.n_children()):
-        entry = files.get_child_value(i)
-        mtree.replace_file(entry.get_child_value(0).get_string(), OSTree.checksum_from_bytes_v(entry.get_child_value(1)))
-    dirs = tree.get_child_value(1)
-    if dirs.n_children() == 0:
+    files, dirs = dirtree.read(repo, contents)
+    for name, checksum in files:
+        mtree.replace_file(name, checksum)
+    if not dirs:
         return
     present = mtree.get_subdirs()
-    for i in range(dirs.n_children()):
-        entry = dirs.get_child_value(i)
-        name = entry.get_child_value(0).get_string()
-        sub_contents = OSTree.checksum_from_bytes_v(entry.get_child_value(1))
-        sub_meta = OSTree.checksum_from_bytes_v(entry.get_child_value(2))
+    for name, sub_contents, sub_meta in dirs:
         sub = present.get(name)
         if sub is None:
             _, sub = mtree.ensure_dir(name)
