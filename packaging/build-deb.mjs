@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run deb [OUTDIR]`: deblayer as a Debian binary package,
 // OUTDIR/deblayer_VERSION_ARCH.deb (OUTDIR: the project's root unless given).
-// The program compiled afresh into a staging tree (no stale files of an old
-// dist/), the python helpers, package.json (its "type": "module" makes the .js
+// The program compiled afresh (no stale files of an old dist/) and bundled
+// (packaging/bundle.mjs) into a staging tree, the python helpers, package.json (its "type": "module" makes the .js
 // files ES modules), the production node modules of package-lock.json and the
 // man page, under the layout packaging/README.md describes. The native modules
 // (better-sqlite3, zstd-napi) make the package specific to the build machine's
@@ -10,7 +10,8 @@
 // last commit's time (SOURCE_DATE_EPOCH), modes are normalised, and dpkg-deb
 // sorts the members and clamps its own timestamps to SOURCE_DATE_EPOCH.
 // Plain node:child_process: it must run before node_modules matter, and it
-// spawns only Debian's tools and the project's tsc.
+// spawns only Debian's tools and the project's tsc; esbuild is imported once
+// they are there.
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -281,12 +282,22 @@ function copyrightHolders(dir) {
   return [author ? `${author}` : `the ${pkg.name} authors`];
 }
 
-function copyrightFile(stage, modules) {
+function copyrightFile(stage, modules, bundled) {
   const paragraphs = [
     `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: deblayer\nComment: deblayer and the node modules it runs with, as npm installs them\n for production (package-lock.json); the two native modules are built\n on the machine that builds the package.`,
     `Files: *\nCopyright: deblayer maintainers <maintainers@users.noreply.r-seed-af5e3a8f.example>\nLicense: GPL-3+`,
   ];
   const used = new Set(['GPL-3+']);
+  // The program's chunks hold the code of the modules bundled into them, under those modules' licenses too.
+  const inBundle = modules.filter((m) => bundled.includes(m.path));
+  const missing = bundled.filter((path) => !modules.some((m) => m.path === path));
+  if (missing.length > 0) fail(`bundled, but not production modules of package-lock.json: ${missing.join(', ')}`);
+  const bundleLicenses = [...new Set(inBundle.map((m) => dep5License(m.license)))].filter((l) => l !== 'GPL-3+').sort().map((l) => (l.includes(' or ') ? `(${l})` : l));
+  const wrap = (words) => words.reduce((lines, w) => (lines.at(-1).length + w.length > 72 ? [...lines, w] : [...lines.slice(0, -1), `${lines.at(-1)} ${w}`.trim()]), ['']).join('\n ');
+  paragraphs.push(
+    `Files: ${LIB}/dist/bundle/*\nCopyright: deblayer maintainers <maintainers@users.noreply.r-seed-af5e3a8f.example>\n ${[...new Set(inBundle.flatMap((m) => copyrightHolders(join(stage, LIB, m.path))))].join('\n ')}\n` +
+      `License: GPL-3+ and ${bundleLicenses.join(' and ')}\nComment: ${wrap(`deblayer's program, with these node modules bundled into it by esbuild, each under its license (its own paragraph below): ${inBundle.map((m) => `${m.path.replace(/^.*node_modules\//, '')} ${m.version}`).join(', ')}`.split(' '))}`,
+  );
   for (const m of modules) {
     const license = dep5License(m.license);
     for (const name of license.split(' or ')) used.add(name);
@@ -306,7 +317,7 @@ function copyrightFile(stage, modules) {
 
 // ---- the package -------------------------------------------------------------
 
-function main() {
+async function main() {
   const outDir = resolve(process.argv[2] ?? PROJECT);
   if (!existsSync(outDir)) fail(`${outDir}: no such directory`);
   const pkg = JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8'));
@@ -322,9 +333,13 @@ function main() {
   try {
     const lib = join(stage, LIB);
     mkdirSync(lib, { recursive: true });
-    // Compiled straight into the tree: no source maps (the sources are not shipped), no stale files of dist/.
-    run(join(PROJECT, 'node_modules/.bin/tsc'), ['-p', PROJECT, '--outDir', join(lib, 'dist'), '--sourceMap', 'false']);
-    // python/ beside dist/: src/exec/python.ts finds it two levels up from dist/exec.
+    // Compiled afresh and bundled into the tree: no source maps (the sources are not shipped), no stale files of dist/.
+    const compiled = join(stage, '.compiled');
+    run(join(PROJECT, 'node_modules/.bin/tsc'), ['-p', PROJECT, '--outDir', compiled, '--sourceMap', 'false']);
+    const { bundle } = await import('./bundle.mjs');
+    const bundled = await bundle(compiled, join(lib, 'dist/bundle'));
+    rmSync(compiled, { recursive: true });
+    // python/ beside dist/: src/exec/python.ts finds it two levels up from dist/bundle.
     cpSync(join(PROJECT, 'python'), join(lib, 'python'), { recursive: true, filter: (src) => !src.includes('__pycache__') });
     copyFileSync(join(PROJECT, 'package.json'), join(lib, 'package.json'));
     const modules = productionModules();
@@ -337,7 +352,7 @@ function main() {
     // /usr/bin/deblayer runs Debian's node, whatever node comes first on PATH
     // (main.js's own #!/usr/bin/env node would take a /usr/local one).
     mkdirSync(join(stage, 'usr/bin'), { recursive: true });
-    writeFileSync(join(stage, 'usr/bin/deblayer'), `#!/bin/sh\nexec /usr/bin/node /${LIB}/dist/cli/main.js "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(stage, 'usr/bin/deblayer'), `#!/bin/sh\nexec /usr/bin/node /${LIB}/dist/bundle/main.js "$@"\n`, { mode: 0o755 });
 
     const man = join(stage, 'usr/share/man/man8');
     mkdirSync(man, { recursive: true });
@@ -346,7 +361,7 @@ function main() {
     mkdirSync(doc, { recursive: true });
     // changelog.gz, not changelog.Debian.gz: a native package (deblayer's own, no upstream apart) has one changelog.
     writeFileSync(join(doc, 'changelog.gz'), gzipNoName(Buffer.from(changelog)));
-    writeFileSync(join(doc, 'copyright'), copyrightFile(stage, modules));
+    writeFileSync(join(doc, 'copyright'), copyrightFile(stage, modules, bundled));
     const overrides = join(stage, 'usr/share/lintian/overrides');
     mkdirSync(overrides, { recursive: true });
     copyFileSync(join(HERE, 'lintian-overrides'), join(overrides, 'deblayer'));
@@ -383,7 +398,7 @@ function main() {
 }
 
 try {
-  main();
+  await main();
 } catch (err) {
   fail(err instanceof Error ? err.message : String(err));
 }

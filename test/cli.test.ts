@@ -92,14 +92,14 @@ describe('deblayer CLI', () => {
     const { execa } = await import('execa');
     const dir = join(tempDir(), 'out');
     // script(1) gives the command a pseudo-terminal, as a user's shell would.
-    const r = await execa('script', ['-qec', `node ${new URL('../dist/cli/main.js', import.meta.url).pathname} deb extract ${fixtures.all!.xz!} ${dir}`, '/dev/null']);
+    const r = await execa('script', ['-qec', `node ${new URL('../dist/bundle/main.js', import.meta.url).pathname} deb extract ${fixtures.all!.xz!} ${dir}`, '/dev/null']);
     expect(r.stdout).toContain('\r\x1b[KUnpacking deblayer-fixture-all.xz.deb: 1 entries');
     expect(r.stdout).toMatch(/\r\x1b\[KUnpacked .* into .*: \d+ entries/);
   });
 
   it('ends quietly when its output pipe is closed early', async () => {
     const { execa } = await import('execa');
-    const r = await execa('sh', ['-c', `node ${new URL('../dist/cli/main.js', import.meta.url).pathname} deb contents "$1" | head -1`, 'sh', fixtures.all!.xz!], { reject: false });
+    const r = await execa('sh', ['-c', `node ${new URL('../dist/bundle/main.js', import.meta.url).pathname} deb contents "$1" | head -1`, 'sh', fixtures.all!.xz!], { reject: false });
     expect(r.stdout.split('\n')).toHaveLength(1);
     expect(r.stderr).toBe('');
   });

@@ -113,7 +113,7 @@ for unit in $(systemctl --failed --no-legend --plain | awk '{print $1}'); do
 done
 echo "booted-commit=$(ostree admin status | sed -n 's/^\\* [a-z0-9_-]* \\([0-9a-f]\\{64\\}\\)\\..*/\\1/p')"
 echo "which=$(command -v deblayer)"
-echo "owner=$(dpkg-query -S /usr/bin/deblayer /usr/lib/deblayer/dist/cli/main.js | cut -d: -f1 | sort -u | tr '\\n' ' ')"
+echo "owner=$(dpkg-query -S /usr/bin/deblayer /usr/lib/deblayer/dist/bundle/main.js | cut -d: -f1 | sort -u | tr '\\n' ' ')"
 echo "dpkg-deblayer=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' deblayer)"
 dpkg --verify deblayer > /tmp/verify 2>&1
 echo "verify-rc=$? verify-lines=$(wc -l < /tmp/verify)"

@@ -62,7 +62,7 @@ describe('npm run deb', () => {
   test('ships the command, the man page, the python helpers, the native modules and the copyright, and no build leftovers', () => {
     for (const path of [
       '/usr/bin/deblayer',
-      '/usr/lib/deblayer/dist/cli/main.js',
+      '/usr/lib/deblayer/dist/bundle/main.js',
       '/usr/lib/deblayer/package.json',
       '/usr/lib/deblayer/python/worker.py',
       '/usr/lib/deblayer/python/apt_resolve.py',
@@ -96,6 +96,11 @@ describe('npm run deb', () => {
     const modules = new Set(contents.map((p) => /^\/usr\/lib\/deblayer\/((?:node_modules\/(?:@[^/]+\/[^/]+|[^@/][^/]*)\/)+)/.exec(p)?.[1]).filter((m): m is string => m !== undefined).map((m) => m.replace(/\/$/, '')));
     expect(modules.size).toBeGreaterThan(10);
     for (const m of modules) expect(copyright, m).toContain(`Files: usr/lib/deblayer/${m}/*\n`);
+    // The program's bundle carries the modules built into it, and their licenses beside deblayer's.
+    const bundle = /^Files: usr\/lib\/deblayer\/dist\/bundle\/\*\n(?:[^\n]+\n)*?License: (.+)\nComment: ([\s\S]+?)\n\n/m.exec(copyright);
+    expect(bundle, 'a paragraph for dist/bundle').not.toBeNull();
+    expect(bundle![1]!).toMatch(/^GPL-3\+ and .*Expat/);
+    expect(bundle![2]!.replace(/\n /g, ' ')).toMatch(/commander 14\.[\d.]+, .*tar-stream 3\./);
     // Every license named has its text (or a pointer to /usr/share/common-licenses).
     const named = new Set([...copyright.matchAll(/^License: (.+)$/gm)].flatMap((m) => m[1]!.replace(/[()]/g, '').split(/ (?:or|and) /)));
     for (const name of named) expect(copyright, name).toMatch(new RegExp(`^License: ${name.replace(/[+.]/g, '\\$&')}\\n `, 'm'));
@@ -116,7 +121,7 @@ describe('npm run deb', () => {
   test('the program unpacked from the package runs: --version, and deb info on the package itself', async () => {
     const root = join(work, 'root');
     await execa('dpkg-deb', ['-x', deb, root]);
-    const main = join(root, 'usr/lib/deblayer/dist/cli/main.js');
+    const main = join(root, 'usr/lib/deblayer/dist/bundle/main.js');
     const version = await execa('node', [main, '--version'], { reject: false });
     expect(version.stdout.trim(), version.stderr).toBe(VERSION);
     const info = await execa('node', [main, 'deb', 'info', deb], { reject: false, env: { LC_ALL: 'C' } });
@@ -127,7 +132,7 @@ describe('npm run deb', () => {
     const sqlite = await execa('node', ['-e', `const D = require(${JSON.stringify(join(root, 'usr/lib/deblayer/node_modules/better-sqlite3'))}); process.stdout.write(new D(':memory:').prepare('select 1 + 1 as two').get().two + '')`], { reject: false });
     expect(sqlite.stdout, sqlite.stderr).toBe('2');
     // /usr/bin/deblayer runs Debian's node on that main.js.
-    expect(readFileSync(join(root, 'usr/bin/deblayer'), 'utf8')).toBe('#!/bin/sh\nexec /usr/bin/node /usr/lib/deblayer/dist/cli/main.js "$@"\n');
+    expect(readFileSync(join(root, 'usr/bin/deblayer'), 'utf8')).toBe('#!/bin/sh\nexec /usr/bin/node /usr/lib/deblayer/dist/bundle/main.js "$@"\n');
     expect(readdirSync(join(root, 'usr/lib/deblayer')).sort()).toEqual(['dist', 'node_modules', 'package.json', 'python']);
   });
 });

@@ -34,7 +34,7 @@ step() {
 run() { printf '+ %s\n' "$*"; "$@"; }
 deblayer() {
   printf '+ deblayer %s\n' "$*"
-  node dist/cli/main.js "$@"
+  node dist/bundle/main.js "$@"
 }
 
 # Boots the image once: the probe in the guest runs SCRIPT and powers off.

@@ -25,11 +25,11 @@ run() { printf '+ %s\n' "$*"; "$@"; }
 # deblayer, as it would be installed (the build in dist/), on the demo sysroot.
 deblayer() {
   printf '+ deblayer --sysroot %s --cache-dir %s %s\n' "$SYSROOT" "$CACHE" "$*"
-  node dist/cli/main.js --sysroot "$SYSROOT" --cache-dir "$CACHE" "$@"
+  node dist/bundle/main.js --sysroot "$SYSROOT" --cache-dir "$CACHE" "$@"
 }
 # A field of the default (first) deployment in `deblayer --json status`.
 default_deployment() {
-  node dist/cli/main.js --sysroot "$SYSROOT" --json status |
+  node dist/bundle/main.js --sysroot "$SYSROOT" --json status |
     node -e 'let s = ""; process.stdin.on("data", (c) => { s += c; }).on("end", () => {
       const d = JSON.parse(s).deployments[0];
       if (!d) { console.error("no deployments"); process.exit(1); }
@@ -138,7 +138,7 @@ echo "(wrote $WORK/root/boot/vmlinuz-$kver and initrd.img-$kver)"
 
 step "Import the base into a new OSTree repository as debian/12"
 printf '+ deblayer --repo %s base import %s -b debian/12\n' "$REPO" "$WORK/root"
-node dist/cli/main.js --repo "$REPO" base import "$WORK/root" -b debian/12
+node dist/bundle/main.js --repo "$REPO" base import "$WORK/root" -b debian/12
 rm -rf "$WORK/root"
 
 step "Continue in a private mount namespace, with the sysroot on a tmpfs"

@@ -20,8 +20,10 @@ ln -sf /usr/lib/systemd/system/deblayer-probe.service "$dir/etc/systemd/system/m
 if [ "$with_deblayer" = --with-deblayer ]; then
   dest="$dir/usr/lib/deblayer"
   mkdir -p "$dest/node_modules"
-  # python/ beside dist/: src/exec/python.ts finds it two levels up from dist/exec.
-  cp -a "$project/dist" "$project/python" "$project/package.json" "$dest/"
+  # python/ beside dist/: src/exec/python.ts finds it two levels up from dist/bundle.
+  mkdir -p "$dest/dist"
+  cp -a "$project/dist/bundle" "$dest/dist/"
+  cp -a "$project/python" "$project/package.json" "$dest/"
   find "$dest/python" -name __pycache__ -prune -exec rm -rf {} +
   # Each production dependency, without the dependencies nested inside it (listed on their own).
   (cd "$project" && npm ls --omit=dev --all --parseable) | tail -n +2 | while read -r path; do
@@ -29,6 +31,6 @@ if [ "$with_deblayer" = --with-deblayer ]; then
     mkdir -p "$dest/$rel"
     tar -C "$path" --exclude=./node_modules -cf - . | tar -C "$dest/$rel" -xf -
   done
-  chmod 0755 "$dest/dist/cli/main.js"
-  ln -sf ../lib/deblayer/dist/cli/main.js "$dir/usr/bin/deblayer"
+  chmod 0755 "$dest/dist/bundle/main.js"
+  ln -sf ../lib/deblayer/dist/bundle/main.js "$dir/usr/bin/deblayer"
 fi

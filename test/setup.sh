@@ -45,4 +45,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npx tsc -p .
-chmod +x dist/cli/main.js
+node packaging/bundle.mjs dist
+chmod +x dist/bundle/main.js

@@ -1,5 +1,6 @@
-// deblayer's version, from its package.json (dist/cli/ is two levels below it
-// in the tree and in the Debian package alike).
+// deblayer's version, from its package.json (dist/cli/, and dist/bundle/ where
+// this module is bundled, are two levels below it in the tree and in the
+// Debian package alike).
 
 import { readFileSync } from 'node:fs';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const root = new URL('../../', import.meta.url).pathname;
-export const cli = join(root, 'dist/cli/main.js');
+export const cli = join(root, 'dist/bundle/main.js');
 
 /** --rounds N from the command line, or the default. */
 export function roundsFrom(args, fallback = 3) {

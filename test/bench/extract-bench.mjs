@@ -16,7 +16,7 @@ import { unpackLayer, unpackRaw } from '../../dist/compose/unpack.js';
 import { readDebControl } from '../../dist/deb/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/bundle/main.js');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);

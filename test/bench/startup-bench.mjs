@@ -11,7 +11,8 @@
 //   node test/bench/startup-bench.mjs [--rounds N] [--cli PATH]...
 //
 // --cli (repeatable) times other builds' main.js beside this one's (another
-// worktree's dist/cli/main.js), each with its own ratios to the same baseline.
+// worktree's dist/bundle/main.js, or this one's dist/cli/main.js as tsc left it,
+// unbundled), each with its own ratios to the same baseline.
 
 import { join } from 'node:path';
 import { cli, extractRealBase, inPrivateMountNamespace, median, root, roundsFrom, scratch, sh, timed, tmpfsSysroot } from './common.mjs';

@@ -8,7 +8,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+export const CLI = new URL('../../dist/bundle/main.js', import.meta.url).pathname;
 
 export async function deblayer(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
   const r = await execa('node', [CLI, ...args], { reject: false, env: { LC_ALL: 'C', ...options.env }, stdin: 'ignore' });
