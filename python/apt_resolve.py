@@ -23,8 +23,9 @@ first (the requests uninstall drops), and with autoremove every package
 nothing needs any more is removed, as `apt-get autoremove` does. A
 transaction starts it as soon as the base is known, so that the cache opens
 while the rest is set up. The answer is one JSON line on stdout,
-{"packages": [...], "removed": [...], "autoInstall": TEXT} or
-{"fallback": WHY}."""
+{"packages": [...], "removed": [...], "autoInstall": TEXT, "notUpgraded": N}
+or {"fallback": WHY}; N is apt-get's "N not upgraded" (installed packages
+with a newer candidate that the plan keeps: the base's too, held)."""
 
 import json
 import os
@@ -304,7 +305,13 @@ def main():
     order = install_order(requested, marked, chosen)
     packages = describe(apt_pkg, cache, order, chosen)
     debug.seek(0)
-    reply({'packages': packages, 'removed': removed_packages(depcache, changed), 'autoInstall': debug.read().decode('utf-8', 'replace')})
+    reply({
+        'packages': packages,
+        'removed': removed_packages(depcache, changed),
+        'autoInstall': debug.read().decode('utf-8', 'replace'),
+        # What apt-get's summary counts as not upgraded (apt-private/private-output.cc: KeepCount).
+        'notUpgraded': depcache.keep_count,
+    })
 
 
 if __name__ == '__main__':

@@ -91,7 +91,8 @@ test('install and uninstall keep layered versions; a request that needs more upg
   await publish('fxa_2.0', 'fxb_1.0', 'fxc_1.0');
   const dry = await run(['install', '-n', 'fxb']);
   expect(dry.exitCode, dry.stderr).toBe(0);
-  expect(dry.stdout).toContain('The following NEW packages will be installed:\n  fxb\n0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n');
+  // fxa stays at 1.0 with 2.0 in the lists: apt-get counts it as not upgraded, with the base's fx-basepkg (1.0, 2.0 in the lists).
+  expect(dry.stdout).toContain('The following NEW packages will be installed:\n  fxb\n0 upgraded, 1 newly installed, 0 to remove and 2 not upgraded.\n');
   expect(dry.stdout).not.toMatch(/^ {2}fxa /m);
   const installed = await run(['install', 'fxb'], ['--json']);
   expect(installed.exitCode, installed.stderr).toBe(0);
@@ -109,21 +110,24 @@ test('install and uninstall keep layered versions; a request that needs more upg
   expect(again.exitCode, again.stderr).toBe(77);
   expect(again.stdout).toBe('Already layered: fxb. Nothing to do.');
 
-  // A local file goes through apt-get: fxa stays too, and fx-lib comes from the repository.
+  // A local file goes through apt-get: fxa stays too (apt-get's own count says so), and fx-lib comes from the repository.
+  const dryLocal = await run(['install', '-n', world.local['fx-local_3.0']!], ['--json']);
+  expect(dryLocal.exitCode, dryLocal.stderr).toBe(0);
+  expect(JSON.parse(dryLocal.stdout)).toMatchObject({ resolver: 'apt-get', notUpgraded: 2 });
   const local = await run(['install', world.local['fx-local_3.0']!]);
   expect(local.exitCode, local.stderr).toBe(0);
   expect(await layered()).toEqual(['fx-lib=1.2', 'fx-local=3.0', 'fxa=1.0', 'fxb=1.0']);
 
   // uninstall: fxb goes, fxa stays at 1.0 (resolved from scratch it would be 2.0).
   const dryRemove = await run(['uninstall', '-n', 'fxb']);
-  expect(dryRemove.stdout).toContain('The following packages will be REMOVED:\n  fxb\n0 upgraded, 0 newly installed, 1 to remove and 0 not upgraded.\n');
+  expect(dryRemove.stdout).toContain('The following packages will be REMOVED:\n  fxb\n0 upgraded, 0 newly installed, 1 to remove and 2 not upgraded.\n');
   expect((await run(['uninstall', 'fxb', 'fx-local'])).exitCode).toBe(0);
   expect(await layered()).toEqual(['fxa=1.0']);
 
   // fxc needs fxa >= 2.0: the plan says so before anything changes, and the deploy moves it.
   const needs = await run(['install', '-n', 'fxc']);
   expect(needs.exitCode, needs.stderr).toBe(0);
-  expect(needs.stdout).toContain('The following NEW packages will be installed:\n  fxc\nThe following packages will be upgraded:\n  fxa (1.0 -> 2.0)\n1 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n');
+  expect(needs.stdout).toContain('The following NEW packages will be installed:\n  fxc\nThe following packages will be upgraded:\n  fxa (1.0 -> 2.0)\n1 upgraded, 1 newly installed, 0 to remove and 1 not upgraded.\n');
   const fxc = await run(['install', 'fxc']);
   expect(fxc.exitCode, fxc.stderr).toBe(0);
   expect(fxc.stdout).toContain('  moved:      fxa (1.0 -> 2.0)');
@@ -137,7 +141,7 @@ test('install and uninstall keep layered versions; a request that needs more upg
   expect(check.exitCode, check.stderr).toBe(0);
   expect(check.stdout).toMatch(/^Base [0-9a-f]{10} \(unchanged\)\n {2}fxa 2\.0 -> 3\.0$/);
   const dryUpgrade = await run(['upgrade', '--dry-run']);
-  expect(dryUpgrade.stdout).toContain('The following packages will be upgraded:\n  fxa (2.0 -> 3.0)\n1 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.');
+  expect(dryUpgrade.stdout).toContain('The following packages will be upgraded:\n  fxa (2.0 -> 3.0)\n1 upgraded, 0 newly installed, 0 to remove and 1 not upgraded.');
   const upgraded = await run(['upgrade']);
   expect(upgraded.exitCode, upgraded.stderr).toBe(0);
   expect(upgraded.stdout).toContain('  fxa 2.0 -> 3.0');
@@ -203,6 +207,7 @@ test('against a layered state, libapt plans exactly what apt-get --simulate plan
     packages: p.packages.map((x) => `${x.name} ${x.current ?? '-'} -> ${x.version} ${x.reason}`).sort(),
     removed: (p.removed ?? []).map((r) => `${r.name} ${r.version}`),
     requested: p.requested,
+    notUpgraded: p.notUpgraded,
   });
   const results = [];
   for (const request of cases) {
@@ -282,7 +287,7 @@ test('a new package of the source a layered one comes from: apt moves the layere
   expect(plans[1]).toEqual(plans[0]);
   const dry = await run(['install', '-n', 'fxs-b']);
   expect(dry.exitCode, dry.stderr).toBe(0);
-  expect(dry.stdout).toContain('The following packages will be upgraded:\n  fxs-a (1.0 -> 2.0)\n1 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n');
+  expect(dry.stdout).toContain('The following packages will be upgraded:\n  fxs-a (1.0 -> 2.0)\n1 upgraded, 1 newly installed, 0 to remove and 1 not upgraded.\n');
   expect((await run(['install', 'fxs-b'])).exitCode).toBe(0);
   expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=2.0', 'fxs-b=2.0']);
 }, 300_000);

@@ -56,6 +56,12 @@ export interface Plan {
   removed?: RemovedPackage[];
   /** Installed-Size of everything layered now, in bytes (none on a plain base). */
   previousInstalledSize?: number;
+  /**
+   * apt's "N not upgraded": installed packages with a newer version in the
+   * lists that the plan leaves as they are (layered ones, and the base's,
+   * which only a new base moves). None when apt was not asked.
+   */
+  notUpgraded?: number;
 }
 
 /** A plan's packages by how they relate to what is layered now. */
@@ -127,7 +133,7 @@ export function renderPlan(plan: Plan): string[] {
   if (c.upgraded.length > 0) out.push('The following packages will be upgraded:', ...c.upgraded.map(versionChange));
   if (c.downgraded.length > 0) out.push('The following packages will be DOWNGRADED:', ...c.downgraded.map(versionChange));
   const downgraded = c.downgraded.length > 0 ? `${c.downgraded.length} downgraded, ` : '';
-  out.push(`${c.upgraded.length} upgraded, ${c.added.length} newly installed, ${downgraded}${c.removed.length} to remove and 0 not upgraded.`);
+  out.push(`${c.upgraded.length} upgraded, ${c.added.length} newly installed, ${downgraded}${c.removed.length} to remove and ${plan.notUpgraded ?? 0} not upgraded.`);
   if (changed.length > 0) out.push(`Need to get ${aptSize(plan.downloadSize)} of archives.`);
   const delta = plan.installedSize - (plan.previousInstalledSize ?? 0);
   out.push(

@@ -115,6 +115,7 @@ function assemble(plan: Plan, state: CurrentState, resolution: Resolution, local
   plan.installedSize = plan.packages.reduce((sum, p) => sum + p.installedSize, 0);
   plan.removed = resolution.removed.map((r) => ({ ...r, installedSize: r.installedSize * 1024 }));
   plan.previousInstalledSize = state.packages.reduce((sum, e) => sum + installedBytes(e), 0);
+  if (resolution.notUpgraded !== undefined) plan.notUpgraded = resolution.notUpgraded;
   return plan;
 }
 

@@ -77,7 +77,9 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   const fromLibapt = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, { install: wanted }, native) : undefined;
   plan.resolver = fromLibapt ? 'libapt' : 'apt-get';
   const args = ['install', ...wanted, ...locals.map((l) => l.path)];
-  const steps = fromLibapt?.steps ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name) })).steps;
+  const resolution = fromLibapt ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name) }));
+  const steps = resolution.steps;
+  if (resolution.notUpgraded !== undefined) plan.notUpgraded = resolution.notUpgraded;
   const localByName = new Map(locals.map((l) => [l.name, l]));
   for (const s of steps) {
     const p = plannedPackage(s, localByName.get(s.name), requestedNames.includes(s.name));
@@ -181,6 +183,8 @@ export interface Resolved extends Omit<LibaptPackage, 'sha256' | 'current'> {
 export interface Resolution {
   steps: Resolved[];
   removed: LibaptRemoval[];
+  /** apt's "N not upgraded": installed packages (the base's included) with a newer candidate that stay. */
+  notUpgraded?: number;
 }
 
 export async function resolveWithLibapt(env: AptEnvironment, request: LibaptRequest, native: string): Promise<Resolution | undefined> {
@@ -191,7 +195,7 @@ export async function resolveWithLibapt(env: AptEnvironment, request: LibaptRequ
     const why = reasons.get(p.name);
     return { ...p, ...(sha256 !== null ? { sha256 } : {}), ...(current !== null ? { current } : {}), ...(why ? { why } : {}) };
   });
-  return { steps, removed: r.removed };
+  return { steps, removed: r.removed, notUpgraded: r.notUpgraded };
 }
 
 export interface SimulationContext {
@@ -237,7 +241,18 @@ export async function resolveWithAptGet(env: AptEnvironment, args: string[], ctx
   });
   const inst = steps.filter((s) => s.action === 'Inst');
   const fields = await archiveFields(env, inst.filter((s) => !ctx.localNames?.includes(s.name)));
-  return { steps: inst.map((s) => resolvedStep(s, fields.get(`${s.name}=${s.version}`), reasons.get(s.name))), removed };
+  const notUpgraded = notUpgradedCount(r.stdout);
+  return {
+    steps: inst.map((s) => resolvedStep(s, fields.get(`${s.name}=${s.version}`), reasons.get(s.name))),
+    removed,
+    ...(notUpgraded !== undefined ? { notUpgraded } : {}),
+  };
+}
+
+/** The N of apt-get's summary line "... and N not upgraded." (in the C locale apt runs in). */
+export function notUpgradedCount(stdout: string): number | undefined {
+  const m = /^\d+ upgraded, \d+ newly installed, .* and (\d+) not upgraded\.$/m.exec(stdout);
+  return m ? Number(m[1]) : undefined;
 }
 
 function resolvedStep(s: SimStep, f: Record<string, string> | undefined, why: { by: string; relation: string } | undefined): Resolved {

@@ -86,7 +86,15 @@ export interface LibaptRequest {
 }
 
 export type LibaptResolution =
-  | { kind: 'plan'; packages: LibaptPackage[]; removed: LibaptRemoval[]; /** apt's Debug::pkgDepCache::AutoInstall lines. */ autoInstall: string }
+  | {
+      kind: 'plan';
+      packages: LibaptPackage[];
+      removed: LibaptRemoval[];
+      /** apt's Debug::pkgDepCache::AutoInstall lines. */
+      autoInstall: string;
+      /** Installed packages with a newer candidate that the plan keeps: apt-get's "N not upgraded". */
+      notUpgraded: number;
+    }
   | { kind: 'fallback'; reason: string };
 
 /** A libapt process with apt's cache open (or opening), for one request. */
@@ -113,10 +121,10 @@ export function openLibapt(apt: AptInvocation): LibaptSession {
       p.hold(true);
       try {
         p.send(JSON.stringify(request));
-        const answer = JSON.parse(await p.nextLine()) as { fallback?: string; packages?: LibaptPackage[]; removed?: LibaptRemoval[]; autoInstall?: string };
+        const answer = JSON.parse(await p.nextLine()) as { fallback?: string; packages?: LibaptPackage[]; removed?: LibaptRemoval[]; autoInstall?: string; notUpgraded?: number };
         await p.finish();
         if (answer.fallback !== undefined) return { kind: 'fallback', reason: answer.fallback };
-        return { kind: 'plan', packages: answer.packages!, removed: answer.removed ?? [], autoInstall: answer.autoInstall ?? '' };
+        return { kind: 'plan', packages: answer.packages!, removed: answer.removed ?? [], autoInstall: answer.autoInstall ?? '', notUpgraded: answer.notUpgraded ?? 0 };
       } finally {
         p.hold(false);
       }

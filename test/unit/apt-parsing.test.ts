@@ -2,7 +2,7 @@
 // files it writes for apt, with outputs captured from the real tools.
 
 import { describe, expect, test } from 'vitest';
-import { parseAutoInstall, parseSimulation, parseUnmet } from '../../src/apt/resolve.js';
+import { notUpgradedCount, parseAutoInstall, parseSimulation, parseUnmet } from '../../src/apt/resolve.js';
 import { aptSize, archiveFileName } from '../../src/apt/plan.js';
 import { rewriteSignedBy, signedByPaths } from '../../src/apt/sources.js';
 import { holdAll, parseStatus } from '../../src/base/dpkg-status.js';
@@ -32,6 +32,13 @@ describe('apt output', () => {
       { action: 'Inst', name: 'libfoo', version: '1.0', origin: 'localhost', architecture: 'i386' },
       { action: 'Remv', name: 'oldpkg', version: '1.2', origin: '', architecture: '' },
     ]);
+  });
+
+  test("the summary's count of packages not upgraded, with or without downgrades", () => {
+    const sim = (summary: string) => ['NOTE: This is only a simulation!', 'The following NEW packages will be installed:', '  htop', summary, 'Inst htop (3.2.2-2 Debian:12.15/oldstable [amd64])'].join('\n');
+    expect(notUpgradedCount(sim('0 upgraded, 1 newly installed, 0 to remove and 17 not upgraded.'))).toBe(17);
+    expect(notUpgradedCount(sim('0 upgraded, 0 newly installed, 1 downgraded, 0 to remove and 2 not upgraded.'))).toBe(2);
+    expect(notUpgradedCount('NOTE: This is only a simulation!\n')).toBeUndefined();
   });
 
   test('AutoInstall debug lines say which package pulled each dependency in', () => {

@@ -46,12 +46,12 @@ describe('renderPlan', () => {
     expect(lines[7]).toMatch(/^ {2}fx-lib {2}1\.2 {2}all {5}1000 B {2}deblayer-tests:\.\/ {2}\(Depends of fx-app\)$/);
   });
 
-  test('against a layered state: kept packages are not listed, a new one is the only NEW one', () => {
-    const lines = renderPlan(plan([pkg('fxa', '1.0', { current: '1.0' }), pkg('fxb', '1.0')], { previousInstalledSize: 10240 }));
+  test('against a layered state: kept packages are not listed, a new one is the only NEW one; what apt counts as not upgraded is said', () => {
+    const lines = renderPlan(plan([pkg('fxa', '1.0', { current: '1.0' }), pkg('fxb', '1.0')], { previousInstalledSize: 10240, notUpgraded: 1 }));
     expect(lines).toEqual([
       'The following NEW packages will be installed:',
       '  fxb',
-      '0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.',
+      '0 upgraded, 1 newly installed, 0 to remove and 1 not upgraded.',
       'Need to get 1000 B of archives.',
       'After this operation, 10.2 kB of additional disk space will be used.',
       expect.stringMatching(/^ {2}fxb {2}1\.0 {2}all .*\(requested\)$/),
