@@ -8,7 +8,7 @@
 // Needs deb.debian.org.
 
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -176,5 +176,27 @@ describe(`on ${SUITE}: a state built on the one before agrees with one derived f
     expect(purged.stderr).toMatch(/Building on the current state/);
     await expectConsistent(purged.path);
     await expectSame({ s: incremental, ...purged }, { s: derived, ...derivedLast });
+  }, 900_000);
+
+  test('install dbus, then uninstall it: its sysusers.d file goes, and deblayer\'s override of it; the account dbus made stays, as dpkg leaves it', async () => {
+    const added = await transact(incremental, ['install', 'dbus']);
+    expect(existsSync(join(added.path, 'usr/lib/sysusers.d/dbus.conf'))).toBe(true);
+    // messagebus's id is pinned in deblayer's own file, so dbus's file is overridden without it.
+    expect(readFileSync(join(added.path, 'usr/etc/sysusers.d/dbus.conf'), 'utf8')).toMatch(/^# u messagebus /m);
+    const purged = await transact(incremental, ['uninstall', 'dbus']);
+    expect(purged.stderr).toMatch(/Building on the current state/);
+    expect(existsSync(join(purged.path, 'usr/lib/sysusers.d/dbus.conf'))).toBe(false);
+    expect(existsSync(join(purged.path, 'usr/etc/sysusers.d/dbus.conf'))).toBe(false);
+    await expectConsistent(purged.path);
+    const before = { s: derived, ...derivedLast };
+    expect(dpkgStatus(purged.path)).toEqual(dpkgStatus(before.path));
+    expect(tmpfilesLines(purged.path)).toEqual(tmpfilesLines(before.path));
+    // dpkg's purge of dbus leaves the messagebus account; deblayer keeps its id pinned, the only difference.
+    expect((await unexplained({ s: incremental, ...purged }, before)).map((d) => d.split(':')[0])).toEqual(['/usr/lib/sysusers.d/00-deblayer.conf']);
+    const accounts = (p: string) => readFileSync(join(p, 'usr/lib/sysusers.d/00-deblayer.conf'), 'utf8').split('\n').filter((l) => /^[ugm] /.test(l));
+    const kept = accounts(purged.path).filter((l) => !accounts(before.path).includes(l));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.every((l) => l.split(/\s+/)[1] === 'messagebus'), kept.join('\n')).toBe(true);
+    expect(accounts(before.path).filter((l) => !accounts(purged.path).includes(l))).toEqual([]);
   }, 900_000);
 });

@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { octalMode, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 import type { Accounts } from '../base/accounts.js';
 import { certificateOf, secretKind } from './secrets.js';
-import { lstatIfPresent } from '../read-text.js';
+import { lstatIfPresent, readTextIfPresent } from '../read-text.js';
 
 export interface Dropped {
   path: string;
@@ -38,6 +38,33 @@ function walk(top: string, onEntry: (rel: string, st: Stats) => 'skip' | void, r
 }
 
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
+
+/**
+ * The files of DIR whose names NAMED accepts, as the overlay of UPPER on LOWER
+ * shows them (name -> text), read from the two directories themselves: an
+ * upper file replaces the lower one, and an upper whiteout (what a purge
+ * leaves of a deleted file, or of the directory) deletes it.
+ */
+export function overlaidFiles(lower: string, upper: string, dir: string, named: (name: string) => boolean): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const top of [lower, upper]) {
+    const at = join(top, dir);
+    let st: Stats;
+    try {
+      st = lstatSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    if (isWhiteout(st)) files.clear();
+    if (!st.isDirectory()) continue;
+    for (const name of readdirSync(at).filter(named)) {
+      if (isWhiteout(lstatSync(join(at, name)))) files.delete(name);
+      else files.set(name, readTextIfPresent(join(at, name)));
+    }
+  }
+  return files;
+}
 
 /** Same content, mode and owner (a copy-up that changed nothing). */
 function unchanged(upper: string, lower: string): boolean {

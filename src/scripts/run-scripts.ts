@@ -27,7 +27,7 @@
 //      as long as the state is kept (without a ref of its own, the next prune,
 //      libostree's after any reorder among them, would collect it).
 
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { infoName } from '../compose/dpkg-database.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
@@ -40,9 +40,10 @@ import { SyslogSink, type SyslogMessage } from '../exec/syslog-sink.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { tail, type RunResult } from '../exec/run.js';
-import { DELETED_FROM_VAR, pruneUsrLayer, varState, writeFactory } from './diff.js';
+import { DELETED_FROM_VAR, overlaidFiles, pruneUsrLayer, varState, writeFactory } from './diff.js';
 import { DpkgOutput, type PackageOutput } from './dpkg-output.js';
-import { accountsOfLines, accountsOfSysusers, formatSysusers, OLD_SYSUSERS_CONF, overridesFor, seedAccounts, SYSUSERS_CONF, sysusersLines, type AccountTexts } from './sysusers.js';
+import { accountsOfLines, accountsOfSysusers, formatSysusers, isOverride, OLD_SYSUSERS_CONF, overridesFor, seedAccounts, SYSUSERS_CONF, sysusersLines, type AccountTexts } from './sysusers.js';
+import { makeNode } from '../exec/mknod.js';
 import { accountsOf, type KnownAccount } from '../base/accounts.js';
 import { readTextIfPresent } from '../read-text.js';
 import { provideHostSecrets } from './host-secrets.js';
@@ -372,7 +373,11 @@ export async function readBack(run: Run, view: View, r: ReadBackInput): Promise<
   const pruned = pruneUsrLayer(view.usrUpper, view.lowerUsr, input.database, r.replaced);
   const keep = new Set(r.accounts.known.map((a) => `${a.kind === 'user' ? 'u' : 'g'} ${a.name}`));
   const sysusers = sysusersLines(r.accounts.host, r.after, input.previousSysusers, keep);
-  const overrides = overridesFor(treeSysusers(view.lowerUsr, view.usrUpper), sysusers);
+  const tree = treeSysusers(view.lowerUsr, view.usrUpper);
+  const overrides = overridesFor(tree.files, sysusers);
+  // An override of a file the tree no longer has (its package purged), or that no longer declares a pinned account.
+  const stale = [...tree.overrides.keys()].filter((name) => !overrides.has(name));
+  for (const [name, text] of overrides) if (tree.overrides.get(name) === text) overrides.delete(name);
   const vars = varState(view.varUpper, view.varLower, accountsOf(r.after.passwd, r.after.group));
   writeFactory(view.layer, vars);
   const deleted = vars.dropped.filter((d) => d.why === DELETED_FROM_VAR).map((d) => d.path);
@@ -390,35 +395,31 @@ export async function readBack(run: Run, view: View, r: ReadBackInput): Promise<
     mkdirSync(join(view.usrUpper, 'lib/sysusers.d'), { recursive: true });
     writeFileSync(join(view.usrUpper, SYSUSERS_CONF), formatSysusers(sysusers), { mode: 0o644 });
   }
-  if (overrides.size > 0) mkdirSync(join(view.usrUpper, 'etc/sysusers.d'), { recursive: true });
+  if (overrides.size + stale.length > 0) mkdirSync(join(view.usrUpper, 'etc/sysusers.d'), { recursive: true });
   for (const [name, text] of overrides) writeFileSync(join(view.usrUpper, 'etc/sysusers.d', name), text, { mode: 0o644 });
+  for (const name of stale) {
+    // A whiteout: the layer deletes the lower commit's file.
+    const path = join(view.usrUpper, 'etc/sysusers.d', name);
+    rmSync(path, { force: true });
+    await makeNode(path, 'char', 0o600, 0, 0);
+  }
   const notices = provideHostSecrets(view.usrUpper, [...pruned.secrets, ...vars.secrets], (path) => scriptsNaming(r.runnable, path));
   return { notices, sysusers };
 }
 
 /**
- * The sysusers.d files of the composed tree (name -> text), as sysusers reads
- * them: usr/etc/sysusers.d (the tree's /etc) over usr/lib/sysusers.d; deblayer's own left out.
+ * The sysusers.d files of the tree the scripts left (name -> text), as
+ * sysusers reads them, deblayer's own aside: usr/etc/sysusers.d (the tree's
+ * /etc) over usr/lib/sysusers.d. `overrides` holds the /etc files that are
+ * deblayer's overrides (overridesFor), made again from the files they override.
  */
-function treeSysusers(lowerUsr: string, upperUsr: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const dir of ['lib/sysusers.d', 'etc/sysusers.d']) {
-    for (const top of [lowerUsr, upperUsr]) {
-      let names: string[] = [];
-      try {
-        names = readdirSync(join(top, dir));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
-      for (const name of names.filter((n) => n.endsWith('.conf'))) {
-        if (`lib/sysusers.d/${name}` === SYSUSERS_CONF || `lib/sysusers.d/${name}` === OLD_SYSUSERS_CONF) continue;
-        const text = readTextIfPresent(join(top, dir, name));
-        if (text !== '') out.set(name, text);
-      }
-    }
-  }
-  return out;
+function treeSysusers(lowerUsr: string, upperUsr: string): { files: Map<string, string>; overrides: Map<string, string> } {
+  const lib = overlaidFiles(lowerUsr, upperUsr, 'lib/sysusers.d', (n) => n.endsWith('.conf') && ![SYSUSERS_CONF, OLD_SYSUSERS_CONF].includes(`lib/sysusers.d/${n}`));
+  const etc = overlaidFiles(lowerUsr, upperUsr, 'etc/sysusers.d', (n) => n.endsWith('.conf'));
+  const overrides = new Map([...etc].filter(([name, text]) => isOverride(name, text)));
+  // /etc's file of a name replaces /usr/lib's; an empty one (a mask, a link to /dev/null) leaves nothing.
+  const files = new Map([...lib, ...[...etc].filter(([name]) => !overrides.has(name))].filter(([, text]) => text !== ''));
+  return { files, overrides };
 }
 
 /** The packages among RECORDS whose maintainer scripts name PATH (or its file name): who made a file there. */

@@ -165,6 +165,13 @@ export function seedAccounts(files: AccountTexts, known: KnownAccount[]): { file
   return { files: out, seeded };
 }
 
+const OVERRIDE_HEADER = (name: string) => `# Written by deblayer: /usr/lib/sysusers.d/${name} without the accounts whose ids this sysroot pinned.`;
+
+/** True for an override overridesFor wrote for /usr/lib/sysusers.d/NAME (TEXT being the /etc/sysusers.d file's). */
+export function isOverride(name: string, text: string): boolean {
+  return text.startsWith(`${OVERRIDE_HEADER(name)}\n`);
+}
+
 /**
  * Overrides for sysusers.d files (name -> text, as the tree has them) that
  * declare a user or group LINES pin: the same file without those
@@ -181,7 +188,7 @@ export function overridesFor(files: Map<string, string>, lines: string[]): Map<s
       changed = true;
       return `# ${line.trim()}    (deblayer: pinned in /usr/${SYSUSERS_CONF})`;
     });
-    if (changed) out.set(name, `# Written by deblayer: /usr/lib/sysusers.d/${name} without the accounts whose ids this sysroot pinned.\n${kept.join('\n')}`);
+    if (changed) out.set(name, `${OVERRIDE_HEADER(name)}\n${kept.join('\n')}`);
   }
   return out;
 }
