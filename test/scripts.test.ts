@@ -79,6 +79,18 @@ fi
     Architecture: 'all',
     control: { postinst: '#!/bin/sh\necho "about to fail"\necho "cannot frobnicate" >&2\nexit 7\n' },
   },
+  {
+    // As polkitd: it ships /var/lib/fx-own, its own tmpfiles.d line gives it to the account its
+    // postinst creates, and the postinst chowns it, expecting it there as dpkg unpacked it.
+    Package: 'fx-own',
+    Version: '1.0',
+    Architecture: 'all',
+    files: { 'usr/lib/tmpfiles.d/fx-own.conf': 'd /var/lib/fx-own 0700 fxown root - -\n' },
+    dirs: { 'var/lib/fx-own': '755:0:0' },
+    control: {
+      postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  adduser --quiet --system --group --home /nonexistent --no-create-home fxown\n  chown fxown:root /var/lib/fx-own\n  chmod 700 /var/lib/fx-own\nfi\n',
+    },
+  },
 ];
 
 beforeAll(async () => {
@@ -242,6 +254,17 @@ describe('maintainer scripts', () => {
     const u = await run(['uninstall', 'fx-fail'], ['--json']);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(readFileSync(`${JSON.parse(u.stdout).deployed.path}.origin`, 'utf8')).not.toContain('skip-scripts');
+  }, 600_000);
+
+  test('a /var directory a package ships and declares for the account its postinst makes is there for the postinst (polkitd)', async () => {
+    const r = await run(['install', debs['fx-own']!], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const path = JSON.parse(r.stdout).deployed.path as string;
+    expect(readFileSync(join(path, 'usr/lib/sysusers.d/00-deblayer.conf'), 'utf8')).toMatch(/^u fxown /m);
+    // At boot the package's own line makes it once sysusers has made the account; no other line names it.
+    const dir = join(path, 'usr/lib/tmpfiles.d');
+    const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n')).filter((l) => l.split(/\s+/)[1] === '/var/lib/fx-own');
+    expect(lines).toEqual(['d /var/lib/fx-own 0700 fxown root - -']);
   }, 600_000);
 });
 

@@ -47,9 +47,9 @@ import { makeNode } from '../exec/mknod.js';
 import { accountsOf, type KnownAccount } from '../base/accounts.js';
 import { readTextIfPresent } from '../read-text.js';
 import { provideHostSecrets } from './host-secrets.js';
-import { dropSupersededLines } from './tmpfiles-merge.js';
+import { declaredDirectories, dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
-import { closeWritable, inUsr, mountVar, openView, viewDir, type View } from './view.js';
+import { closeWritable, inUsr, makeDeclaredVarDirs, mountVar, openView, viewDir, type View } from './view.js';
 
 export const SCRIPTS_TMPFILES = 'lib/tmpfiles.d/deblayer-00-scripts.conf';
 
@@ -282,6 +282,7 @@ export async function prepareView(run: Run, view: View, seeded: Map<string, stri
     // Lines that cannot apply offline fail on their own; the rest of /var is made.
     await runSandboxed(ns, spec(view, view.varLower), ['systemd-tmpfiles', '--create', '--prefix=/var'], 'cannot make /var', { allowFailure: true });
   }
+  makeDeclaredVarDirs(view, run.input.records);
   await mountVar(view);
   if (baseView) {
     // What the preinsts made in /var, as the scripts' own work (dpkg's links are the view's already).
@@ -379,6 +380,10 @@ export async function readBack(run: Run, view: View, r: ReadBackInput): Promise<
   const stale = [...tree.overrides.keys()].filter((name) => !overrides.has(name));
   for (const [name, text] of overrides) if (tree.overrides.get(name) === text) overrides.delete(name);
   const vars = varState(view.varUpper, view.varLower, accountsOf(r.after.passwd, r.after.group));
+  // A directory a package's own tmpfiles.d line declares is that line's at boot, as on a mutable
+  // system (polkitd's /var/lib/polkit-1): a second line would be a "Duplicate line" warning.
+  const declared = declaredDirectories(view.lowerUsr, view.usrUpper);
+  vars.lines = vars.lines.filter((l) => !(l.type === 'd' && declared.has(l.path)));
   writeFactory(view.layer, vars);
   const deleted = vars.dropped.filter((d) => d.why === DELETED_FROM_VAR).map((d) => d.path);
   if (vars.lines.length > 0 || deleted.length > 0) {

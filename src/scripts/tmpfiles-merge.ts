@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTmpfilesConf, formatTmpfilesLine, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
+import { overlaidFiles } from './diff.js';
 
 const CREATING = /^[fFwdDvqQpLcbC]\+?!?$/;
 
@@ -29,6 +30,23 @@ export function dropSupersededLines(lowerUsr: string, layerUsr: string, lines: T
     rewritten.push(name);
   }
   return rewritten;
+}
+
+const DIRECTORY = /^[dDvqQ][+!=~^-]*$/;
+
+/**
+ * The directories the tree's tmpfiles.d files declare, deblayer's own
+ * fragments aside: the packages' word on them, which applies at boot.
+ */
+export function declaredDirectories(lowerUsr: string, upperUsr: string): Set<string> {
+  const dirs = new Set<string>();
+  for (const [, text] of overlaidFiles(lowerUsr, upperUsr, 'lib/tmpfiles.d', (n) => n.endsWith('.conf') && !n.startsWith('deblayer-'))) {
+    for (const line of text.split('\n')) {
+      const [type, path] = line.trim().split(/\s+/);
+      if (type && path && DIRECTORY.test(type)) dirs.add(path);
+    }
+  }
+  return dirs;
 }
 
 const SCRIPTS_HEADER = "Written by deblayer: what the layered packages' scripts made under /var.";

@@ -19,7 +19,7 @@
 // overlay over a scratch tree (what the tree's tmpfiles.d lines make), so that
 // what scripts add to /var can be told from what the packages ship there.
 
-import { chmodSync, chownSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkoutDelta } from '../exec/libostree.js';
 import { deployedUsr } from '../base/deployed-usr.js';
@@ -27,6 +27,8 @@ import { mountOverlay, mountReadOnlyOverlay, unmount } from '../exec/mount.js';
 import { MountNamespace } from '../exec/namespace.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { stagingDir } from '../staging.js';
+import { readTextIfPresent } from '../read-text.js';
+import type { PackageRecord } from '../vocabulary/packages.js';
 
 export interface View {
   ns: MountNamespace;
@@ -103,6 +105,36 @@ export async function openView(repo: OstreeRepo, source: { base: string; commit:
   const mounted = await Promise.allSettled([lowerMounted, mountOverlay(ns, { lower: lowers.join(':'), upper: v.usrUpper, work: join(dir, 'usr-work'), target: v.usr })]);
   for (const m of mounted) if (m.status === 'rejected') throw m.reason;
   return v;
+}
+
+// tmpfiles.d types that make a directory.
+const DIRECTORY_TYPES = new Set(['d', 'D', 'v', 'q', 'Q']);
+
+/**
+ * The directories RECORDS ship under /var that their own tmpfiles.d lines
+ * declare, and that those lines did not make in varLower, made there owned by
+ * root with the line's mode. dpkg unpacks them before the postinst runs; the
+ * layer leaves them to the package's line, which cannot apply yet when it
+ * names the account the postinst creates (polkitd's /var/lib/polkit-1, which
+ * its postinst then gives to polkitd).
+ */
+export function makeDeclaredVarDirs(v: View, records: PackageRecord[]): void {
+  for (const r of records) {
+    const declared = new Set(r.tmpfilesDeclared ?? []);
+    if (declared.size === 0) continue;
+    const shipped = new Set(r.files);
+    for (const conf of r.files.filter((f) => /^\/usr\/lib\/tmpfiles\.d\/[^/]+\.conf$/.test(f))) {
+      for (const line of readTextIfPresent(inUsr(v, conf.slice('/usr/'.length))).split('\n')) {
+        const [type, path, mode] = line.trim().split(/\s+/);
+        if (!type || !path || !DIRECTORY_TYPES.has(type.replace(/[!+=~^-]/g, ''))) continue;
+        if (!path.startsWith('/var/') || !declared.has(path) || !shipped.has(path)) continue;
+        const at = join(v.varLower, path.slice('/var/'.length));
+        if (existsSync(at)) continue;
+        mkdirSync(at, { recursive: true });
+        chmodSync(at, mode && /^[0-7]{3,4}$/.test(mode) ? parseInt(mode, 8) : 0o755);
+      }
+    }
+  }
 }
 
 /** From here on, writes to /var land in varUpper; varLower is what came before. */
