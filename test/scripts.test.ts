@@ -91,6 +91,19 @@ fi
       postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  adduser --quiet --system --group --home /nonexistent --no-create-home fxown\n  chown fxown:root /var/lib/fx-own\n  chmod 700 /var/lib/fx-own\nfi\n',
     },
   },
+  {
+    // As sgml-base: its preinst makes a directory in /etc that its postinst fills. Its preinst also
+    // writes over a file the package ships, which the unpack then replaces.
+    Package: 'fx-etc',
+    Version: '1.0',
+    Architecture: 'all',
+    files: { 'etc/fx-etc/shipped.conf': 'as shipped\n' },
+    conffiles: ['/etc/fx-etc/shipped.conf'],
+    control: {
+      preinst: '#!/bin/sh\nset -e\nif [ "$1" = install ]; then\n  mkdir -p /etc/fx-etc.d /etc/fx-etc\n  echo "from the preinst" > /etc/fx-etc.d/seed\n  echo "from the preinst" > /etc/fx-etc/shipped.conf\nfi\n',
+      postinst: '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  cp /etc/fx-etc.d/seed /etc/fx-etc.d/copied\n  ln -sf /etc/fx-etc.d/copied /etc/fx-etc.d/link\nfi\n',
+    },
+  },
 ];
 
 beforeAll(async () => {
@@ -265,6 +278,16 @@ describe('maintainer scripts', () => {
     const dir = join(path, 'usr/lib/tmpfiles.d');
     const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n')).filter((l) => l.split(/\s+/)[1] === '/var/lib/fx-own');
     expect(lines).toEqual(['d /var/lib/fx-own 0700 fxown root - -']);
+  }, 600_000);
+
+  test('what a preinst makes in /etc stays for its postinst, and a file the package ships is the package\'s (sgml-base)', async () => {
+    const r = await run(['install', debs['fx-etc']!], ['--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const etc = join(JSON.parse(r.stdout).deployed.path as string, 'usr/etc');
+    expect(readFileSync(join(etc, 'fx-etc.d/seed'), 'utf8')).toBe('from the preinst\n');
+    expect(readFileSync(join(etc, 'fx-etc.d/copied'), 'utf8')).toBe('from the preinst\n');
+    expect(readlinkSync(join(etc, 'fx-etc.d/link'))).toBe('/etc/fx-etc.d/copied');
+    expect(readFileSync(join(etc, 'fx-etc/shipped.conf'), 'utf8')).toBe('as shipped\n');
   }, 600_000);
 });
 

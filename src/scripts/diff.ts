@@ -37,7 +37,8 @@ function walk(top: string, onEntry: (rel: string, st: Stats) => 'skip' | void, r
   }
 }
 
-const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
+/** An overlayfs whiteout in an upper directory: what was deleted. */
+export const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
 /**
  * The files of DIR whose names NAMED accepts, as the overlay of UPPER on LOWER

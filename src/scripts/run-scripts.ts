@@ -11,9 +11,11 @@
 // Order, as dpkg installs:
 //   1. each new package's `preinst install`, in apt's order, over a view of the
 //      *base* (its files are not there yet, as for dpkg; nginx-common's preinst
-//      removes files that it ships itself); what a preinst changes in /usr and
-//      /etc is not kept, but what it makes in /var is, as with dpkg
-//      (mariadb-server's preinst makes /var/lib/mysql and gives it its group);
+//      removes files that it ships itself); what a preinst changes in /etc and
+//      makes in /var is kept, as with dpkg (sgml-base's preinst makes
+//      /etc/sgml; mariadb-server's makes /var/lib/mysql and gives it its
+//      group), but not in /usr, nor at a path a new package ships, which its
+//      unpack replaces;
 //   2. the host's accounts seeded into the view, policy-rc.d denying every
 //      service start (the fresh /run has no /run/systemd/system, so invoke-rc.d
 //      would start services through sysv), /var made by the tree's tmpfiles.d;
@@ -49,7 +51,7 @@ import { readTextIfPresent } from '../read-text.js';
 import { provideHostSecrets } from './host-secrets.js';
 import { declaredDirectories, dropSupersededLines } from './tmpfiles-merge.js';
 import { activations, fileTriggerPaths, interestLines } from './triggers.js';
-import { closeWritable, inUsr, makeDeclaredVarDirs, mountVar, openView, viewDir, type View } from './view.js';
+import { carryPreinstEtc, closeWritable, inUsr, makeDeclaredVarDirs, mountVar, openView, viewDir, type View } from './view.js';
 
 export const SCRIPTS_TMPFILES = 'lib/tmpfiles.d/deblayer-00-scripts.conf';
 
@@ -267,9 +269,9 @@ async function runPreinsts(run: Run, runnable: PackageRecord[], seeded: Map<stri
   }
 }
 
-// 2. The host's accounts with those the preinsts added (with what they made
-// in /var, the only changes of theirs that are kept: the rest of the base
-// view is dropped), no service starts, /var.
+// 2. The host's accounts with those the preinsts added (and what else they
+// changed in /etc and made in /var; their changes in /usr are dropped), no
+// service starts, /var.
 export async function prepareView(run: Run, view: View, seeded: Map<string, string>): Promise<void> {
   const { baseView, ns } = run;
   for (const f of ACCOUNT_FILES) {
@@ -285,6 +287,8 @@ export async function prepareView(run: Run, view: View, seeded: Map<string, stri
   makeDeclaredVarDirs(view, run.input.records);
   await mountVar(view);
   if (baseView) {
+    const shipped = new Set(run.input.records.flatMap((r) => r.files));
+    carryPreinstEtc(baseView, view, shipped, new Set(ACCOUNT_FILES.map((f) => `etc/${f}`)));
     // What the preinsts made in /var, as the scripts' own work (dpkg's links are the view's already).
     rmSync(join(baseView.varLower, 'lib/dpkg'), { force: true });
     rmSync(join(baseView.varLower, 'cache/debconf'), { force: true });

@@ -19,7 +19,7 @@
 // overlay over a scratch tree (what the tree's tmpfiles.d lines make), so that
 // what scripts add to /var can be told from what the packages ship there.
 
-import { chmodSync, chownSync, existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkoutDelta } from '../exec/libostree.js';
 import { deployedUsr } from '../base/deployed-usr.js';
@@ -29,6 +29,7 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import { stagingDir } from '../staging.js';
 import { readTextIfPresent } from '../read-text.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
+import { isWhiteout } from './diff.js';
 
 export interface View {
   ns: MountNamespace;
@@ -135,6 +136,44 @@ export function makeDeclaredVarDirs(v: View, records: PackageRecord[]): void {
       }
     }
   }
+}
+
+/**
+ * What the preinsts changed in /etc of the base's view BASE, carried into V as
+ * dpkg keeps it: a preinst runs before its package is unpacked, and what it
+ * makes stays (sgml-base's makes /etc/sgml, which its postinst needs). A path
+ * the new packages ship (SHIPPED, as dpkg lists them) stays as composed, since
+ * the unpack replaces what a preinst left there; so do the paths of SKIP
+ * (relative, such as etc/passwd), taken whole elsewhere.
+ */
+export function carryPreinstEtc(base: View, v: View, shipped: Set<string>, skip: Set<string>): void {
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(base.usrUpper, rel))) {
+      const path = `${rel}/${name}`;
+      const from = join(base.usrUpper, path);
+      const to = inUsr(v, path);
+      const st = lstatSync(from);
+      if (st.isDirectory()) {
+        if (!existsSync(to)) {
+          mkdirSync(to);
+          chownSync(to, st.uid, st.gid);
+          chmodSync(to, st.mode & 0o7777);
+        }
+        walk(path);
+        continue;
+      }
+      if (skip.has(path) || shipped.has(`/${path}`)) continue;
+      rmSync(to, { recursive: true, force: true });
+      if (isWhiteout(st)) continue;
+      if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+      else {
+        copyFileSync(from, to);
+        chmodSync(to, st.mode & 0o7777);
+      }
+      lchownSync(to, st.uid, st.gid);
+    }
+  };
+  if (existsSync(join(base.usrUpper, 'etc'))) walk('etc');
 }
 
 /** From here on, writes to /var land in varUpper; varLower is what came before. */
