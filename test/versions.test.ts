@@ -176,6 +176,24 @@ test('install and uninstall keep layered versions; a request that needs more upg
   expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0']);
 }, 600_000);
 
+test('dropping a request another package needs, and asking for it again, change only the requests (apt-mark auto and manual): the tree stays', async () => {
+  // fxa 3.0 and fxc are layered (the test before), both requested; fxc needs fxa.
+  const status = async () => JSON.parse((await deblayer(['--sysroot', sysroot.path, '--json', 'status'])).stdout).deployments[0] as { checksum: string; requested: string[] };
+  const tree = async (commit: string) => (await execa('ostree', [`--repo=${sysroot.path}/ostree/repo`, 'ls', '-R', '-C', commit, '/usr'])).stdout;
+  const before = await status();
+  for (const [args, requested] of [[['uninstall', 'fxa'], ['fxc']], [['install', 'fxa'], ['fxc', 'fxa']]] as const) {
+    const r = await run([...args], ['--json', '-v']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Building on the current state/);
+    expect(r.stderr).not.toMatch(/Setting up /);
+    const after = await status();
+    expect(after.checksum).toBe(JSON.parse(r.stdout).deployed.commit);
+    expect([...after.requested].sort()).toEqual([...requested].sort());
+    expect(await tree(after.checksum)).toBe(await tree(before.checksum));
+    expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0']);
+  }
+}, 300_000);
+
 test('a kept package that neither the package cache nor the lists have is an error naming it when the state is derived again', async () => {
   // fxa 3.0 is layered (the test before); the repository drops it, and so does the package cache.
   await publish('fxa_2.0', 'fxb_1.0');

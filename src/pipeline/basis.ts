@@ -32,11 +32,15 @@ export function untrustedBecause(state: CurrentState | undefined, contents: Base
 /**
  * Whether a plan (told against the current state) can be made incrementally:
  * an install that only adds packages, or an uninstall that only drops some
- * and leaves at least one (an empty set is the base commit itself).
+ * and leaves at least one (an empty set is the base commit itself). A plan
+ * that changes no package but the requests (a layered dependency requested,
+ * or a request dropped that another package still needs: apt-mark's manual
+ * and auto) is an install of nothing on the current state.
  */
 export function incrementalKind(kind: string, plan: Plan): 'install' | 'uninstall' | undefined {
   const c = planChanges(plan);
   const moved = c.upgraded.length + c.downgraded.length;
+  if ((kind === 'install' || kind === 'uninstall') && c.added.length + moved + c.removed.length === 0 && plan.packages.length > 0) return 'install';
   if (kind === 'install' && c.added.length > 0 && moved + c.removed.length === 0) return 'install';
   if (kind === 'uninstall' && c.removed.length > 0 && moved + c.added.length === 0 && plan.packages.length > 0) return 'uninstall';
   return undefined;

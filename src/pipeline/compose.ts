@@ -10,7 +10,7 @@ import type { BaseContents } from '../base/select.js';
 import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import type { CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, type Origin } from '../deploy/origin.js';
-import { lookupPaths } from '../exec/libostree.js';
+import { commitUnion, lookupPaths } from '../exec/libostree.js';
 import { readCommitFile } from '../base/deployed-usr.js';
 import type { OstreeRepo } from '../exec/ostree.js';
 import { fileTriggerPaths, needsConfiguring } from '../scripts/triggers.js';
@@ -72,9 +72,17 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
   const { base } = r.contents;
   const subject = `Layer ${r.plan.requested.join(', ') || 'nothing'} on ${base.label}`;
   const metadata = stateMetadata(r);
-  if (r.packages.length === 0) {
+  if (r.plan.packages.length === 0) {
     // Nothing layered any more: the state is the base commit itself.
     return { commit: { checksum: base.commit, ref: r.origin.baseRefspec ?? base.commit }, configure: false, subject, metadata };
+  }
+  if (r.onto && r.packages.length === 0) {
+    // Only the requests change (apt-mark's manual and auto): the current state's tree under the new metadata.
+    const onto = r.onto.commit;
+    const checksum = await timedStep(hooks, 'compose', () =>
+      commitUnion(base.repo.path, { branch: r.ref, parent: base.commit, trees: [{ ref: onto }], subject, metadata }),
+    );
+    return { commit: { checksum, ref: r.ref }, configure: false, subject, metadata };
   }
   const configure = await mustConfigure(r);
   const ref = r.ref;

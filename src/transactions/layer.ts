@@ -115,7 +115,7 @@ export function resolvesAgainstState(change: Change): boolean {
 
 const NO_ORIGIN: Origin = { requested: [], requestedLocal: [], other: {} };
 
-/** An uninstall built on the current state has nothing to fetch or import. */
+/** What a transaction built on the current state fetches when it adds nothing. */
 const NOTHING_FETCHED: Fetched = { result: { files: new Map(), downloaded: [], cached: [] }, cached: new Map(), missing: [] };
 
 export async function layer(options: LayerOptions, change: Change, target: Target): Promise<InstallResult> {
@@ -149,13 +149,15 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const built = target.mode === 'deploy' ? await chooseBasis(options, change.kind, target, origin, plan, skipScripts) : undefined;
   // Built on the current state, only the packages it adds are fetched and imported.
   const work = built?.kind === 'install' ? { ...plan, packages: planChanges(plan).added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
-  const fetched = built?.kind === 'uninstall' ? NOTHING_FETCHED : await fetchPackages(env, work, packageCache, {
+  // An uninstall, or an install that only changes the requests, has nothing to fetch or import.
+  const nothingNew = built !== undefined && work.packages.length === 0;
+  const fetched = nothingNew ? NOTHING_FETCHED : await fetchPackages(env, work, packageCache, {
     useCache: target.mode === 'deploy',
     ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   }, options);
   if (target.mode !== 'deploy') return { plan, fetched: fetched.result, ...requests };
-  const imported = built?.kind === 'uninstall' ? { packages: [], imported: [] } : await importPackages(packageCache, work, fetched, options);
+  const imported = nothingNew ? { packages: [], imported: [] } : await importPackages(packageCache, work, fetched, options);
   keepLocalFiles(plan, localDir);
   const rebaseTo = change.kind === 'recompose' ? change.baseRefspec : undefined;
   const layered = { sysroot, origin, plan, skipScripts, fetched, imported, packageCache, ...(built ? { built } : {}), ...(rebaseTo ? { rebaseTo } : {}) };
@@ -197,10 +199,10 @@ async function chooseBasis(options: LayerOptions, kind: Change['kind'], target: 
   const { contents, state } = target;
   const why = untrustedBecause(state, contents, origin, skipScripts);
   if (why !== undefined || !state) return derive(why ?? 'nothing is layered yet');
-  // dpkg purges: a base without it (a bare tree, not Debian) has every uninstall derived.
-  if (kind === 'uninstall' && !(await lookupPaths(contents.base.repo.path, state.commit, ['usr/bin/dpkg']))['usr/bin/dpkg']) return derive('the base has no dpkg');
   const incremental = incrementalKind(kind, plan);
   if (!incremental) return derive(kind === 'install' ? 'it changes the version of a layered package' : 'nothing stays layered');
+  // dpkg purges: a base without it (a bare tree, not Debian) has every uninstall derived.
+  if (incremental === 'uninstall' && !(await lookupPaths(contents.base.repo.path, state.commit, ['usr/bin/dpkg']))['usr/bin/dpkg']) return derive('the base has no dpkg');
   options.onMade?.('incremental');
   return { kind: incremental, state };
 }
