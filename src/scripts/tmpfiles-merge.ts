@@ -7,7 +7,7 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTmpfilesConf, formatTmpfilesLine, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
+import { formatTmpfilesConf, formatTmpfilesLine, makesDirectory, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { overlaidFiles } from './diff.js';
 
 const CREATING = /^[fFwdDvqQpLcbC]\+?!?$/;
@@ -32,8 +32,6 @@ export function dropSupersededLines(lowerUsr: string, layerUsr: string, lines: T
   return rewritten;
 }
 
-const DIRECTORY = /^[dDvqQ][+!=~^-]*$/;
-
 /**
  * The directories the tree's tmpfiles.d files declare, deblayer's own
  * fragments aside: the packages' word on them, which applies at boot.
@@ -43,7 +41,7 @@ export function declaredDirectories(lowerUsr: string, upperUsr: string): Set<str
   for (const [, text] of overlaidFiles(lowerUsr, upperUsr, 'lib/tmpfiles.d', (n) => n.endsWith('.conf') && !n.startsWith('deblayer-'))) {
     for (const line of text.split('\n')) {
       const [type, path] = line.trim().split(/\s+/);
-      if (type && path && DIRECTORY.test(type)) dirs.add(path);
+      if (type && path && makesDirectory(type)) dirs.add(path);
     }
   }
   return dirs;

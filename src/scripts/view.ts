@@ -29,6 +29,7 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import { stagingDir } from '../staging.js';
 import { readTextIfPresent } from '../read-text.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
+import { makesDirectory } from '../vocabulary/tmpfiles.js';
 import { isWhiteout } from './diff.js';
 
 export interface View {
@@ -108,9 +109,6 @@ export async function openView(repo: OstreeRepo, source: { base: string; commit:
   return v;
 }
 
-// tmpfiles.d types that make a directory.
-const DIRECTORY_TYPES = new Set(['d', 'D', 'v', 'q', 'Q']);
-
 /**
  * The directories RECORDS ship under /var that their own tmpfiles.d lines
  * declare, and that those lines did not make in varLower, made there owned by
@@ -127,7 +125,7 @@ export function makeDeclaredVarDirs(v: View, records: PackageRecord[]): void {
     for (const conf of r.files.filter((f) => /^\/usr\/lib\/tmpfiles\.d\/[^/]+\.conf$/.test(f))) {
       for (const line of readTextIfPresent(inUsr(v, conf.slice('/usr/'.length))).split('\n')) {
         const [type, path, mode] = line.trim().split(/\s+/);
-        if (!type || !path || !DIRECTORY_TYPES.has(type.replace(/[!+=~^-]/g, ''))) continue;
+        if (!type || !path || !makesDirectory(type)) continue;
         if (!path.startsWith('/var/') || !declared.has(path) || !shipped.has(path)) continue;
         const at = join(v.varLower, path.slice('/var/'.length));
         if (existsSync(at)) continue;

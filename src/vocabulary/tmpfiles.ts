@@ -36,6 +36,11 @@ function escapeField(value: string): string {
   return out;
 }
 
+/** True for a line type (with its modifiers, such as `d-` or `D!`) that makes a directory. */
+export function makesDirectory(type: string): boolean {
+  return /^[dDvqQ][+!=~^-]*$/.test(type);
+}
+
 /** The paths a tmpfiles.d file's lines name (comments and blank lines aside). */
 export function declaredPaths(text: string): string[] {
   const paths: string[] = [];

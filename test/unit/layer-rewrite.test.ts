@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { LayerRewriter } from '../../src/compose/layer-rewrite.js';
-import { formatTmpfilesLine } from '../../src/vocabulary/tmpfiles.js';
+import { formatTmpfilesLine, makesDirectory } from '../../src/vocabulary/tmpfiles.js';
 import type { DebEntry } from '../../src/deb/index.js';
 import { LayerMappingError } from '../../src/errors.js';
 
@@ -171,5 +171,12 @@ describe('LayerRewriter', () => {
     expect(run([entry('var/lib/a b%c', 'symlink', { linkTarget: 'x\ty' })]).lines).toEqual([
       'L /var/lib/a\\x20b%%c - - - - x\\x09y',
     ]);
+  });
+});
+
+describe('tmpfiles.d line types', () => {
+  it('tells the types that make a directory, with their modifiers, from the others', () => {
+    expect(['d', 'D', 'v', 'q', 'Q', 'd-', 'D!', 'd+'].filter(makesDirectory)).toEqual(['d', 'D', 'v', 'q', 'Q', 'd-', 'D!', 'd+']);
+    expect(['f', 'z', 'L', 'C', 'e', 'x', 'r', 'L+', '#', 'dd'].filter(makesDirectory)).toEqual([]);
   });
 });
