@@ -14,6 +14,7 @@
 
 import { build } from 'esbuild';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const PROJECT = new URL('..', import.meta.url).pathname;
 
@@ -46,4 +47,4 @@ export async function bundle(dist, outdir = join(dist, 'bundle')) {
   return [...packages].sort();
 }
 
-if (import.meta.url === new URL(`file://${resolve(process.argv[1] ?? '')}`).href) await bundle(resolve(process.argv[2] ?? 'dist'));
+if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) await bundle(resolve(process.argv[2] ?? 'dist'));

@@ -7,7 +7,7 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTmpfilesConf, formatTmpfilesLine, makesDirectory, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
+import { declaredLines, formatTmpfilesConf, formatTmpfilesLine, makesDirectory, type TmpfilesLine } from '../vocabulary/tmpfiles.js';
 import { overlaidFiles } from './diff.js';
 
 const CREATING = /^[fFwdDvqQpLcbC]\+?!?$/;
@@ -39,10 +39,7 @@ export function dropSupersededLines(lowerUsr: string, layerUsr: string, lines: T
 export function declaredDirectories(lowerUsr: string, upperUsr: string): Set<string> {
   const dirs = new Set<string>();
   for (const [, text] of overlaidFiles(lowerUsr, upperUsr, 'lib/tmpfiles.d', (n) => n.endsWith('.conf') && !n.startsWith('deblayer-'))) {
-    for (const line of text.split('\n')) {
-      const [type, path] = line.trim().split(/\s+/);
-      if (type && path && makesDirectory(type)) dirs.add(path);
-    }
+    for (const l of declaredLines(text)) if (makesDirectory(l.type)) dirs.add(l.path);
   }
   return dirs;
 }

@@ -29,7 +29,7 @@ import type { OstreeRepo } from '../exec/ostree.js';
 import { stagingDir } from '../staging.js';
 import { readTextIfPresent } from '../read-text.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
-import { makesDirectory } from '../vocabulary/tmpfiles.js';
+import { declaredLines, makesDirectory } from '../vocabulary/tmpfiles.js';
 import { isWhiteout } from './diff.js';
 
 export interface View {
@@ -123,10 +123,8 @@ export function makeDeclaredVarDirs(v: View, records: PackageRecord[]): void {
     if (declared.size === 0) continue;
     const shipped = new Set(r.files);
     for (const conf of r.files.filter((f) => /^\/usr\/lib\/tmpfiles\.d\/[^/]+\.conf$/.test(f))) {
-      for (const line of readTextIfPresent(inUsr(v, conf.slice('/usr/'.length))).split('\n')) {
-        const [type, path, mode] = line.trim().split(/\s+/);
-        if (!type || !path || !makesDirectory(type)) continue;
-        if (!path.startsWith('/var/') || !declared.has(path) || !shipped.has(path)) continue;
+      for (const { type, path, mode } of declaredLines(readTextIfPresent(inUsr(v, conf.slice('/usr/'.length))))) {
+        if (!makesDirectory(type) || !path.startsWith('/var/') || !declared.has(path) || !shipped.has(path)) continue;
         const at = join(v.varLower, path.slice('/var/'.length));
         if (existsSync(at)) continue;
         mkdirSync(at, { recursive: true });

@@ -41,14 +41,19 @@ export function makesDirectory(type: string): boolean {
   return /^[dDvqQ][+!=~^-]*$/.test(type);
 }
 
+/** The lines of a tmpfiles.d file as written (comments and blank lines aside): type (with modifiers), path, mode. */
+export function declaredLines(text: string): { type: string; path: string; mode?: string }[] {
+  const lines: { type: string; path: string; mode?: string }[] = [];
+  for (const line of text.split('\n')) {
+    const [type, path, mode] = line.trim().split(/\s+/);
+    if (type && path && !type.startsWith('#')) lines.push({ type, path, ...(mode !== undefined ? { mode } : {}) });
+  }
+  return lines;
+}
+
 /** The paths a tmpfiles.d file's lines name (comments and blank lines aside). */
 export function declaredPaths(text: string): string[] {
-  const paths: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length >= 2 && f[0] !== '' && !f[0]!.startsWith('#')) paths.push(f[1]!);
-  }
-  return paths;
+  return declaredLines(text).map((l) => l.path);
 }
 
 export function formatTmpfilesLine(line: TmpfilesLine): string {
