@@ -357,6 +357,10 @@ async function main() {
     const man = join(stage, 'usr/share/man/man8');
     mkdirSync(man, { recursive: true });
     writeFileSync(join(man, 'deblayer.8.gz'), gzipNoName(readFileSync(join(PROJECT, 'man/deblayer.8'))));
+    // Made by the staged command itself, so that it completes exactly the options it has.
+    const completions = join(stage, 'usr/share/bash-completion/completions');
+    mkdirSync(completions, { recursive: true });
+    writeFileSync(join(completions, 'deblayer'), run(process.execPath, [join(lib, 'dist/bundle/main.js'), 'completion', 'bash']));
     const doc = join(stage, 'usr/share/doc/deblayer');
     mkdirSync(doc, { recursive: true });
     // changelog.gz, not changelog.Debian.gz: a native package (deblayer's own, no upstream apart) has one changelog.

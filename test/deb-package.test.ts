@@ -59,7 +59,7 @@ describe('npm run deb', () => {
     expect((await field('Suggests')).split(/,\s*/)).toEqual(expect.arrayContaining(['e2fsprogs', 'dosfstools', 'mtools', 'fdisk', 'grub-efi-amd64-bin']));
   });
 
-  test('ships the command, the man page, the python helpers, the native modules and the copyright, and no build leftovers', () => {
+  test('ships the command, the man page, the bash completion, the python helpers, the native modules and the copyright, and no build leftovers', () => {
     for (const path of [
       '/usr/bin/deblayer',
       '/usr/lib/deblayer/dist/bundle/main.js',
@@ -70,6 +70,7 @@ describe('npm run deb', () => {
       '/usr/lib/deblayer/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       '/usr/lib/deblayer/node_modules/zstd-napi/build/Release/binding.node',
       '/usr/share/man/man8/deblayer.8.gz',
+      '/usr/share/bash-completion/completions/deblayer',
       '/usr/share/doc/deblayer/copyright',
       '/usr/share/doc/deblayer/changelog.gz',
       '/usr/share/lintian/overrides/deblayer',
@@ -134,5 +135,10 @@ describe('npm run deb', () => {
     // /usr/bin/deblayer runs Debian's node on that main.js.
     expect(readFileSync(join(root, 'usr/bin/deblayer'), 'utf8')).toBe('#!/bin/sh\nexec /usr/bin/node /usr/lib/deblayer/dist/bundle/main.js "$@"\n');
     expect(readdirSync(join(root, 'usr/lib/deblayer')).sort()).toEqual(['dist', 'node_modules', 'package.json', 'python']);
+    // bash-completion loads the shipped script for the command: the one the packaged program prints.
+    const shipped = join(root, 'usr/share/bash-completion/completions/deblayer');
+    expect(readFileSync(shipped, 'utf8')).toBe((await execa('node', [main, 'completion', 'bash'])).stdout + '\n');
+    const loaded = await execa('bash', ['--norc', '--noprofile', '-c', 'source "$1" && complete -p deblayer', 'bash', shipped]);
+    expect(loaded.stdout).toBe('complete -F _deblayer deblayer');
   });
 });

@@ -29,7 +29,7 @@ describe('man/deblayer.8', () => {
     const text = readFileSync(PAGE, 'utf8').replace(/\\-/g, '-').replace(/\\f[BIRP]/g, '');
     const help = (await deblayer(['--help'])).stdout;
     for (const m of help.matchAll(/^\s+(-\w, )?(--[a-z-]+)/gm)) expect(text).toContain(m[2]!);
-    for (const cmd of ['deb info', 'deb contents', 'deb extract', '--layer', 'base import', 'base info', 'refresh-md', 'install', 'uninstall', 'upgrade', 'status', 'history', 'rollback', 'cleanup', 'image', 'rebase', 'publish', 'compose', 'apply']) {
+    for (const cmd of ['deb info', 'deb contents', 'deb extract', '--layer', 'base import', 'base info', 'refresh-md', 'install', 'uninstall', 'upgrade', 'status', 'history', 'rollback', 'cleanup', 'image', 'rebase', 'publish', 'compose', 'apply', 'completion']) {
       expect(text).toContain(cmd);
     }
     // And every option of every command.

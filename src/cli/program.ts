@@ -16,6 +16,7 @@ import { register as registerBaseInfo } from './base-info.js';
 import { register as registerRefreshMd } from './refresh-md.js';
 import { register as registerInstall } from './install.js';
 import { register as registerStatus } from './status.js';
+import { register as registerCompletion } from './completion.js';
 import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
@@ -72,6 +73,7 @@ export function buildProgram(): Command {
   registerImage(program);
   registerPublish(program);
   registerStatus(program);
+  registerCompletion(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
