@@ -643,6 +643,34 @@ describe('one transaction at a time, and scripts', () => {
     }
   });
 
+  test("downloads show apt's lines (Get:, Fetched) and, on a terminal, a meter with the size and the rate", async () => {
+    const s = await site();
+    const served = join(dir, `http-repo-${sites}`);
+    cpSync(world.repo, served, { recursive: true });
+    const http = await serveDirectory(served);
+    try {
+      const sources = join(dir, 'http-meter.sources');
+      writeFileSync(sources, fixtureSources(http.url.replace(/\/$/, ''), world.keyring));
+      const cache = join(s.cache, '..', 'cache-meter');
+      const args = ['--sysroot', s.path, '--cache-dir', cache, 'install', '--download-only', 'fx-app', '--source', sources];
+      // Through a pipe: apt's lines, and no terminal codes.
+      const plain = await deblayer(args);
+      expect(plain.exitCode, plain.stderr).toBe(0);
+      expect(plain.stderr).toMatch(/^Get:\d+ http:\/\/127\.0\.0\.1:\d+ .*fx-app .*\[[\d,.]+ k?B\]$/m);
+      expect(plain.stderr).toMatch(/^Fetched [\d,.]+ k?B in \d+s \([\d,.]+ [kM]?B\/s\)$/m);
+      expect(plain.stderr).not.toContain('\x1b[K');
+      // On a terminal (script(1) gives one): the meter, each time taken off before apt's next line.
+      rmSync(cache, { recursive: true, force: true });
+      const tty = await execa('script', ['-qec', `node ${CLI} ${args.map((a) => `'${a}'`).join(' ')}`, '/dev/null']);
+      expect(tty.stdout).toMatch(/\r\x1b\[KDownloading package lists: 100%\r\x1b\[KFetched /);
+      expect(tty.stdout).toMatch(/\r\x1b\[KDownloading 3 packages: 100% of [\d.]+ k?B, [\d.]+ [kMG]?B\/s\r\x1b\[KFetched [\d,.]+ k?B in /);
+      expect(readdirSync(join(cache, 'archives')).filter((f) => f.endsWith('.deb')).sort()).toEqual(['fx-app_1.0_all.deb', 'fx-extra_1.0_all.deb', 'fx-lib_1.2_all.deb']);
+    } finally {
+      await http.close();
+      rmSync(served, { recursive: true, force: true });
+    }
+  });
+
   test("a .deb that passes apt's hash check but cannot be unpacked: the import fails naming the file, nothing changed", async () => {
     const s = await site();
     // fx-garbled's data.tar is cut in half (ar container and control intact), and the

@@ -24,6 +24,22 @@ export interface FetchResult {
   cached: string[];
 }
 
+/** How far apt's downloads are (its APT::Status-Fd "dlstatus" lines). */
+export interface DownloadProgress {
+  /** 0 to 1, of the bytes apt expects. */
+  fraction: number;
+  /** What is being fetched, as the meter names it ("3 packages", "lists"). */
+  what: string;
+  /** The total in bytes, when known (the plan's sizes; not for lists). */
+  totalBytes?: number;
+}
+
+/** apt's progress for fd 1 ("dlstatus:ITEM:PERCENT:TEXT"), or undefined for another line. */
+export function parseDownloadStatus(line: string): number | undefined {
+  const m = /^dlstatus:\d+:([\d.]+):/.exec(line);
+  return m ? Math.min(1, Number(m[1]) / 100) : undefined;
+}
+
 /** The key of a package in FetchResult.files. */
 export function fetchKey(p: { name: string; architecture: string }): string {
   return `${p.name}:${p.architecture}`;
@@ -38,7 +54,7 @@ async function sha256(path: string): Promise<string> {
 export async function fetchPlan(
   env: AptEnvironment,
   plan: Plan,
-  options: { cacheOnly?: boolean; onProgress?: (line: string) => void } = {},
+  options: { cacheOnly?: boolean; onProgress?: (line: string) => void; onDownload?: (p: DownloadProgress) => void } = {},
 ): Promise<FetchResult> {
   const files = new Map<string, string>();
   const wanted = plan.packages.filter((p) => p.source.kind === 'archive');
@@ -66,11 +82,16 @@ export async function fetchPlan(
     // these versions, and copies packages of file: sources too (install -d
     // leaves those where they are). apt checks each file against the lists' hashes.
     const specs = missing.map((p) => `${p.name}:${p.architecture}=${p.version}`);
-    const r = await aptGet(env.invocation, ['download', ...specs], 'cannot download packages', {
+    const what = `${missing.length} package${missing.length === 1 ? '' : 's'}`;
+    const totalBytes = missing.reduce((sum, p) => sum + p.downloadSize, 0);
+    // Status-Fd on stdout: apt's own measure of how far it is, for a meter.
+    const r = await aptGet(env.invocation, ['-o', 'APT::Status-Fd=1', 'download', ...specs], 'cannot download packages', {
       cwd: env.archivesDir,
       allowFailure: true,
       onLine: (line) => {
-        if (/^(Get|Err):/.test(line)) options.onProgress?.(line);
+        const fraction = parseDownloadStatus(line);
+        if (fraction !== undefined) options.onDownload?.({ fraction, what, totalBytes });
+        else if (/^(Get|Err):|^Fetched /.test(line)) options.onProgress?.(line);
       },
     });
     if (r.exitCode !== 0) {

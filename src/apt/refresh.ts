@@ -3,6 +3,7 @@
 import { DeblayerError, EXIT } from '../errors.js';
 import { aptGet, aptMessages } from '../exec/apt.js';
 import type { AptEnvironment } from './environment.js';
+import { parseDownloadStatus, type DownloadProgress } from './fetch.js';
 
 export class RepositoryError extends DeblayerError {
   constructor(message: string, options: { detail?: string } = {}) {
@@ -17,16 +18,21 @@ export interface RefreshResult {
   fetched?: string;
 }
 
-export async function refreshMetadata(env: AptEnvironment, onProgress?: (line: string) => void): Promise<RefreshResult> {
+export async function refreshMetadata(env: AptEnvironment, onProgress?: (line: string) => void, onDownload?: (p: DownloadProgress) => void): Promise<RefreshResult> {
   const lines: string[] = [];
   let fetched: string | undefined;
-  const r = await aptGet(env.invocation, ['update'], `cannot refresh the package lists of ${env.sources.origin}`, {
+  const r = await aptGet(env.invocation, ['-o', 'APT::Status-Fd=1', 'update'], `cannot refresh the package lists of ${env.sources.origin}`, {
     allowFailure: true,
     onLine: (line) => {
-      if (/^(Get|Hit|Ign|Err):/.test(line)) {
+      const fraction = parseDownloadStatus(line);
+      if (fraction !== undefined) onDownload?.({ fraction, what: 'package lists' });
+      else if (/^(Get|Hit|Ign|Err):/.test(line)) {
         lines.push(line);
         onProgress?.(line);
-      } else if (line.startsWith('Fetched ')) fetched = line;
+      } else if (line.startsWith('Fetched ')) {
+        fetched = line;
+        onProgress?.(line);
+      }
     },
   });
   const errors = aptMessages(r.stderr + r.stdout, 'E');

@@ -10,6 +10,7 @@ import type { ComposeOptions, ComposeResult } from '../transactions/compose.js';
 import type { VerifyResult } from '../transactions/verify.js';
 import { aptSettings } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
+import { DownloadMeter } from './progress.js';
 import { LAYER_STEP_TEXT, UNCHANGED_EXIT } from './install.js';
 
 interface ComposeCommandOptions {
@@ -37,17 +38,18 @@ export function register(program: Command): void {
       if (!out.options.repo) throw new UsageError('compose needs --repo REPO: the repository with the base, where the branch is committed');
       if ((manifest === undefined) === (opts.verify === undefined)) throw new UsageError('compose takes a MANIFEST, or --verify COMMIT');
       if (opts.dryRun === undefined) requireRoot('deblayer compose');
-      const options = composeOptions(out, out.options.repo, opts);
+      const meter = new DownloadMeter(out);
+      const options = composeOptions(out, out.options.repo, opts, meter);
       if (opts.verify !== undefined) {
         const { verifyCompose } = await import('../transactions/verify.js');
-        return showVerify(out, await verifyCompose(opts.verify, options));
+        return showVerify(out, await verifyCompose(opts.verify, options).finally(meter.clear));
       }
       const [{ composeManifest }, { isUrl, openRepoArchive, writeRepoArchive }] = await Promise.all([
         import('../transactions/compose.js'),
         import('../transactions/repo-archive.js'),
       ]);
       const fromArchive = opts.repoArchive !== undefined && (await openRepoArchive(out.options.repo, opts.repoArchive, (l) => out.info(l)));
-      const result = await composeManifest(manifest!, options);
+      const result = await composeManifest(manifest!, options).finally(meter.clear);
       if (opts.repoArchive !== undefined && result.commit) {
         if (isUrl(opts.repoArchive)) out.notice(`The repository is not written back to ${opts.repoArchive} (a URL): it is in ${out.options.repo}`);
         else {
@@ -59,18 +61,19 @@ export function register(program: Command): void {
     });
 }
 
-function composeOptions(out: Output, repo: string, opts: ComposeCommandOptions): ComposeOptions {
+function composeOptions(out: Output, repo: string, opts: ComposeCommandOptions, meter: DownloadMeter): ComposeOptions {
   return {
     repo,
     settings: aptSettings(out.options, opts),
     mode: opts.dryRun ? 'dry-run' : 'commit',
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
-    onStart: (step, detail) => out.info(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onScriptLine: (line) => out.verbose(`  | ${line}`),
     onNotice: (line) => out.notice(line),
-    onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
-    onProgress: (line) => out.info(line),
+    onRefreshStart: (env) => meter.line(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
+    onProgress: meter.line,
+    onDownload: meter.update,
     onResolved: (plan) => {
       if (out.json || !opts.dryRun) return;
       out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);

@@ -7,6 +7,7 @@ import type { LayerStep } from '../pipeline/stages.js';
 import type { Change } from '../pipeline/request.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
+import { DownloadMeter } from './progress.js';
 import { isLocalFile } from '../vocabulary/packages.js';
 
 export interface InstallCommandOptions extends AptCommandOptions {
@@ -82,19 +83,21 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
   const { install } = await import('../transactions/install.js');
   // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
   const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const meter = new DownloadMeter(out);
   const result = await install({
     selector: baseSelector(out.options, opts),
     settings: aptSettings(out.options, opts),
     command,
     argv: process.argv.slice(2),
     mode,
-    onStart: (step, detail) => out.info(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onScriptLine: (line) => out.verbose(`  | ${line}`),
     onNotice: (line) => out.notice(line),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
-    onRefreshStart: (env) => out.info(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
-    onProgress: (line) => out.info(line),
+    onRefreshStart: (env) => meter.line(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
+    onProgress: meter.line,
+    onDownload: meter.update,
     onResolved: (plan) => {
       if (out.json || (mode === 'deploy' && !prompting)) return;
       out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
@@ -104,7 +107,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     ...(opts.skipScripts ? { skipScripts: opts.skipScripts } : {}),
     ...(opts.rebuild ? { rebuild: true } : {}),
     onMade: (made, why) => out.verbose(made === 'incremental' ? 'Building on the current state: only what changes is configured.' : `Deriving the state from the base (${why}).`),
-  }, change);
+  }, change).finally(meter.clear);
   if (out.json) {
     out.data({
       dryRun: !!opts.dryRun,

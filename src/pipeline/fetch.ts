@@ -4,7 +4,7 @@
 // only if the cache lost it is it looked up in the lists again.
 
 import type { AptEnvironment } from '../apt/environment.js';
-import { FetchError, fetchPlan, type FetchResult } from '../apt/fetch.js';
+import { FetchError, fetchPlan, type DownloadProgress, type FetchResult } from '../apt/fetch.js';
 import { aptCache } from '../exec/apt.js';
 import { parseParagraphs } from '../vocabulary/deb822.js';
 import type { Plan, PlannedPackage } from '../apt/plan.js';
@@ -26,6 +26,7 @@ export interface FetchOptions {
   useCache: boolean;
   cacheOnly?: boolean;
   onProgress?: (line: string) => void;
+  onDownload?: (p: DownloadProgress) => void;
 }
 
 export function refOf(p: PlannedPackage): string {
@@ -41,6 +42,7 @@ export async function fetchPackages(env: AptEnvironment, plan: Plan, packageCach
     fetchPlan(env, { ...plan, packages: missing }, {
       ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onDownload ? { onDownload: options.onDownload } : {}),
     }),
   );
   return { result, cached, missing };

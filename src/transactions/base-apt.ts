@@ -7,6 +7,7 @@ import { DeblayerError } from '../errors.js';
 import { CommitCache } from '../base/commit-cache.js';
 import { prepareAptEnvironment, type AptEnvironment, type AptSettings } from '../apt/environment.js';
 import { refreshMetadata } from '../apt/refresh.js';
+import type { DownloadProgress } from '../apt/fetch.js';
 import { dropResolverAhead } from '../apt/ahead.js';
 import { readBaseContents, selectBase, type BaseContents, type BaseSelector } from '../base/select.js';
 
@@ -22,6 +23,8 @@ export interface BaseAptOptions {
   refresh?: boolean;
   onRefreshStart?: (env: AptEnvironment) => void;
   onProgress?: (line: string) => void;
+  /** How far apt's downloads are (lists and .deb files), for a meter. */
+  onDownload?: (p: DownloadProgress) => void;
 }
 
 export async function openBaseApt(selector: BaseSelector, settings: AptSettings, options: BaseAptOptions = {}): Promise<BaseApt> {
@@ -37,7 +40,7 @@ export async function openBaseApt(selector: BaseSelector, settings: AptSettings,
     }
     dropResolverAhead();
     options.onRefreshStart?.(env);
-    await refreshMetadata(env, options.onProgress);
+    await refreshMetadata(env, options.onProgress, options.onDownload);
     refreshed = true;
   }
   return { contents, env, refreshed };

@@ -161,6 +161,7 @@ export async function buildTree(b: Build, ref: string, follows: string | undefin
         useCache: true,
         ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.onDownload ? { onDownload: options.onDownload } : {}),
       }, options)
     : { result: { files: new Map(), downloaded: [], cached: [] }, cached: b.packages.cached, missing: [] };
   const { packages } = await importPackages(packageCache, plan, fetched, options);

@@ -155,6 +155,7 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
     useCache: target.mode === 'deploy',
     ...(options.cacheOnly !== undefined ? { cacheOnly: options.cacheOnly } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onDownload ? { onDownload: options.onDownload } : {}),
   }, options);
   if (target.mode !== 'deploy') return { plan, fetched: fetched.result, ...requests };
   const imported = nothingNew ? { packages: [], imported: [] } : await importPackages(packageCache, work, fetched, options);
