@@ -361,6 +361,9 @@ async function main() {
     const completions = join(stage, 'usr/share/bash-completion/completions');
     mkdirSync(completions, { recursive: true });
     writeFileSync(join(completions, 'deblayer'), run(process.execPath, [join(lib, 'dist/bundle/main.js'), 'completion', 'bash']));
+    const units = join(stage, 'usr/lib/systemd/system');
+    mkdirSync(units, { recursive: true });
+    for (const unit of ['deblayer-upgrade.service', 'deblayer-upgrade.timer']) copyFileSync(join(HERE, unit), join(units, unit));
     const doc = join(stage, 'usr/share/doc/deblayer');
     mkdirSync(doc, { recursive: true });
     // changelog.gz, not changelog.Debian.gz: a native package (deblayer's own, no upstream apart) has one changelog.

@@ -7,6 +7,7 @@
 // /usr/bin/deblayer. The base tree gets only the boot probe, not the copy of
 // deblayer that prepare-guest-tree.sh --with-deblayer adds for the trixie
 // guest of boot.test.ts: the only deblayer in this guest is the package's.
+// The guest also turns on the package's automatic upgrade and fires it.
 // A file of its own, beside boot.test.ts, so vitest can run it alongside.
 // Needs deb.debian.org (the base's package lists for resolution).
 
@@ -122,6 +123,20 @@ echo "status-json=$(deblayer --json status | tr -d '\\n')"
 deblayer status > /tmp/status 2>&1
 echo "status-rc=$?"
 sed 's/^/status: /' /tmp/status
+# The automatic upgrade, as an admin turns it on, its timer fired by hand. Its
+# sources: an empty local repository (the guest has no mirror of its own).
+mkdir -p /srv/repo /etc/deblayer/sources.list.d
+: > /srv/repo/Packages
+printf 'Date: %s\nSHA256:\n %s 0 Packages\n' "$(date -u '+%a, %d %b %Y %H:%M:%S UTC')" "$(sha256sum < /srv/repo/Packages | cut -d' ' -f1)" > /srv/repo/Release
+echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/deblayer/sources.list.d/local.list
+printf '[Automatic]\nUpdatePolicy=stage\n' > /etc/deblayer/deblayer.conf
+systemctl enable --now deblayer-upgrade.timer 2>/dev/null
+echo "timer=$(systemctl is-enabled deblayer-upgrade.timer) $(systemctl is-active deblayer-upgrade.timer)"
+systemctl start deblayer-upgrade.service
+echo "upgrade-service=$? $(systemctl show -P Result deblayer-upgrade.service)"
+journalctl -b -u deblayer-upgrade.service --no-pager | tail -n 6 | sed 's/^/journal deblayer-upgrade: /'
+echo "auto=$(deblayer status | sed -n 's/^AutomaticUpdates: //p')"
+echo "deployments=$(ostree admin status | grep -c '^[* ] [a-z0-9_-]* [0-9a-f]\\{64\\}\\.')"
 `,
     });
     timings.boot = r.seconds;
@@ -141,5 +156,12 @@ sed 's/^/status: /' /tmp/status
     expect(booted, describeBoot(r)).toMatchObject({ checksum: layeredCommit, layeredPackages: [`deblayer=${VERSION}`] });
     // The human form names the layered package too.
     expect(r.probe).toMatch(/^status: .*deblayer/m);
+    // The automatic upgrade: the timer is enabled and waiting; the service it
+    // starts ran under UpdatePolicy=stage, found nothing new, staged nothing, and
+    // status tells of that run.
+    expect(field(r, 'timer'), describeBoot(r)).toBe('enabled active');
+    expect(field(r, 'upgrade-service'), describeBoot(r)).toBe('0 success');
+    expect(field(r, 'auto'), describeBoot(r)).toMatch(/^stage; last run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: no upgrade available$/);
+    expect(field(r, 'deployments'), describeBoot(r)).toBe('1');
   }, 900_000);
 });

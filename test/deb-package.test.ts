@@ -59,7 +59,7 @@ describe('npm run deb', () => {
     expect((await field('Suggests')).split(/,\s*/)).toEqual(expect.arrayContaining(['e2fsprogs', 'dosfstools', 'mtools', 'fdisk', 'grub-efi-amd64-bin']));
   });
 
-  test('ships the command, the man page, the bash completion, the python helpers, the native modules and the copyright, and no build leftovers', () => {
+  test('ships the command, the man page, the bash completion, the automatic upgrade\'s units, the python helpers, the native modules and the copyright, and no build leftovers', () => {
     for (const path of [
       '/usr/bin/deblayer',
       '/usr/lib/deblayer/dist/bundle/main.js',
@@ -71,6 +71,8 @@ describe('npm run deb', () => {
       '/usr/lib/deblayer/node_modules/zstd-napi/build/Release/binding.node',
       '/usr/share/man/man8/deblayer.8.gz',
       '/usr/share/bash-completion/completions/deblayer',
+      '/usr/lib/systemd/system/deblayer-upgrade.service',
+      '/usr/lib/systemd/system/deblayer-upgrade.timer',
       '/usr/share/doc/deblayer/copyright',
       '/usr/share/doc/deblayer/changelog.gz',
       '/usr/share/lintian/overrides/deblayer',

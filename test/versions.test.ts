@@ -322,3 +322,63 @@ test('after a rollback, the next install starts no libapt on the state rolled aw
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr.split('\n').filter((l) => /^deblayer-trace: \S+ start .*apt_resolve\.py/.test(l))).toHaveLength(1);
 }, 300_000);
+
+test('the automatic upgrade does what UpdatePolicy says (none, check, stage), and status shows its last run', async () => {
+  // fxs-a 1.0 is layered after the rollback (the test before), 2.0 is in the lists.
+  const conf = join(dir, 'conf');
+  mkdirSync(conf);
+  const auto = (source = sources) =>
+    deblayer(['--sysroot', sysroot.path, '--cache-dir', join(dir, 'cache'), '--config-dir', conf, 'upgrade', '--trigger-automatic-update-policy', '--source', source]);
+  const status = async (json = false) => {
+    const r = await deblayer(['--sysroot', sysroot.path, '--config-dir', conf, ...(json ? ['--json'] : []), 'status']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    return r;
+  };
+  const deployments = async () => (await execa('ostree', ['admin', 'status', `--sysroot=${sysroot.path}`])).stdout;
+  expect((await status()).stdout).toMatch(/^AutomaticUpdates: disabled; no run yet\nDeployments:$/m);
+
+  // No deblayer.conf: the policy is none, and nothing is done.
+  const before = await deployments();
+  const none = await auto();
+  expect(none.exitCode, none.stderr).toBe(0);
+  expect(none.stdout).toBe(`Automatic updates are disabled: UpdatePolicy=none (${conf}/deblayer.conf).`);
+  expect((await status()).stdout).toMatch(/^AutomaticUpdates: disabled; last run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: nothing done \(UpdatePolicy=none\)$/m);
+
+  // check: what would move is listed and kept; nothing is deployed.
+  writeFileSync(join(conf, 'deblayer.conf'), '# automatic upgrades\n[Automatic]\nUpdatePolicy=check\n');
+  const check = await auto();
+  expect(check.exitCode, check.stderr).toBe(0);
+  expect(check.stdout).toContain('  fxs-a 1.0 -> 2.0\n');
+  expect(await deployments()).toBe(before);
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=1.0']);
+  expect((await status()).stdout).toMatch(/^AutomaticUpdates: check; last run .* UTC: upgrade available\n {6}Base [0-9a-f]{10} \(unchanged\)\n {8}fxs-a 1\.0 -> 2\.0\nDeployments:$/m);
+
+  // A run that fails is kept, and fails the service (exit 8: the sources cannot be reached).
+  const broken = join(dir, 'broken.sources');
+  writeFileSync(broken, fixtureSources(`file:${join(dir, 'no-such-repo')}`, world.keyring));
+  const failed = await auto(broken);
+  expect(failed.exitCode).toBe(8);
+  expect(failed.stderr).toMatch(/^deblayer: error: refresh-md failed: .*no-such-repo/m);
+  expect((await status()).stdout).toMatch(/^AutomaticUpdates: check; last run .* UTC: failed: .*no-such-repo.*$/m);
+
+  // stage: the upgrade is deployed; the run after it finds nothing.
+  writeFileSync(join(conf, 'deblayer.conf'), '[Automatic]\nUpdatePolicy = stage\n');
+  const stage = await auto();
+  expect(stage.exitCode, stage.stderr).toBe(0);
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=2.0']);
+  expect((await status()).stdout).toMatch(/^AutomaticUpdates: stage; last run .* UTC: upgrade staged \([0-9a-f]{10}\.\d+\)\n {6}Base [0-9a-f]{10} \(unchanged\)\n {8}fxs-a 1\.0 -> 2\.0$/m);
+  const json = JSON.parse((await status(true)).stdout);
+  expect(json.automaticUpdates).toMatchObject({ policy: 'stage', config: join(conf, 'deblayer.conf'), lastRun: { policy: 'stage', outcome: 'staged', changes: [expect.stringMatching(/^Base /), '  fxs-a 1.0 -> 2.0'] } });
+  const again = await auto();
+  expect(again.exitCode, again.stderr).toBe(0);
+  expect(again.stdout).toMatch(/^No upgrade available/);
+  expect((await status()).stdout).toMatch(/^AutomaticUpdates: stage; last run .* UTC: no upgrade available\nDeployments:$/m);
+
+  // A policy deblayer does not know: one line naming the file and line; status warns and goes on.
+  writeFileSync(join(conf, 'deblayer.conf'), '[Automatic]\nUpdatePolicy=weekly\n');
+  const bad = await auto();
+  expect([bad.exitCode, bad.stderr]).toEqual([1, `deblayer: error: ${conf}/deblayer.conf:2: UpdatePolicy=weekly is not one of none, check, stage`]);
+  const warned = await status();
+  expect(warned.stderr).toBe(`deblayer: warning: ${conf}/deblayer.conf:2: UpdatePolicy=weekly is not one of none, check, stage`);
+  expect(warned.stdout).toMatch(/^AutomaticUpdates: unknown \(see the warning\); last run .* UTC: no upgrade available$/m);
+}, 300_000);

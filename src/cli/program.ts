@@ -38,7 +38,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--repo <dir>', 'OSTree repository (default: SYSROOT/ostree/repo)'))
     .addOption(new Option('--os <name>', 'OSTree stateroot (OS name) to operate on'))
     .addOption(new Option('--cache-dir <dir>', 'package lists and downloaded packages').default(DEFAULT_CACHE_DIR))
-    .addOption(new Option('--config-dir <dir>', 'deblayer configuration (sources.list.d that replaces the base\'s sources)').default(DEFAULT_CONFIG_DIR))
+    .addOption(new Option('--config-dir <dir>', 'deblayer configuration: deblayer.conf, and a sources.list.d that replaces the base\'s sources').default(DEFAULT_CONFIG_DIR))
     .option('--json', 'print results as JSON on stdout', false)
     .option('-v, --verbose', 'print details, and full context on errors', false)
     .option('-q, --quiet', 'print only errors', false)

@@ -2,7 +2,9 @@
 // and, from the layer database when it can be read, their layer state.
 
 import type { Command } from 'commander';
-import { contextOf } from './context.js';
+import type { AutomaticRun } from '../db/automatic-runs.js';
+import type { UpdatePolicy } from '../vocabulary/deblayer-conf.js';
+import { contextOf, type Output } from './context.js';
 
 export function register(program: Command): void {
   program
@@ -13,14 +15,17 @@ export function register(program: Command): void {
       const [{ withLayerStates }, { sysrootStatus }] = await Promise.all([import('../deploy/layer-status.js'), import('../deploy/status.js')]);
       const { deployments, warnings } = withLayerStates(out.options.sysroot, await sysrootStatus(out.options.sysroot, out.options.os));
       for (const w of warnings) out.warn(w);
+      const stateroot = (deployments.find((d) => d.booted) ?? deployments[0])?.stateroot;
+      const automatic = stateroot === undefined ? undefined : await automaticUpdates(out, stateroot);
       if (out.json) {
-        out.data({ sysroot: out.options.sysroot, deployments });
+        out.data({ sysroot: out.options.sysroot, ...(automatic ? { automaticUpdates: automatic } : {}), deployments });
         return;
       }
       if (deployments.length === 0) {
         out.result(`No deployments in ${out.options.sysroot}.`);
         return;
       }
+      if (automatic) for (const line of automaticLines(automatic)) out.result(line);
       out.result('Deployments:');
       for (const d of deployments) {
         const flags = [d.default && 'default', d.booted && 'booted', d.staged && 'staged', d.pending && 'pending', d.rollback && 'rollback'].filter(Boolean);
@@ -37,4 +42,42 @@ export function register(program: Command): void {
         if (d.transaction) out.result(`   Transaction: #${d.transaction.id} ${d.transaction.command} (${d.transaction.time})`);
       }
     });
+}
+
+interface AutomaticUpdates {
+  /** undefined when deblayer.conf cannot be read (a warning says why). */
+  policy?: UpdatePolicy;
+  config: string;
+  lastRun?: AutomaticRun;
+}
+
+/** The policy of deblayer.conf, and the last run of the automatic upgrade for STATEROOT. */
+async function automaticUpdates(out: Output, stateroot: string): Promise<AutomaticUpdates> {
+  const [{ readDeblayerConf, confPath }, { readAutomaticRun }] = await Promise.all([import('../vocabulary/deblayer-conf.js'), import('../db/automatic-runs.js')]);
+  const lastRun = readAutomaticRun(out.options.sysroot, stateroot);
+  const run = lastRun ? { lastRun } : {};
+  try {
+    const conf = readDeblayerConf(out.options.configDir);
+    return { policy: conf.updatePolicy, config: conf.path, ...run };
+  } catch (err) {
+    out.warn((err as Error).message);
+    return { config: confPath(out.options.configDir), ...run };
+  }
+}
+
+const OUTCOME: Record<AutomaticRun['outcome'], string> = {
+  disabled: 'nothing done (UpdatePolicy=none)',
+  'up-to-date': 'no upgrade available',
+  available: 'upgrade available',
+  staged: 'upgrade staged',
+  failed: 'failed',
+};
+
+function automaticLines(a: AutomaticUpdates): string[] {
+  const policy = a.policy === undefined ? 'unknown (see the warning)' : a.policy === 'none' ? 'disabled' : a.policy;
+  if (!a.lastRun) return [`AutomaticUpdates: ${policy}; no run yet`];
+  const r = a.lastRun;
+  const when = r.time.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const what = `${OUTCOME[r.outcome]}${r.deployment ? ` (${r.deployment.slice(0, 10)}.${r.deployment.split('.').pop()})` : ''}${r.error ? `: ${r.error}` : ''}`;
+  return [`AutomaticUpdates: ${policy}; last run ${when}: ${what}`, ...r.changes.map((c) => `      ${c}`)];
 }

@@ -5,12 +5,17 @@ import type { Command } from 'commander';
 import { planChanges, renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
 import type { UpgradeResult } from '../transactions/upgrade.js';
+import { changeLines } from '../transactions/upgrade-changes.js';
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
+import { DownloadMeter } from './progress.js';
+import type { AptEnvironment } from '../apt/environment.js';
+import type { LayerStep } from '../pipeline/stages.js';
 import { addTransactionOptions, LAYER_STEP_TEXT, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
 
 interface UpgradeCommandOptions extends InstallCommandOptions {
   check?: boolean;
+  triggerAutomaticUpdatePolicy?: boolean;
 }
 
 export function register(program: Command): void {
@@ -23,52 +28,67 @@ export function register(program: Command): void {
         .option('--check', "only list what would change (base commit, package versions), asking a remote base's server; exit 77 when nothing would")
         .option('-C, --cache-only', 'do not use the network: no pull, no refresh of the lists, .deb files from the cache'),
     ),
-  ).action(async (opts: UpgradeCommandOptions, command: Command) => {
-    const out = contextOf(command);
-    if (opts.check && opts.dryRun) throw new UsageError('--check and --dry-run do not go together');
-    const { upgrade } = await import('../transactions/upgrade.js');
-    const result = await upgrade({
-      selector: baseSelector(out.options, opts),
-      settings: aptSettings(out.options, opts),
-      mode: opts.dryRun || opts.check ? 'dry-run' : 'deploy',
-      ...(opts.check ? { check: true } : {}),
-      command: 'upgrade',
-      argv: process.argv.slice(2),
-      ...(opts.cacheOnly ? { cacheOnly: true } : {}),
-      onPull: (line) => out.verbose(line),
-      onStart: (step, detail) => out.info(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
-      onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
-      onRefreshStart: (env) => out.info(`Refreshing the package lists (${env.sources.origin})...`),
-      onProgress: (line) => out.info(line),
+  )
+    .option('--trigger-automatic-update-policy', 'do what UpdatePolicy in CONFIG-DIR/deblayer.conf says (none, check or stage), as deblayer-upgrade.service does, and keep the run for status')
+    .action(async (opts: UpgradeCommandOptions, command: Command) => {
+      const out = contextOf(command);
+      if (opts.check && opts.dryRun) throw new UsageError('--check and --dry-run do not go together');
+      if (opts.triggerAutomaticUpdatePolicy) {
+        if (opts.check || opts.dryRun) throw new UsageError('--trigger-automatic-update-policy does not go with --check or --dry-run: the policy decides');
+        return automatic(out, opts);
+      }
+      const { upgrade } = await import('../transactions/upgrade.js');
+      const meter = new DownloadMeter(out);
+      const result = await upgrade({ ...upgradeOptions(out, opts, meter), mode: opts.dryRun || opts.check ? 'dry-run' : 'deploy', ...(opts.check ? { check: true } : {}) }).finally(meter.clear);
+      if (out.json) {
+        out.data(result);
+      } else if (result.upToDate) {
+        out.result(noUpgrade(result));
+      } else if (opts.check) {
+        for (const line of changeLines(result)) out.result(line);
+      } else {
+        showUpgrade(out, result);
+      }
+      if (result.upToDate && (opts.unchangedExit77 || opts.check)) process.exitCode = UNCHANGED_EXIT;
     });
-    if (out.json) {
-      out.data(result);
-    } else if (result.upToDate) {
-      out.result(`No upgrade available: the base is still ${result.newBase.slice(0, 10)}, and the layered packages are the newest their sources have.`);
-    } else if (opts.check) {
-      for (const line of changeLines(result)) out.result(line);
-    } else {
-      showUpgrade(out, result);
-    }
-    if (result.upToDate && (opts.unchangedExit77 || opts.check)) process.exitCode = UNCHANGED_EXIT;
-  });
 }
 
-/** What an upgrade changes, one line each: the base commit, then each layered package (old -> new). */
-export function changeLines(result: UpgradeResult): string[] {
-  const c = planChanges(result.plan);
-  const base = result.previousBase === result.newBase ? `Base ${result.newBase.slice(0, 10)} (unchanged)` : `Base ${result.previousBase.slice(0, 10)} -> ${result.newBase.slice(0, 10)}`;
-  if (result.notPulled) {
-    const { remote, version } = result.notPulled;
-    // No package lines: the layered packages are resolved against the new base once the upgrade has pulled it.
-    return [`${base} (${version !== undefined ? `version ${version}, ` : ''}on remote ${remote}, not pulled yet)`];
+function upgradeOptions(out: Output, opts: UpgradeCommandOptions, meter: DownloadMeter) {
+  return {
+    selector: baseSelector(out.options, opts),
+    settings: aptSettings(out.options, opts),
+    command: 'upgrade',
+    argv: process.argv.slice(2),
+    ...(opts.cacheOnly ? { cacheOnly: true } : {}),
+    onPull: (line: string) => out.verbose(line),
+    onStart: (step: LayerStep, detail?: string) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onStep: (step: string, seconds: number) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
+    onRefreshStart: (env: AptEnvironment) => meter.line(`Refreshing the package lists (${env.sources.origin})...`),
+    onProgress: meter.line,
+    onDownload: meter.update,
+  };
+}
+
+const noUpgrade = (result: UpgradeResult): string =>
+  `No upgrade available: the base is still ${result.newBase.slice(0, 10)}, and the layered packages are the newest their sources have.`;
+
+/** --trigger-automatic-update-policy: the policy's run, told as upgrade and upgrade --check tell theirs. */
+async function automatic(out: Output, opts: UpgradeCommandOptions): Promise<void> {
+  const { automaticUpgrade } = await import('../transactions/automatic.js');
+  const meter = new DownloadMeter(out);
+  const { conf, run, upgrade: result } = await automaticUpgrade(upgradeOptions(out, opts, meter), out.options.configDir).finally(meter.clear);
+  if (out.json) {
+    out.data({ config: conf.path, ...run, ...(result ? { upgrade: result } : {}) });
+  } else if (!result) {
+    out.result(`Automatic updates are disabled: UpdatePolicy=none (${conf.path}).`);
+  } else if (result.upToDate) {
+    out.result(noUpgrade(result));
+  } else if (!result.deployed) {
+    for (const line of run.changes) out.result(line);
+    out.result(`An upgrade is available; UpdatePolicy=check only looks (${conf.path}): "deblayer upgrade" deploys it.`);
+  } else {
+    showUpgrade(out, result);
   }
-  return [
-    base,
-    ...[...c.upgraded, ...c.downgraded].map((p) => `  ${p.name} ${p.current} -> ${p.version}`),
-    ...c.added.map((p) => `  ${p.name} (new) ${p.version}`),
-    ...c.removed.map((p) => `  ${p.name} ${p.version} (removed)`),
-  ];
 }
 
 function showUpgrade(out: Output, result: UpgradeResult): void {

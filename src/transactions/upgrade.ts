@@ -22,7 +22,7 @@ export interface UpgradeResult extends InstallResult {
   upToDate?: boolean;
 }
 
-type UpgradeOptions = Omit<LayerOptions, 'mode'> & {
+export type UpgradeOptions = Omit<LayerOptions, 'mode'> & {
   mode: 'dry-run' | 'deploy';
   /** --check: a base on a remote is looked up there (its summary) rather than taken as this repository last pulled it. */
   check?: boolean;
