@@ -85,6 +85,12 @@ describe('bash completion', () => {
     // Refs and stateroots of the sysroot given on the line; deblayer's own refs are not offered.
     expect(await complete('deblayer', '--sysroot', sysroot.path, 'base', 'info', '')).toEqual(['fx/base']);
     expect(await complete('deblayer', '--sysroot', sysroot.path, '--os', '')).toEqual(['fx']);
+    // override remove offers the deployment's packages; override reset what its origin removes.
+    expect(await complete('deblayer', '--sysroot', sysroot.path, 'override', 'remove', 'fx-base')).toEqual(['fx-base-files', 'fx-basepkg']);
+    const origins = join(dir, 'origins', 'ostree/deploy/os/deploy');
+    mkdirSync(origins, { recursive: true });
+    writeFileSync(join(origins, `${'a'.repeat(64)}.0.origin`), '[origin]\nbaserefspec=debian/12\n\n[overrides]\nremove=tzdata;nano;\n');
+    expect(await complete('deblayer', '--sysroot', join(dir, 'origins'), 'override', 'reset', '')).toEqual(['nano', 'tzdata']);
   });
 
   it("offers the names in deblayer's lists to install, and what is layered to uninstall", async () => {

@@ -7,7 +7,8 @@
 // /usr/bin/deblayer. The base tree gets only the boot probe, not the copy of
 // deblayer that prepare-guest-tree.sh --with-deblayer adds for the trixie
 // guest of boot.test.ts: the only deblayer in this guest is the package's.
-// The guest also turns on the package's automatic upgrade and fires it.
+// Before the image, an override remove purges a base package from that state;
+// the guest also turns on the package's automatic upgrade and fires it.
 // A file of its own, beside boot.test.ts, so vitest can run it alongside.
 // Needs deb.debian.org (the base's package lists for resolution).
 
@@ -88,12 +89,23 @@ describe('deblayer\'s Debian package in a trixie guest', () => {
     expect(root.stdout).toMatch(/^d00755 0 0 /);
   }, 600_000);
 
+  test('override remove ca-certificates purges a trixie base package from that state, the layered package kept', async () => {
+    const removed = await deblayer(['--sysroot', sysroot!.path, '--cache-dir', join(work, 'cache'), '-v', 'override', 'remove', '-y', 'ca-certificates']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(removed.stderr).toContain('Building on the current state: only the removal is done.');
+    const status = await deblayer(['--sysroot', sysroot!.path, '--json', 'status']);
+    const next = (JSON.parse(status.stdout) as { deployments: { checksum: string; layeredPackages: string[]; removedBasePackages: string[] }[] }).deployments[0]!;
+    expect(next.layeredPackages).toEqual([`deblayer=${VERSION}`]);
+    expect(next.removedBasePackages).toEqual([expect.stringMatching(/^ca-certificates=/)]);
+    layeredCommit = next.checksum;
+  }, 600_000);
+
   test('the booted guest runs the packaged /usr/bin/deblayer: --version, status, and dpkg knows its files unchanged', async () => {
     expect(layeredCommit).toBeDefined();
     let t = Date.now();
     image = join(work, 'deb.img');
     // The cache dir holds the local .deb the layer came from: the image carries it, as for any local package.
-    const made = await deblayer(['--repo', join(sysroot!.path, 'ostree/repo'), '--cache-dir', join(work, 'cache'), 'image', 'deblayer/state/1', '-o', image, '--karg', 'console=ttyS0']);
+    const made = await deblayer(['--repo', join(sysroot!.path, 'ostree/repo'), '--cache-dir', join(work, 'cache'), 'image', 'deblayer/state/2', '-o', image, '--karg', 'console=ttyS0']);
     expect(made.exitCode, made.stderr).toBe(0);
     timings.image = since(t);
     await sysroot!.close();
@@ -120,6 +132,9 @@ dpkg --verify deblayer > /tmp/verify 2>&1
 echo "verify-rc=$? verify-lines=$(wc -l < /tmp/verify)"
 echo "version=$(deblayer --version)"
 echo "status-json=$(deblayer --json status | tr -d '\\n')"
+echo "dpkg-ca=$(dpkg-query -W -f='\${db:Status-Abbrev}' ca-certificates 2>/dev/null | grep -q '^ii' && echo installed || echo none)"
+echo "ca-bundle=$(ls /etc/ssl/certs/ca-certificates.crt 2>/dev/null || echo none)"
+echo "removed-line=$(deblayer status | sed -n 's/^RemovedBasePackages: //p')"
 deblayer status > /tmp/status 2>&1
 echo "status-rc=$?"
 sed 's/^/status: /' /tmp/status
@@ -156,6 +171,10 @@ echo "deployments=$(ostree admin status | grep -c '^[* ] [a-z0-9_-]* [0-9a-f]\\{
     expect(booted, describeBoot(r)).toMatchObject({ checksum: layeredCommit, layeredPackages: [`deblayer=${VERSION}`] });
     // The human form names the layered package too.
     expect(r.probe).toMatch(/^status: .*deblayer/m);
+    // The base package the override removed is not there, and status says so.
+    expect(field(r, 'dpkg-ca')).toBe('none');
+    expect(field(r, 'ca-bundle')).toBe('none');
+    expect(field(r, 'removed-line')).toMatch(/^ca-certificates \S+$/);
     // The automatic upgrade: the timer is enabled and waiting; the service it
     // starts ran under UpdatePolicy=stage, found nothing new, staged nothing, and
     // status tells of that run.

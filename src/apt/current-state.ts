@@ -11,7 +11,7 @@ import { DeblayerError } from '../errors.js';
 import { holdAll, parseStatus, type StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
 import { parseStatePackages } from '../vocabulary/packages.js';
-import { withState, type AptEnvironment } from './environment.js';
+import { withoutKey, withState, type AptEnvironment } from './environment.js';
 import type { CommitInfo } from '../exec/ostree.js';
 
 export interface CurrentState {
@@ -76,9 +76,11 @@ export async function readCurrentState(contents: BaseContents, commit = contents
  * the state's commit (which never changes).
  */
 export function stateEnvironment(env: AptEnvironment, contents: BaseContents, state: CurrentState): AptEnvironment {
-  const dir = join(env.baseDir, '..', state.commit, 'apt-state');
+  // Keyed by the base packages it goes without too: an override remove resolves against the same state without them.
+  const without = withoutKey(contents);
+  const dir = join(env.basesDir, state.commit, without ? `apt-state-${without}` : 'apt-state');
   if (!existsSync(join(dir, 'status'))) {
-    mkdirSync(join(env.baseDir, '..', state.commit), { recursive: true });
+    mkdirSync(join(env.basesDir, state.commit), { recursive: true });
     const tmp = `${dir}.${process.pid}.tmp`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);

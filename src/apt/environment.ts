@@ -5,6 +5,9 @@
 //                            keyed by the hash of its sources and keys
 //   sources/HASH/lists/      apt's package lists for that source set (refresh-md)
 //   bases/COMMIT/status      the base's dpkg status with every package on hold
+//   bases/COMMIT/without-HASH/  the same for a deployment that goes without some
+//                            base packages (override remove): its status leaves
+//                            them out, its preferences.d pins them out of reach
 //   bases/COMMIT/apt-state/  for a layered deployment's commit: its status (the base's
 //                            held, the layered packages' not) and extended_states
 //   archives/                downloaded .deb files, shared by all bases (apt checks hashes)
@@ -44,6 +47,8 @@ export interface AptEnvironment {
   listsDir: string;
   archivesDir: string;
   baseDir: string;
+  /** bases/ of the cache directory: one directory a commit. */
+  basesDir: string;
   /** A layered state's environment (withState) keeps the base's, which any other state of that base starts from. */
   base?: AptEnvironment;
   /** True once refresh-md has fetched lists for this source set. */
@@ -78,6 +83,17 @@ export async function gatherSources(contents: BaseContents, settings: AptSetting
   return set;
 }
 
+/** The base packages CONTENTS go without, sorted. */
+function removedNames(contents: BaseContents): string[] {
+  return [...new Set((contents.removed ?? []).map((p) => p.package))].sort();
+}
+
+/** `without-HASH` for a base that goes without some of its packages: the directories of its apt state are apart. */
+export function withoutKey(contents: BaseContents): string | undefined {
+  const removed = removedNames(contents);
+  return removed.length === 0 ? undefined : `without-${createHash('sha256').update(removed.join(' ')).digest('hex').slice(0, 16)}`;
+}
+
 function hashSources(set: SourceSet): string {
   const h = createHash('sha256');
   for (const f of set.files) h.update(`file ${f.name}\n${f.text}\n`);
@@ -99,7 +115,10 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
   const archivesDir = join(cacheDir, 'archives');
   mkdirSync(join(archivesDir, 'partial'), { recursive: true });
 
-  const baseDir = join(cacheDir, 'bases', contents.base.commit);
+  const basesDir = join(cacheDir, 'bases');
+  const removed = removedNames(contents);
+  const without = withoutKey(contents);
+  const baseDir = join(basesDir, contents.base.commit, ...(without ? [without] : []));
   for (const d of ['cache', 'log']) mkdirSync(join(baseDir, d), { recursive: true });
   const status = join(baseDir, 'status');
   if (!existsSync(status)) writeAtomically(status, holdAll(contents.statusText));
@@ -126,14 +145,21 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
     ['APT::Install-Recommends', settings.installRecommends === false ? 'false' : 'true'],
     ['APT::Install-Suggests', 'false'],
   ];
+  if (removed.length > 0) {
+    // Removed base packages stay out: a request that needs one fails with apt's reason, naming it.
+    const prefs = join(baseDir, 'preferences.d');
+    mkdirSync(prefs, { recursive: true });
+    writeFileSync(join(prefs, 'deblayer-removed.pref'), removed.map((n) => `Package: ${n}\nPin: version *\nPin-Priority: -1\n`).join('\n'));
+    options.push(['Dir::Etc::PreferencesParts', `${prefs}/`]);
+  }
   if (settings.allowUnauthenticated) {
     options.push(['Acquire::AllowInsecureRepositories', 'true'], ['APT::Get::AllowUnauthenticated', 'true']);
   }
   const invocation: AptInvocation = { configFile: join(sourcesDir, 'apt.conf'), options };
-  return environment(invocation, { sources, sourcesDir, listsDir, archivesDir, baseDir });
+  return environment(invocation, { sources, sourcesDir, listsDir, archivesDir, baseDir, basesDir });
 }
 
-type Places = Pick<AptEnvironment, 'sources' | 'sourcesDir' | 'listsDir' | 'archivesDir' | 'baseDir'>;
+type Places = Pick<AptEnvironment, 'sources' | 'sourcesDir' | 'listsDir' | 'archivesDir' | 'baseDir' | 'basesDir'>;
 
 function environment(invocation: AptInvocation, places: Places, base?: AptEnvironment): AptEnvironment {
   let prestarted: LibaptSession | undefined;
@@ -175,8 +201,8 @@ export function withState(env: AptEnvironment, dir: string): AptEnvironment {
   // A state is resolved against about once (the next transaction makes another): apt builds its
   // cache in memory from the lists' cache and the status rather than also writing it to disk.
   options.push(['Dir::Cache::pkgcache', '']);
-  const { sources, sourcesDir, listsDir, archivesDir, baseDir } = env;
-  return environment({ ...base.invocation, options }, { sources, sourcesDir, listsDir, archivesDir, baseDir }, base);
+  const { sources, sourcesDir, listsDir, archivesDir, baseDir, basesDir } = env;
+  return environment({ ...base.invocation, options }, { sources, sourcesDir, listsDir, archivesDir, baseDir, basesDir }, base);
 }
 
 function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): void {

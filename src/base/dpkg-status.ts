@@ -32,6 +32,17 @@ export function parseStatus(text: string): StatusEntry[] {
     });
 }
 
+/** TEXT without the paragraphs of the packages NAMES (of any architecture). */
+export function withoutPackages(text: string, names: ReadonlySet<string>): string {
+  return text
+    .split(/\n\s*\n/)
+    .filter((paragraph) => {
+      const name = /^Package: (\S+)$/m.exec(paragraph)?.[1];
+      return name === undefined || !names.has(name);
+    })
+    .join('\n\n');
+}
+
 /**
  * The base's status with every package on hold ("hold ok installed"), so that
  * apt plans only additions: a plan that needs to change a base package fails

@@ -10,7 +10,7 @@ import { OstreeRepo, OstreeSysroot, short, type CommitInfo, type Deployment } fr
 import { locateDpkgDatabase, type DpkgDatabase } from './dpkg-database.js';
 import { CommitCache } from './commit-cache.js';
 import { parseOsRelease, type OsRelease } from './os-release.js';
-import { parseStatus, type StatusEntry } from './dpkg-status.js';
+import { parseStatus, withoutPackages, type StatusEntry } from './dpkg-status.js';
 
 export interface BaseSelector {
   sysroot: string;
@@ -42,6 +42,11 @@ export interface BaseContents {
   packages: StatusEntry[];
   /** dpkg's native architecture, then the foreign ones. */
   architectures: string[];
+  /**
+   * Base packages this deployment goes without (override remove), as the
+   * base's status has them: the status and packages above leave them out.
+   */
+  removed?: StatusEntry[];
 }
 
 export async function selectBase(selector: BaseSelector): Promise<Base> {
@@ -103,6 +108,26 @@ export async function readBaseContents(base: Base): Promise<BaseContents> {
     statusText,
     packages,
     architectures,
+  };
+}
+
+/**
+ * CONTENTS as a deployment that goes without the base packages NAMES sees
+ * them: out of its status and package list, kept in `removed`. A name the
+ * base does not have is an error naming it.
+ */
+export function withoutBasePackages(contents: BaseContents, names: string[]): BaseContents {
+  if (names.length === 0) return contents;
+  const missing = names.filter((n) => !contents.packages.some((p) => p.package === n && p.state === 'installed'));
+  if (missing.length > 0) {
+    throw new DeblayerError(`${missing.join(', ')}: not ${missing.length > 1 ? 'packages' : 'a package'} of the base ${contents.base.label}`);
+  }
+  const set = new Set(names);
+  return {
+    ...contents,
+    statusText: withoutPackages(contents.statusText, set),
+    packages: contents.packages.filter((p) => !set.has(p.package)),
+    removed: contents.packages.filter((p) => set.has(p.package)),
   };
 }
 

@@ -10,7 +10,7 @@
 import type { Command, Option } from 'commander';
 
 /** What a word completes to. */
-export type Kind = 'files' | 'dirs' | 'debs' | 'refs' | 'stateroots' | 'available' | 'available-or-debs' | 'layered' | 'none';
+export type Kind = 'files' | 'dirs' | 'debs' | 'refs' | 'stateroots' | 'available' | 'available-or-debs' | 'layered' | 'installed' | 'removed' | 'none';
 
 /** Kinds by the name of a value (`--sysroot <dir>`) or an argument (`<rootfs>`). */
 const BY_NAME: Record<string, Kind> = {
@@ -32,6 +32,8 @@ const BY_NAME: Record<string, Kind> = {
 const BY_ARGUMENT: Record<string, Kind> = {
   'install packages': 'available-or-debs',
   'uninstall packages': 'layered',
+  'override remove packages': 'installed',
+  'override reset packages': 'removed',
   'deb info file': 'debs',
   'deb contents file': 'debs',
   'deb extract file': 'debs',
@@ -144,6 +146,15 @@ _deblayer_reply() {
     layered)
       for f in "$sysroot"/ostree/deploy/*/deploy/*.origin; do
         [[ -r $f ]] && words+=" $(sed -n 's/^requested=//p' "$f" | tr ';' ' ')"
+      done ;;
+    installed)
+      # What dpkg has installed in the deployment (the booted host's, or the first of an offline sysroot).
+      for f in "$sysroot"/usr/lib/sysimage/dpkg "$sysroot"/ostree/deploy/*/deploy/*/usr/lib/sysimage/dpkg; do
+        [[ -d $f ]] && { words=$(dpkg-query --admindir="$f" -W -f '\${Package}\\n' 2>/dev/null); break; }
+      done ;;
+    removed)
+      for f in "$sysroot"/ostree/deploy/*/deploy/*.origin; do
+        [[ -r $f ]] && words+=" $(sed -n 's/^remove=//p' "$f" | tr ';' ' ')"
       done ;;
     refs) words=$(ostree --repo="\${repo:-$sysroot/ostree/repo}" refs 2>/dev/null | grep -v -e '^deblayer/' -e '^ostree/') ;;
     stateroots) [[ -d $sysroot/ostree/deploy ]] && words=$(command ls "$sysroot/ostree/deploy") ;;

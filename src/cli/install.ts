@@ -27,6 +27,7 @@ export const LAYER_STEP_TEXT: Record<LayerStep, string> = {
   resolve: 'Resolving',
   download: 'Downloading packages',
   import: 'Importing packages into the package cache',
+  remove: 'Removing base packages',
   compose: 'Composing the layered commit',
   scripts: 'Running maintainer scripts and triggers',
   deploy: 'Deploying',
@@ -62,7 +63,7 @@ export function register(program: Command): void {
 }
 
 /** apt's prompt: an empty answer or one starting with y means yes. */
-async function askYesNo(question: string): Promise<boolean> {
+export async function askYesNo(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

@@ -17,6 +17,7 @@ import { register as registerRefreshMd } from './refresh-md.js';
 import { register as registerInstall } from './install.js';
 import { register as registerStatus } from './status.js';
 import { register as registerCompletion } from './completion.js';
+import { register as registerOverride } from './override.js';
 import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
@@ -69,6 +70,12 @@ export function buildProgram(): Command {
   registerRebase(program);
   registerCleanup(program);
   registerApply(program);
+  const override = program
+    .command('override')
+    .description('remove packages of the base from the deployment, or bring them back (rpm-ostree override)')
+    .exitOverride();
+  registerOverride(override);
+  for (const sub of override.commands) sub.exitOverride();
   registerCompose(program);
   registerImage(program);
   registerPublish(program);

@@ -46,6 +46,7 @@ export function register(program: Command): void {
       onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       onProgress: meter.line,
       onDownload: meter.update,
+      onNotice: (line) => out.notice(line),
     }).finally(meter.clear);
     if (out.json) out.data(result);
     else showResult(out, result);

@@ -66,6 +66,7 @@ function upgradeOptions(out: Output, opts: UpgradeCommandOptions, meter: Downloa
     onRefreshStart: (env: AptEnvironment) => meter.line(`Refreshing the package lists (${env.sources.origin})...`),
     onProgress: meter.line,
     onDownload: meter.update,
+    onNotice: (line: string) => out.notice(line),
   };
 }
 

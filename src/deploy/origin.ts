@@ -8,6 +8,8 @@
 //   [packages]
 //   requested=htop;curl;
 //   requested-local=fx-local_3.0_all;
+//   [overrides]
+//   remove=nano;vim-tiny;
 //   [deblayer]
 //   base-commit=4005...c0
 //   skip-scripts=foo;
@@ -21,6 +23,8 @@ export interface Origin {
   baseCommit?: string;
   /** Packages whose maintainer scripts are not run (install --skip-scripts). */
   skipScripts?: string[];
+  /** Base packages the deployment goes without (override remove), as rpm-ostree's [overrides] remove=. */
+  overrideRemove?: string[];
   /** Groups and keys deblayer does not know, kept as they were. */
   other: Record<string, Record<string, string>>;
 }
@@ -44,10 +48,12 @@ export function parseOrigin(text: string): Origin {
   const origin = groups.origin ?? {};
   const packages = groups.packages ?? {};
   const deblayer = groups.deblayer ?? {};
+  const overrides = groups.overrides ?? {};
   const baseRefspec = origin.baserefspec ?? origin.refspec;
   const other: Record<string, Record<string, string>> = {};
   for (const [name, keys] of Object.entries(groups)) {
-    const known = name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit', 'skip-scripts'] : [];
+    const known =
+      name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit', 'skip-scripts'] : name === 'overrides' ? ['remove'] : [];
     const rest = Object.fromEntries(Object.entries(keys).filter(([k]) => !known.includes(k)));
     if (Object.keys(rest).length > 0) other[name] = rest;
   }
@@ -57,17 +63,24 @@ export function parseOrigin(text: string): Origin {
     requestedLocal: list(packages['requested-local']),
     ...(deblayer['base-commit'] ? { baseCommit: deblayer['base-commit'] } : {}),
     ...(list(deblayer['skip-scripts']).length > 0 ? { skipScripts: list(deblayer['skip-scripts']) } : {}),
+    ...(list(overrides.remove).length > 0 ? { overrideRemove: list(overrides.remove) } : {}),
     other,
   };
 }
 
+/** Whether the origin changes its base: packages layered, or base packages removed. */
+export function changesBase(o: Origin): boolean {
+  return o.requested.length > 0 || o.requestedLocal.length > 0 || (o.overrideRemove ?? []).length > 0;
+}
+
 export function formatOrigin(o: Origin): string {
-  const layered = o.requested.length > 0 || o.requestedLocal.length > 0;
+  const layered = changesBase(o);
   const groups: Record<string, Record<string, string>> = {};
   const put = (g: string, k: string, v: string) => ((groups[g] ??= {})[k] = v);
   if (o.baseRefspec !== undefined) put('origin', layered ? 'baserefspec' : 'refspec', o.baseRefspec);
   if (o.requested.length > 0) put('packages', 'requested', o.requested.map((r) => `${r};`).join(''));
   if (o.requestedLocal.length > 0) put('packages', 'requested-local', o.requestedLocal.map((r) => `${r};`).join(''));
+  if ((o.overrideRemove ?? []).length > 0) put('overrides', 'remove', o.overrideRemove!.map((r) => `${r};`).join(''));
   if (o.baseCommit && layered) put('deblayer', 'base-commit', o.baseCommit);
   if (o.skipScripts && o.skipScripts.length > 0 && layered) put('deblayer', 'skip-scripts', o.skipScripts.map((r) => `${r};`).join(''));
   for (const [g, keys] of Object.entries(o.other)) for (const [k, v] of Object.entries(keys)) put(g, k, v);

@@ -19,6 +19,8 @@ export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   requestedLocal: string[];
   /** NAME=VERSION of every package the layer adds. */
   layeredPackages: string[];
+  /** NAME=VERSION of the base packages it goes without (override remove). */
+  removedBasePackages: string[];
   path: string;
 }
 
@@ -60,6 +62,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
       requested: origin?.requested ?? [],
       requestedLocal: origin?.requestedLocal ?? [],
       layeredPackages: packages,
+      removedBasePackages: typeof meta['deblayer.removed'] === 'string' ? meta['deblayer.removed'].split(' ').filter((x) => x !== '') : [],
       path: dir,
     };
   }));

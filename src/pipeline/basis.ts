@@ -19,6 +19,13 @@ export const MADE_KEY = 'deblayer.made';
 
 export type Made = 'derived' | 'incremental';
 
+/** Commit metadata: the base packages a state goes without (override remove), NAME=VERSION. */
+export const REMOVED_KEY = 'deblayer.removed';
+
+export function removedValue(contents: BaseContents): string {
+  return (contents.removed ?? []).map((p) => `${p.package}=${p.version}`).join(' ');
+}
+
 /** Why a transaction cannot build on the current state, or undefined when it can. */
 export function untrustedBecause(state: CurrentState | undefined, contents: BaseContents, origin: Origin, skipScripts: string[]): string | undefined {
   if (!state) return 'nothing is layered yet';
@@ -26,6 +33,7 @@ export function untrustedBecause(state: CurrentState | undefined, contents: Base
   if (m['deblayer.base'] !== contents.base.commit) return 'the base changed';
   if (m[LAYERING_KEY] !== LAYERING_VERSION) return 'the current state was made by an older deblayer';
   if ((origin.skipScripts ?? []).length > 0 || skipScripts.length > 0) return 'a layered package skips its maintainer scripts';
+  if ((m[REMOVED_KEY] ?? '') !== removedValue(contents)) return 'the base packages it goes without changed';
   return undefined;
 }
 

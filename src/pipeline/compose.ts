@@ -18,7 +18,7 @@ import { stagingDir } from '../staging.js';
 import { timedStep } from '../steps.js';
 import { formatStatePackages } from '../vocabulary/packages.js';
 import type { StageHooks, StateCommit } from './stages.js';
-import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY } from './basis.js';
+import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY, REMOVED_KEY, removedValue } from './basis.js';
 import type { CurrentState } from '../apt/current-state.js';
 
 export interface Composed {
@@ -40,6 +40,8 @@ export interface ComposeRequest {
   skipScripts: string[];
   /** An incremental state: laid on the current state's commit, PACKAGES being only those it adds. */
   onto?: CurrentState;
+  /** A derived state that goes without base packages: the base with them purged (remove-base.ts), laid on instead of the base. */
+  trimmed?: string;
 }
 
 /** The commit's metadata: what it layers on which base, and the origin that deploys it again. */
@@ -52,6 +54,7 @@ export function stateMetadata(r: Omit<ComposeRequest, 'packages' | 'ref' | 'skip
     'deblayer.requested': r.plan.requested.join(' '),
     'deblayer.packages': formatStatePackages(r.plan.packages),
     'deblayer.origin': formatOrigin(r.origin),
+    ...(r.contents.removed?.length ? { [REMOVED_KEY]: removedValue(r.contents) } : {}),
     ...(typeof version === 'string' ? { version } : {}),
   };
 }
@@ -59,7 +62,7 @@ export function stateMetadata(r: Omit<ComposeRequest, 'packages' | 'ref' | 'skip
 /** Whether dpkg must configure: a package has scripts, or ships a file under a file trigger of the base. */
 async function mustConfigure(r: ComposeRequest): Promise<boolean> {
   const { base, database } = r.contents;
-  const under = r.onto?.commit ?? base.commit;
+  const under = r.onto?.commit ?? r.trimmed ?? base.commit;
   const triggers = await base.cache.text(
     under,
     'file-triggers',
@@ -87,7 +90,7 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
   const configure = await mustConfigure(r);
   const ref = r.ref;
   const repo = base.repo;
-  const under = r.onto?.commit ?? base.commit;
+  const under = r.onto?.commit ?? r.trimmed ?? base.commit;
   let owners: Promise<BaseOwnership> | undefined;
   const checksum = await timedStep(hooks, 'compose', () =>
     composeCommit({
@@ -97,6 +100,7 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
       baseEntries: (paths) => lookupPaths(repo.path, under, paths),
       baseOwners: () => (owners ??= baseOwners(repo, under, r.contents.database.path)),
       ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText, layered: new Set(r.onto.packages.map((p) => p.package)) } } : {}),
+      ...(!r.onto && r.trimmed ? { onto: { commit: r.trimmed, statusText: r.contents.statusText, layered: new Set<string>() } } : {}),
       branch: ref,
       subject,
       metadata,

@@ -14,9 +14,12 @@ export function nextOrigin(
   baseCommit: string,
   skipScripts: string[],
   rebaseTo?: string,
+  /** The base packages it goes without (override remove), when the transaction knows them; else the previous origin's. */
+  removedBase?: string[],
 ): Origin {
   const local = plan.packages.filter((p) => p.source.kind === 'local');
-  const { skipScripts: _, ...rest } = previous;
+  const { skipScripts: _, overrideRemove: previousRemove, ...rest } = previous;
+  const overrideRemove = removedBase ?? previousRemove ?? [];
   const baseRefspec = rebaseTo ?? previous.baseRefspec ?? (deployment?.refspec || undefined);
   return {
     ...rest,
@@ -25,5 +28,6 @@ export function nextOrigin(
     requestedLocal: local.map(localId),
     baseCommit,
     ...(skipScripts.length > 0 ? { skipScripts } : {}),
+    ...(overrideRemove.length > 0 ? { overrideRemove } : {}),
   };
 }

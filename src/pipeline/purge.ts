@@ -41,6 +41,7 @@ export async function purgeState(r: PurgeRequest, hooks: StageHooks): Promise<Co
         base: base.commit,
         database: database.path,
         records,
+        targets: records,
         generated,
         ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
         ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),

@@ -23,7 +23,13 @@ export type Change =
    */
   | { kind: 'recompose'; baseRefspec?: string }
   /** apply: the layered set made equal to these (a manifest's Packages), installs and removals at once. */
-  | { kind: 'set'; packages: string[]; localFiles: string[] };
+  | { kind: 'set'; packages: string[]; localFiles: string[] }
+  /**
+   * override remove and reset: the base packages the deployment goes without
+   * change (REMOVE newly removed, RESET back from the base); the layered set
+   * stays as it is.
+   */
+  | { kind: 'override'; remove: string[]; reset: string[] };
 
 export type Reconciled =
   | { kind: 'change'; request: Request; requests?: RequestChange }
@@ -77,7 +83,7 @@ export function reconcile(origin: Origin, change: Change, localDir: string, laye
     };
   }
   if (change.kind === 'set') return reconcileSet(origin, change, current);
-  if (change.kind === 'recompose') return { kind: 'change', request: { ...current, drop: [] } };
+  if (change.kind === 'recompose' || change.kind === 'override') return { kind: 'change', request: { ...current, drop: [] } };
   const localNames = origin.requestedLocal.map(localIdName);
   const notLayered = change.idempotent ? drop.filter((n) => !layered.includes(n) && !localNames.includes(n)) : [];
   const dropped = drop.filter((n) => !notLayered.includes(n));

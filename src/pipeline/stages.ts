@@ -5,6 +5,7 @@
 //   fetch.ts      the .deb files the package cache lacks            -> Fetched
 //   import.ts     each new .deb unpacked and committed to the cache  -> Imported
 //   origin.ts     the origin the new deployment will carry          -> Origin
+//   remove-base.ts  base packages it goes without, purged (override remove)
 //   compose.ts    base + packages + dpkg database in one commit      -> Composed
 //   configure.ts  maintainer scripts and triggers, committed on top  -> Configured
 //   record.ts     the layer state in the layer database, before the deploy
@@ -15,7 +16,7 @@
 
 import type { StepHooks } from '../steps.js';
 
-export type LayerStep = 'resolve' | 'download' | 'import' | 'compose' | 'scripts' | 'deploy';
+export type LayerStep = 'resolve' | 'download' | 'import' | 'remove' | 'compose' | 'scripts' | 'deploy';
 
 export type StageHooks = StepHooks<LayerStep>;
 

@@ -19,9 +19,18 @@ import { readTextIfPresent } from '../read-text.js';
 import { closeRun, commitRun, hostAccounts, openScriptsView, prepareView, readBack, runDpkg, type Run, type ScriptsInput, type ScriptsResult } from './run-scripts.js';
 import { inUsr, closeWritable, type View } from './view.js';
 
+/** A package dpkg purges. */
+export interface PurgeTarget {
+  package: string;
+  architecture: string;
+  multiArchSame: boolean;
+}
+
 export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
   /** The state the packages are purged from (`base` is the commit's parent). */
   state: string;
+  /** What dpkg purges; `records` are those of them the package cache has (base packages have none). */
+  targets: PurgeTarget[];
   /** Tree paths deblayer wrote for the dropped packages, beyond what dpkg lists; those the base or a kept package has are left out. */
   generated: string[];
 }
@@ -35,7 +44,7 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
     if (!existsSync(inUsr(view, 'bin/dpkg'))) throw new DeblayerError('the state has no /usr/bin/dpkg: cannot purge packages from it');
     const accounts = hostAccounts(run.input, view);
     await prepareView(run, view, accounts.seeded);
-    const loggedErrors = await purge(run, view);
+    const loggedErrors = await purge(run, view, input.targets);
     removeGenerated(view, input.generated);
     dropFactoryOfDeleted(view);
     const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
@@ -47,9 +56,9 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
   }
 }
 
-/** dpkg --purge of the records' packages; returns what scripts logged as errors. */
-function purge(run: Run, view: View): Promise<string[]> {
-  const names = run.input.records.map((r) => (r.multiArchSame ? `${r.package}:${r.architecture}` : r.package));
+/** dpkg --purge of the targets; returns what scripts logged as errors. */
+function purge(run: Run, view: View, targets: PurgeTarget[]): Promise<string[]> {
+  const names = targets.map((r) => (r.multiArchSame ? `${r.package}:${r.architecture}` : r.package));
   return runDpkg(run, view, PURGE, names, `dpkg --purge ${names.join(' ')}`);
 }
 

@@ -9,7 +9,9 @@ import { prepareAptEnvironment, type AptEnvironment, type AptSettings } from '..
 import { refreshMetadata } from '../apt/refresh.js';
 import type { DownloadProgress } from '../apt/fetch.js';
 import { dropResolverAhead } from '../apt/ahead.js';
-import { readBaseContents, selectBase, type BaseContents, type BaseSelector } from '../base/select.js';
+import { readBaseContents, selectBase, withoutBasePackages, type BaseContents, type BaseSelector } from '../base/select.js';
+import { readDeploymentOrigin } from '../deploy/origin-file.js';
+import { OstreeSysroot } from '../exec/ostree.js';
 
 export interface BaseApt {
   contents: BaseContents;
@@ -25,11 +27,27 @@ export interface BaseAptOptions {
   onProgress?: (line: string) => void;
   /** How far apt's downloads are (lists and .deb files), for a meter. */
   onDownload?: (p: DownloadProgress) => void;
+  /**
+   * Base packages the deployment goes without (override remove): by default
+   * those its origin names, when the base is a deployment's.
+   */
+  removeBase?: string[];
+  /**
+   * Given, the names of removeBase that the base does not have are left out
+   * and told here (upgrade, rebase: a new base that dropped them); otherwise
+   * they are an error.
+   */
+  onRemovalDropped?: (names: string[]) => void;
 }
 
 export async function openBaseApt(selector: BaseSelector, settings: AptSettings, options: BaseAptOptions = {}): Promise<BaseApt> {
   const cache = new CommitCache(join(settings.cacheDir, 'bases'));
-  const contents = await readBaseContents(await selectBase({ ...selector, cache }));
+  const base = await selectBase({ ...selector, cache });
+  const removeBase = options.removeBase ?? (base.deployment ? readDeploymentOrigin(new OstreeSysroot(selector.sysroot), base.deployment)?.overrideRemove : undefined) ?? [];
+  const read = await readBaseContents(base);
+  const present = removeBase.filter((n) => read.packages.some((p) => p.package === n && p.state === 'installed'));
+  if (options.onRemovalDropped && present.length < removeBase.length) options.onRemovalDropped(removeBase.filter((n) => !present.includes(n)));
+  const contents = withoutBasePackages(read, options.onRemovalDropped ? present : removeBase);
   const env = await prepareAptEnvironment(contents, settings);
   let refreshed = false;
   if (options.refresh || !env.hasLists()) {

@@ -27,6 +27,9 @@ import type { PackageOutput } from '../scripts/dpkg-output.js';
 import { timedStep } from '../steps.js';
 import { incrementalKind, untrustedBecause, type Made } from '../pipeline/basis.js';
 import { purgeState } from '../pipeline/purge.js';
+import { removeBasePackages } from '../pipeline/remove-base.js';
+import { stateMetadata } from '../pipeline/compose.js';
+import type { StatusEntry } from '../base/dpkg-status.js';
 import { rememberDeployedState } from '../pipeline/next-resolver.js';
 import { stateRef } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
@@ -108,9 +111,9 @@ export async function openLayerBase(
   return { contents, env, ...(state ? { state } : {}) };
 }
 
-/** install and uninstall ask apt for the change alone; the others resolve the whole set from the base. */
+/** install, uninstall and override ask apt for the change alone (an override: none); the others resolve the whole set from the base. */
 export function resolvesAgainstState(change: Change): boolean {
-  return change.kind === 'install' || change.kind === 'uninstall';
+  return change.kind === 'install' || change.kind === 'uninstall' || change.kind === 'override';
 }
 
 const NO_ORIGIN: Origin = { requested: [], requestedLocal: [], other: {} };
@@ -136,7 +139,7 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
     env,
     reconciled.request,
     {
-      ...(change.kind !== 'uninstall' && change.kind !== 'recompose' && options.skipScripts ? { skipScripts: options.skipScripts } : {}),
+      ...((change.kind === 'install' || change.kind === 'set') && options.skipScripts ? { skipScripts: options.skipScripts } : {}),
       ...(origin.skipScripts ? { originSkipScripts: origin.skipScripts } : {}),
       ...(options.onResolved ? { onResolved: options.onResolved } : {}),
       ...(target.mode === 'deploy' && options.confirm ? { confirm: options.confirm } : {}),
@@ -146,9 +149,9 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   );
   const requests = reconciled.requests ? { requests: reconciled.requests } : {};
   if (target.mode === 'dry-run') return { plan, ...requests };
-  const built = target.mode === 'deploy' ? await chooseBasis(options, change.kind, target, origin, plan, skipScripts) : undefined;
+  const built = target.mode === 'deploy' ? await chooseBasis(options, change, target, origin, plan, skipScripts) : undefined;
   // Built on the current state, only the packages it adds are fetched and imported.
-  const work = built?.kind === 'install' ? { ...plan, packages: planChanges(plan).added } : built?.kind === 'uninstall' ? { ...plan, packages: [] } : plan;
+  const work = built?.kind === 'install' ? { ...plan, packages: planChanges(plan).added } : built ? { ...plan, packages: [] } : plan;
   // An uninstall, or an install that only changes the requests, has nothing to fetch or import.
   const nothingNew = built !== undefined && work.packages.length === 0;
   const fetched = nothingNew ? NOTHING_FETCHED : await fetchPackages(env, work, packageCache, {
@@ -181,8 +184,11 @@ interface Layered {
 
 /** A transaction built on the current state, which the plan is told against. */
 interface Incremental {
-  kind: 'install' | 'uninstall';
+  /** remove-base: base packages purged from it (override remove), the layered set as it is. */
+  kind: 'install' | 'uninstall' | 'remove-base';
   state: CurrentState;
+  /** remove-base: what is purged. */
+  removing?: StatusEntry[];
 }
 
 /**
@@ -190,11 +196,13 @@ interface Incremental {
  * on an unchanged base, a state this deblayer made) or derives the state from
  * the base; the CLI is told which, and why.
  */
-async function chooseBasis(options: LayerOptions, kind: Change['kind'], target: Deploying, origin: Origin, plan: Plan, skipScripts: string[]): Promise<Incremental | undefined> {
+async function chooseBasis(options: LayerOptions, change: Change, target: Deploying, origin: Origin, plan: Plan, skipScripts: string[]): Promise<Incremental | undefined> {
+  const { kind } = change;
   const derive = (why: string) => {
     options.onMade?.('derived', why);
     return undefined;
   };
+  if (kind === 'override') return overrideBasis(options, change, target, origin, skipScripts, derive);
   if (kind !== 'install' && kind !== 'uninstall') return derive(kind === 'recompose' ? 'a new base' : 'a new layered set');
   if (options.rebuild) return derive('--rebuild');
   const { contents, state } = target;
@@ -208,9 +216,33 @@ async function chooseBasis(options: LayerOptions, kind: Change['kind'], target: 
   return { kind: incremental, state };
 }
 
+/**
+ * override: a removal alone is purged from the current state when it can be
+ * trusted; a base package brought back means deriving the state from the base.
+ */
+async function overrideBasis(
+  options: LayerOptions,
+  change: Extract<Change, { kind: 'override' }>,
+  target: Deploying,
+  origin: Origin,
+  skipScripts: string[],
+  derive: (why: string) => undefined,
+): Promise<Incremental | undefined> {
+  if (change.reset.length > 0) return derive('a base package comes back');
+  if (options.rebuild) return derive('--rebuild');
+  const { contents, state } = target;
+  const removing = (contents.removed ?? []).filter((p) => change.remove.includes(p.package));
+  // What the current state goes without already: the removals before this change.
+  const before = { ...contents, removed: (contents.removed ?? []).filter((p) => !change.remove.includes(p.package)) };
+  const why = untrustedBecause(state, before, origin, skipScripts);
+  if (why !== undefined || !state) return derive(why ?? 'nothing is layered yet');
+  options.onMade?.('incremental');
+  return { kind: 'remove-base', state, removing };
+}
+
 async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Layered): Promise<InstallResult> {
   const { contents, deployment, recording } = target;
-  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts, l.rebaseTo);
+  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts, l.rebaseTo, (contents.removed ?? []).map((p) => p.package));
   const state = nextStateNumber(recording);
   const { packages } = l.imported;
   const done = await buildState(options, target, l, origin, state);
@@ -220,7 +252,7 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
     baseCommit: contents.base.commit,
     origin,
     commit: done.commit,
-    unlayered: l.plan.packages.length === 0,
+    unlayered: l.plan.packages.length === 0 && !contents.removed?.length,
     made: l.built ? 'incremental' : 'derived',
     skipScripts: l.skipScripts,
     plan: l.plan,
@@ -243,10 +275,23 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
   };
 }
 
-/** The state's commit: composed and configured, on the base or on the current state, or the current state with packages purged. */
+/**
+ * The state's commit: composed and configured, on the base (without the base
+ * packages it goes without) or on the current state, or the current state
+ * with packages purged.
+ */
 async function buildState(options: LayerOptions, target: Deploying, l: Layered, origin: Origin, state: number): Promise<Configured> {
   const { contents } = target;
   const ref = stateRef(state);
+  const removeFrom = (from: string, packages: StatusEntry[], output: PackageOutput[]) => {
+    const subject = `Layer ${l.plan.requested.join(', ') || 'nothing'} on ${contents.base.label} without ${packages.map((p) => p.package).join(', ')}`;
+    const metadata = stateMetadata({ contents, plan: l.plan, origin, ...(l.built ? { onto: l.built.state } : {}) });
+    return removeBasePackages({ ...scriptsContext(options, target, l, output), from, packages, ref, subject, metadata }, options);
+  };
+  if (l.built?.kind === 'remove-base') {
+    const { state: onto, removing = [] } = l.built;
+    return scriptsRecorded(target, (output) => removeFrom(onto.commit, removing, output));
+  }
   if (l.built?.kind === 'uninstall') {
     const { state: onto } = l.built;
     return scriptsRecorded(target, (output) =>
@@ -258,11 +303,17 @@ async function buildState(options: LayerOptions, target: Deploying, l: Layered, 
   }
   const onto = l.built?.state;
   const packages = l.imported.packages;
-  const composed = await composeState({ contents, plan: l.plan, packages, origin, ref, skipScripts: l.skipScripts, ...(onto ? { onto } : {}) }, options);
-  if (!composed.configure) return { ...composed, accounts: [] };
-  return scriptsRecorded(target, (output) =>
-    configureState(composed, { ...scriptsContext(options, target, l, output), packages, skipScripts: l.skipScripts, ...(onto ? { onto: onto.commit } : {}) }, options),
-  );
+  // Both stages' script output is one record: the base packages' purge, then the layered packages' configure.
+  return scriptsRecorded(target, async (output) => {
+    // Derived: the base packages it goes without are purged from the base first, as apt-get removes a package before unpacking what replaces it.
+    const trimmed = !onto && contents.removed?.length ? await removeFrom(contents.base.commit, contents.removed, output) : undefined;
+    if (trimmed && l.plan.packages.length === 0) return trimmed;
+    const under = trimmed ? { trimmed: trimmed.commit.checksum } : {};
+    const composed = await composeState({ contents, plan: l.plan, packages, origin, ref, skipScripts: l.skipScripts, ...(onto ? { onto } : {}), ...under }, options);
+    if (!composed.configure) return { ...composed, accounts: trimmed?.accounts ?? [] };
+    const preinstsOver = onto?.commit ?? trimmed?.commit.checksum;
+    return configureState(composed, { ...scriptsContext(options, target, l, output), packages, skipScripts: l.skipScripts, ...(preinstsOver ? { onto: preinstsOver } : {}) }, options);
+  });
 }
 
 /** What the scripts of any state see of the deployment, and where their output goes. */

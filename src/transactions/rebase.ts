@@ -37,6 +37,8 @@ interface From {
   previousRefspec: string | undefined;
   repo: OstreeRepo;
   target: RebaseTarget;
+  /** The base packages it goes without (override remove). */
+  removeBase: string[];
 }
 
 export async function rebase(options: RebaseOptions): Promise<RebaseResult> {
@@ -46,8 +48,9 @@ export async function rebase(options: RebaseOptions): Promise<RebaseResult> {
   const deployment = current.deployment;
   if (!deployment) throw new DeblayerError('rebase works on a sysroot deployment, not on --base');
   const sysroot = new OstreeSysroot(options.selector.sysroot);
-  const previousRefspec = readDeploymentOrigin(sysroot, deployment)?.baseRefspec ?? deployment.refspec;
-  const from: From = { current, deployment, previousRefspec, repo: sysroot.repo, target };
+  const origin = readDeploymentOrigin(sysroot, deployment);
+  const previousRefspec = origin?.baseRefspec ?? deployment.refspec;
+  const from: From = { current, deployment, previousRefspec, repo: sysroot.repo, target, removeBase: origin?.overrideRemove ?? [] };
   if (options.mode !== 'deploy') return rebaseDryRun(options, from);
   return recordedTransaction(
     { sysroot: options.selector.sysroot, stateroot: deployment.stateroot, repoPath: from.repo.path, command: options.command ?? 'rebase', argv: options.argv ?? [] },
@@ -63,7 +66,7 @@ async function rebaseDryRun(options: RebaseOptions, from: From): Promise<RebaseR
   const base = known ? await from.repo.resolve(refspec) : undefined;
   const result = describe(from, base);
   if (base === undefined || result.unchanged) return { ...result, plan: emptyPlan(from.current.label, from.current.commit) };
-  const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: from.repo.path }, false);
+  const { contents, env } = await openLayerBase(withRemovals(options, from), { ...options.selector, base, repo: from.repo.path }, false);
   const state = await readCurrentState(contents, from.deployment.checksum);
   const target = { mode: 'dry-run', contents, env, deployment: from.deployment, ...(state ? { state } : {}) } as const;
   const layered = await layer(options, { kind: 'recompose', baseRefspec: from.target.refspec }, target);
@@ -78,7 +81,7 @@ async function rebaseDeploy(options: RebaseOptions, from: From, recording: Recor
     if (!base) throw new DeblayerError(`no branch ${target.branch} in ${repo.path}${target.remote ? '' : ' (a local branch; REMOTE:BRANCH pulls one)'}`);
     const result = describe(from, base);
     if (result.unchanged) return { ...result, plan: emptyPlan(from.current.label, base) };
-    const { contents, env } = await openLayerBase(options, { ...options.selector, base, repo: repo.path }, true);
+    const { contents, env } = await openLayerBase(withRemovals(options, from), { ...options.selector, base, repo: repo.path }, true);
     const state = await readCurrentState(contents, from.deployment.checksum);
     const on = { mode: 'deploy', contents, env, deployment: from.deployment, recording, ...(state ? { state } : {}) } as const;
     const layered = await layer(options, { kind: 'recompose', baseRefspec: target.refspec }, on);
@@ -87,6 +90,15 @@ async function rebaseDeploy(options: RebaseOptions, from: From, recording: Recor
     await undo();
     throw err;
   }
+}
+
+/** The base packages the deployment goes without, reapplied to the new base (dropped, with a note, where it has none). */
+function withRemovals(options: RebaseOptions, from: From): RebaseOptions {
+  return {
+    ...options,
+    removeBase: from.removeBase,
+    onRemovalDropped: (names) => options.onNotice?.(`The new base has no ${names.join(', ')}: ${names.length > 1 ? 'their' : 'its'} override remove is dropped.`),
+  };
 }
 
 function describe(from: From, newBase: string | undefined): Omit<RebaseResult, 'plan'> {

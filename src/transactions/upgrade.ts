@@ -44,7 +44,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const refspec = origin?.baseRefspec;
   if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
   const repo = sysroot.repo;
-  const from: From = { current, deployment, refspec, repo, layers: origin.requested.length + origin.requestedLocal.length > 0 };
+  const from: From = { current, deployment, refspec, repo, layers: origin.requested.length + origin.requestedLocal.length > 0, removeBase: origin.overrideRemove ?? [] };
   if (options.mode !== 'deploy') return upgradeFrom(options, from, undefined);
   // Recorded from the start, so that a failed pull or an upgrade with nothing new is in the history too.
   return recordedTransaction(
@@ -61,6 +61,8 @@ interface From {
   repo: OstreeRepo;
   /** The deployment layers packages: they may move even when the base does not. */
   layers: boolean;
+  /** The base packages it goes without (override remove), reapplied to the new base. */
+  removeBase: string[];
 }
 
 async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recording | undefined): Promise<UpgradeResult> {
@@ -86,7 +88,12 @@ async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recor
     return { previousBase: current.commit, newBase, upToDate: true, plan: emptyPlan(current.label, newBase) };
   }
   // The lists are refreshed, so that the layered packages can move too.
-  const apt = { ...options, ...(options.cacheOnly || !from.layers ? {} : { refresh: true }) };
+  const apt = {
+    ...options,
+    ...(options.cacheOnly || !from.layers ? {} : { refresh: true }),
+    removeBase: from.removeBase,
+    onRemovalDropped: (names: string[]) => options.onNotice?.(`The new base has no ${names.join(', ')}: ${names.length > 1 ? 'their' : 'its'} override remove is dropped.`),
+  };
   const { contents, env } = await openLayerBase(apt, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
   const state = await readCurrentState(contents, deployment.checksum);
   const sameBase = newBase === current.commit;

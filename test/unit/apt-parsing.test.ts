@@ -228,6 +228,18 @@ describe('origin files', () => {
     expect(parseOrigin('[origin]\nrefspec=debian/12\n')).toEqual({ baseRefspec: 'debian/12', requested: [], requestedLocal: [], other: {} });
   });
 
+  test('override remove: [overrides] remove=, as rpm-ostree writes it; base packages removed alone still follow baserefspec', async () => {
+    const { formatOrigin, parseOrigin } = await import('../../src/deploy/origin.js');
+    const removedOnly = '[origin]\nbaserefspec=debian/12\n\n[overrides]\nremove=tzdata;nano;\n\n[deblayer]\nbase-commit=abc\n';
+    const model = parseOrigin(removedOnly);
+    expect(model).toEqual({ baseRefspec: 'debian/12', requested: [], requestedLocal: [], overrideRemove: ['tzdata', 'nano'], baseCommit: 'abc', other: {} });
+    expect(formatOrigin(model)).toBe(removedOnly);
+    expect(formatOrigin({ ...model, requested: ['htop'] })).toBe('[origin]\nbaserefspec=debian/12\n\n[packages]\nrequested=htop;\n\n[overrides]\nremove=tzdata;nano;\n\n[deblayer]\nbase-commit=abc\n');
+    // Without removals the group goes; an [overrides] key deblayer does not know is kept.
+    expect(formatOrigin({ ...model, overrideRemove: [] })).toBe('[origin]\nrefspec=debian/12\n');
+    expect(parseOrigin('[origin]\nrefspec=x\n[overrides]\nreplace-local=a;\n').other).toEqual({ overrides: { 'replace-local': 'a;' } });
+  });
+
   test('dpkg status paragraphs: fields in dpkg order, merged sorted into the base status', async () => {
     const { mergeStatus, statusParagraph } = await import('../../src/compose/dpkg-database.js');
     const record = {
