@@ -21,7 +21,7 @@ describe('deblayer CLI', () => {
   });
 
   it('gives every command its --help, though a command loads its modules only when it runs', async () => {
-    const commands = [['deb', 'info'], ['deb', 'contents'], ['deb', 'extract'], ['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rebase'], ['apply'], ['status'], ['history'], ['rollback'], ['cleanup'], ['compose'], ['image'], ['publish'], ['completion'], ['override', 'remove'], ['override', 'reset']];
+    const commands = [['deb', 'info'], ['deb', 'contents'], ['deb', 'extract'], ['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rebase'], ['apply'], ['status'], ['history'], ['rollback'], ['cleanup'], ['compose'], ['image'], ['publish'], ['completion'], ['override', 'remove'], ['override', 'replace'], ['override', 'reset']];
     const results = await Promise.all(commands.map((cmd) => deblayer([...cmd, '--help'])));
     results.forEach((r, i) => {
       expect([r.exitCode, r.stderr], commands[i]!.join(' ')).toEqual([0, '']);

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { deblayer, type CliResult } from './helpers/cli.js';
+import { buildPackage } from './helpers/apt-repo.js';
+import { CLI, deblayer, type CliResult } from './helpers/cli.js';
 import { extractBootableBase, makeSysroot, type TestSysroot } from './helpers/sysroot.js';
 
 const DATABASE = 'usr/lib/sysimage/dpkg';
@@ -160,7 +161,7 @@ test('upgrade reapplies the removals to the new base, and drops, with a note, on
 
 test('override reset brings a removed package back from the base; --all leaves no override in the origin', async () => {
   const bad = await run(['override', 'reset', 'less']);
-  expect([bad.exitCode, bad.stderr]).toEqual([1, 'deblayer: error: less: not removed from the base of this deployment (deblayer status lists its RemovedBasePackages: tzdata)']);
+  expect([bad.exitCode, bad.stderr]).toEqual([1, 'deblayer: error: less: not removed or replaced in the base of this deployment (deblayer status lists its overrides: tzdata)']);
   const reset = await run(['override', 'reset', 'tzdata']);
   expect(reset.exitCode, reset.stderr).toBe(0);
   expect(reset.stdout).toMatch(/^Back from the base: tzdata \S+\.$/m);
@@ -171,10 +172,54 @@ test('override reset brings a removed package back from the base; --all leaves n
   expect(existsSync(join(d.path, 'usr/share/zoneinfo/UTC'))).toBe(true);
   await dpkgChecks(d.path);
   const none = await run(['override', 'reset', '--all']);
-  expect([none.exitCode, none.stdout]).toEqual([0, 'No base package is removed. Nothing to do.']);
+  expect([none.exitCode, none.stdout]).toEqual([0, 'No base package is removed or replaced. Nothing to do.']);
   // The layer database has each of them, failed ones too, as transactions of their own.
   const history = JSON.parse((await run(['history'], ['--json'])).stdout) as { entries: { command: string; result: string }[] };
   expect(history.entries.map((e) => `${e.command} ${e.result}`)).toEqual(
     expect.arrayContaining(['override remove ok', 'override remove failed', 'override reset ok', 'override reset unchanged']),
   );
+}, 600_000);
+
+test('override replace ./FILE.deb: the base package purged though apt depends on it, the other version layered in its place; upgrade drops it once the base has caught up', async () => {
+  const before = await installed((await current()).path);
+  const keyring = before.get('debian-archive-keyring')!;
+  const fake = await buildPackage({ Package: 'debian-archive-keyring', Version: '2099.1', Architecture: 'all' }, work);
+  // As an admin types it: a relative path, from the directory that holds the file.
+  const replaced = await execa('node', [CLI, '--sysroot', sysroot.path, '--cache-dir', join(work, 'cache'), 'override', 'replace', './debian-archive-keyring_2099.1_all.deb'], { cwd: work, reject: false, env: { LC_ALL: 'C' } });
+  expect(replaced.exitCode, replaced.stderr).toBe(0);
+  expect(replaced.stdout).toMatch(new RegExp(`^Replaced in the base: debian-archive-keyring ${keyring.replace(/[.+]/g, '\\$&')} -> 2099\\.1\\.$`, 'm'));
+  const d = await current();
+  expect(d.origin).toMatch(/^\[overrides\]\nreplace-local=debian-archive-keyring_2099\.1_all;$/m);
+  // Not a request: the layered requests are as they were.
+  expect(d.origin).toMatch(/^requested=less;$/m);
+  expect(d.origin).not.toContain('requested-local');
+  expect((await run(['status'])).stdout).toContain(`ReplacedBasePackages: debian-archive-keyring ${keyring} -> 2099.1`);
+  const pkgs = await installed(d.path);
+  expect(pkgs.get('debian-archive-keyring')).toBe('2099.1');
+  expect(pkgs.has('apt')).toBe(true);
+  expect(pkgs.has('less')).toBe(true);
+  // The base's files went with the purge; the replacement's are there.
+  expect(existsSync(join(d.path, 'usr/share/keyrings/debian-archive-keyring.gpg'))).toBe(false);
+  expect(readFileSync(join(d.path, 'usr/share/doc/debian-archive-keyring/marker'), 'utf8')).toBe('debian-archive-keyring 2099.1\n');
+  await dpkgChecks(d.path);
+  // The replacement is not a layered request: uninstall points to reset.
+  const un = await run(['uninstall', 'debian-archive-keyring']);
+  expect([un.exitCode, un.stderr]).toEqual([1, 'deblayer: error: debian-archive-keyring: a replacement of a base package (override replace): deblayer override reset debian-archive-keyring brings the base\'s back']);
+  // An install on top keeps it.
+  const again = await run(['install', 'bc']);
+  expect(again.exitCode, again.stderr).toBe(0);
+  expect((await installed((await current()).path)).get('debian-archive-keyring')).toBe('2099.1');
+
+  // A new base with that version: the replacement is dropped with a note, the base's package stays.
+  await execa('dpkg', [`--root=${tree}`, '--force-depends', '-i', fake], { env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  const imported = await deblayer(['--repo', repo, 'base', 'import', tree, '-b', 'debian/bookworm']);
+  expect(imported.exitCode, imported.stderr).toBe(0);
+  await execa('ostree', [`--repo=${join(sysroot.path, 'ostree/repo')}`, 'pull-local', repo, 'debian/bookworm']);
+  const up = await run(['upgrade']);
+  expect(up.exitCode, up.stderr).toBe(0);
+  expect(up.stderr).toContain('The new base has debian-archive-keyring 2099.1, which is the replacement 2099.1: the override replace is dropped.');
+  const after = await current();
+  expect(after.origin).not.toContain('[overrides]');
+  expect((await installed(after.path)).get('debian-archive-keyring')).toBe('2099.1');
+  await dpkgChecks(after.path);
 }, 600_000);

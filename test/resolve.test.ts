@@ -99,7 +99,7 @@ describe('resolving', () => {
       [['fx-needs-new'], /^deblayer: error: fx-needs-new needs fx-basepkg \(>= 2\.0\), but the base has fx-basepkg 1\.0: .*upgrade the base first$/, 7],
       [['fx-conflicts'], /^deblayer: error: fx-conflicts conflicts with fx-basepkg, and the base has fx-basepkg 1\.0: /, 7],
       [['fx-basepkg'], /^deblayer: error: package fx-basepkg is already in the base \(1\.0\): nothing to layer/, 5],
-      [['fx-basepkg=2.0'], /^deblayer: error: fx-basepkg=2\.0 would replace the base's fx-basepkg 1\.0: a layer cannot upgrade or downgrade base packages$/, 7],
+      [['fx-basepkg=2.0'], /^deblayer: error: fx-basepkg=2\.0 would replace the base's fx-basepkg 1\.0: a layer cannot upgrade or downgrade base packages \(deblayer override replace fx-basepkg=2\.0 does\)$/, 7],
       [[world.local['fx-basepkg_3.0']!], /fx-basepkg_3\.0_all\.deb: package fx-basepkg 3\.0 would replace the base's fx-basepkg 1\.0/, 7],
     ];
     // Exit status 7: the base is too old (or too new); 5: nothing to resolve.

@@ -382,3 +382,20 @@ test('the automatic upgrade does what UpdatePolicy says (none, check, stage), an
   expect(warned.stderr).toBe(`deblayer: warning: ${conf}/deblayer.conf:2: UpdatePolicy=weekly is not one of none, check, stage`);
   expect(warned.stdout).toMatch(/^AutomaticUpdates: unknown \(see the warning\); last run .* UTC: no upgrade available$/m);
 }, 300_000);
+
+test('override replace NAME=VERSION plans the base package moved to a version of the sources, as apt-get install NAME=VERSION would', async () => {
+  // fx-basepkg 1.0 is in the base, 2.0 in the lists.
+  const dry = await run(['override', 'replace', '-n', 'fx-basepkg=2.0']);
+  expect(dry.exitCode, dry.stderr).toBe(0);
+  expect(dry.stdout).toMatch(/^The following base packages will be REPLACED:\n {2}fx-basepkg \(1\.0 -> 2\.0\)$/m);
+  // A version the sources do not have is apt's error, naming it; the base's own version is nothing to replace.
+  const missing = await run(['override', 'replace', '-n', 'fx-basepkg=9.9']);
+  expect(missing.exitCode).toBe(5);
+  expect(missing.stderr).toMatch(/^deblayer: error: version 9\.9 of fx-basepkg is not in the sources of this base$/m);
+  const same = await run(['override', 'replace', '-n', 'fx-basepkg=1.0']);
+  expect([same.exitCode, same.stderr]).toEqual([1, "deblayer: error: fx-basepkg 1.0 is the base's own version: there is nothing to replace"]);
+  const noVersion = await run(['override', 'replace', '-n', 'fx-basepkg']);
+  expect([noVersion.exitCode, noVersion.stderr]).toEqual([2, "deblayer: error: 'fx-basepkg': override replace takes NAME=VERSION, or a path to a .deb file"]);
+  // Nothing was changed.
+  expect(await layered()).toEqual(['fxa=3.0', 'fxc=1.0', 'fxs-a=2.0']);
+}, 300_000);

@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { readCommitFile } from '../base/deployed-usr.js';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
-import { holdAll, parseStatus, type StatusEntry } from '../base/dpkg-status.js';
+import { holdAll, parseStatus, withoutPackages, type StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
 import { parseStatePackages } from '../vocabulary/packages.js';
-import { withoutKey, withState, type AptEnvironment } from './environment.js';
+import { replacedNames, withoutKey, withState, type AptEnvironment } from './environment.js';
 import type { CommitInfo } from '../exec/ostree.js';
 
 export interface CurrentState {
@@ -69,6 +69,19 @@ export async function readCurrentState(contents: BaseContents, commit = contents
   return { commit, packages: layered.map((x) => x.entry), paragraphs: layered.map((x) => x.paragraph), requested, statusText: text, metadata: info.metadata };
 }
 
+/** STATE without the layered packages NAMES (a replacement of a base package being reset): its status too. */
+export function stateWithout(state: CurrentState, names: string[]): CurrentState {
+  if (names.length === 0) return state;
+  const keep = state.packages.map((p, i) => ({ p, paragraph: state.paragraphs[i]! })).filter(({ p }) => !names.includes(p.package));
+  return {
+    ...state,
+    packages: keep.map((k) => k.p),
+    paragraphs: keep.map((k) => k.paragraph),
+    requested: state.requested.filter((n) => !names.includes(n)),
+    statusText: withoutPackages(state.statusText, new Set(names)),
+  };
+}
+
 /**
  * ENV turned to STATE: a status of the base's entries held and the layered
  * ones installed, and extended_states marking the layered packages that no
@@ -85,7 +98,9 @@ export function stateEnvironment(env: AptEnvironment, contents: BaseContents, st
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
     const layered = state.paragraphs.map((p) => p.replace(/^Status: .*$/m, 'Status: install ok installed'));
-    writeFileSync(join(tmp, 'status'), `${holdAll(contents.statusText).replace(/\n*$/, '\n\n')}${layered.map((p) => `${p}\n\n`).join('')}`);
+    // The base's entries, but those the state layers another version of (a replacement): one entry a package.
+    const base = withoutPackages(holdAll(contents.statusText, replacedNames(contents)), new Set(state.packages.map((p) => p.package)));
+    writeFileSync(join(tmp, 'status'), `${base.replace(/\n*$/, '\n\n')}${layered.map((p) => `${p}\n\n`).join('')}`);
     const auto = state.packages.filter((p) => !state.requested.includes(p.package));
     writeFileSync(join(tmp, 'extended_states'), auto.map((p) => `Package: ${p.package}\nArchitecture: ${p.architecture}\nAuto-Installed: 1\n\n`).join(''));
     try {

@@ -5,9 +5,10 @@
 //                            keyed by the hash of its sources and keys
 //   sources/HASH/lists/      apt's package lists for that source set (refresh-md)
 //   bases/COMMIT/status      the base's dpkg status with every package on hold
-//   bases/COMMIT/without-HASH/  the same for a deployment that goes without some
-//                            base packages (override remove): its status leaves
-//                            them out, its preferences.d pins them out of reach
+//   bases/COMMIT/without-HASH/  the same for a deployment that leaves some base
+//                            packages out (override remove, replace): its status
+//                            leaves them out, its preferences.d pins the removed
+//                            ones out of reach
 //   bases/COMMIT/apt-state/  for a layered deployment's commit: its status (the base's
 //                            held, the layered packages' not) and extended_states
 //   archives/                downloaded .deb files, shared by all bases (apt checks hashes)
@@ -88,10 +89,17 @@ function removedNames(contents: BaseContents): string[] {
   return [...new Set((contents.removed ?? []).map((p) => p.package))].sort();
 }
 
-/** `without-HASH` for a base that goes without some of its packages: the directories of its apt state are apart. */
+/** The base packages CONTENTS replace (override replace): installed and not held in apt's status. */
+export function replacedNames(contents: BaseContents): Set<string> {
+  return new Set((contents.replaced ?? []).map((p) => p.package));
+}
+
+/** `without-HASH` for a base that leaves some of its packages out (removed or replaced): the directories of its apt state are apart. */
 export function withoutKey(contents: BaseContents): string | undefined {
   const removed = removedNames(contents);
-  return removed.length === 0 ? undefined : `without-${createHash('sha256').update(removed.join(' ')).digest('hex').slice(0, 16)}`;
+  const replaced = [...new Set((contents.replaced ?? []).map((p) => p.package))].sort();
+  if (removed.length + replaced.length === 0) return undefined;
+  return `without-${createHash('sha256').update(`${removed.join(' ')}\n${replaced.join(' ')}`).digest('hex').slice(0, 16)}`;
 }
 
 function hashSources(set: SourceSet): string {
@@ -121,7 +129,7 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
   const baseDir = join(basesDir, contents.base.commit, ...(without ? [without] : []));
   for (const d of ['cache', 'log']) mkdirSync(join(baseDir, d), { recursive: true });
   const status = join(baseDir, 'status');
-  if (!existsSync(status)) writeAtomically(status, holdAll(contents.statusText));
+  if (!existsSync(status)) writeAtomically(status, holdAll(contents.statusText, replacedNames(contents)));
   if (!existsSync(join(baseDir, 'extended_states'))) writeFileSync(join(baseDir, 'extended_states'), '');
 
   const [native, ...foreign] = contents.architectures;

@@ -61,7 +61,8 @@ export async function resolveAgainstState(
         ? await resolveWithLibapt(env, { install: ask.install, auto: ask.drop, autoremove: ask.drop.length > 0 }, native)
         : undefined;
     plan.resolver = fromLibapt ? 'libapt' : 'apt-get';
-    resolution = fromLibapt ?? (await simulate(env, ask, state, { installed, requestedNames, native }));
+    const replacing = new Set((contents.replaced ?? []).map((p) => p.package));
+    resolution = fromLibapt ?? (await simulate(env, ask, state, { installed, requestedNames, native, replacing }));
   }
   checkRemovals(resolution.removed, requestedNames, ask);
   return assemble(plan, state, resolution, locals);
@@ -72,7 +73,7 @@ async function simulate(
   env: AptEnvironment,
   ask: Ask,
   state: CurrentState,
-  ctx: { installed: Map<string, StatusEntry>; requestedNames: string[]; native: string },
+  ctx: { installed: Map<string, StatusEntry>; requestedNames: string[]; native: string; replacing: Set<string> },
 ): Promise<Resolution> {
   const layered = new Map(state.packages.map((p) => [p.package, p]));
   const sim = { ...ctx, layered, localNames: ask.locals.map((l) => l.name) };

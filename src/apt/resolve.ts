@@ -77,7 +77,8 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   const fromLibapt = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, { install: wanted }, native) : undefined;
   plan.resolver = fromLibapt ? 'libapt' : 'apt-get';
   const args = ['install', ...wanted, ...locals.map((l) => l.path)];
-  const resolution = fromLibapt ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name) }));
+  const replacing = new Set((contents.replaced ?? []).map((p) => p.package));
+  const resolution = fromLibapt ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name), replacing }));
   const steps = resolution.steps;
   if (resolution.notUpgraded !== undefined) plan.notUpgraded = resolution.notUpgraded;
   const localByName = new Map(locals.map((l) => [l.name, l]));
@@ -122,7 +123,7 @@ export async function readRequest(request: Request, installed: Map<string, Statu
       throw new BaseConflictError(
         local.name,
         local.path,
-        `${local.path}: package ${local.name} ${local.version} would replace the base's ${local.name} ${inBase.version}: a layer cannot change base packages`,
+        `${local.path}: package ${local.name} ${local.version} would replace the base's ${local.name} ${inBase.version}: a layer cannot change base packages (deblayer override replace ${local.path} does)`,
       );
     }
   }
@@ -142,7 +143,7 @@ function setAgainstBase(specs: string[], installed: Map<string, StatusEntry>, al
     const inBase = installed.get(name);
     const version = specVersion(spec);
     if (inBase && version !== undefined && version !== inBase.version) {
-      throw new BaseConflictError(name, spec, `${spec} would replace the base's ${name} ${inBase.version}: a layer cannot upgrade or downgrade base packages`);
+      throw new BaseConflictError(name, spec, `${spec} would replace the base's ${name} ${inBase.version}: a layer cannot upgrade or downgrade base packages (deblayer override replace ${spec} does)`);
     }
     if (inBase) {
       if (!allowInactive) {
@@ -205,6 +206,8 @@ export interface SimulationContext {
   native: string;
   /** The layered packages by name, which a plan may upgrade or remove. */
   layered?: Map<string, StatusEntry>;
+  /** Base packages being replaced (override replace), which the plan moves to their replacement. */
+  replacing?: Set<string>;
   /** Packages of local files: apt's lists know nothing of them. */
   localNames?: string[];
   /** `-o` options before the command. */
@@ -225,7 +228,7 @@ export async function resolveWithAptGet(env: AptEnvironment, args: string[], ctx
   const reasons = parseAutoInstall(r.stderr, native);
   const steps = parseSimulation(r.stdout);
   for (const s of steps) {
-    if ((s.action === 'Remv' || s.oldVersion !== undefined) && !layered.has(s.name)) {
+    if ((s.action === 'Remv' || s.oldVersion !== undefined) && !layered.has(s.name) && !(s.action === 'Inst' && ctx.replacing?.has(s.name))) {
       const by = requestedNames.join(', ');
       throw new BaseConflictError(
         s.name,
@@ -378,6 +381,8 @@ export function explainFailure(stdout: string, stderr: string, installed: Map<st
       { detail },
     );
   }
+  const version = errors.map((e) => /^Version '(.+)' for '(.+)' was not found$/.exec(e)).find((m) => m !== null);
+  if (version) return new ResolveError(`version ${version[1]} of ${version[2]} is not in the sources of this base`, { detail });
   const virtual = /Package (\S+) is a virtual package provided by:\n((?: {2}\S.*\n?)+)/.exec(all);
   if (virtual) {
     const providers = virtual[2]!

@@ -48,6 +48,12 @@ export function withoutPackages(text: string, names: ReadonlySet<string>): strin
  * apt plans only additions: a plan that needs to change a base package fails
  * with apt's own explanation naming it.
  */
-export function holdAll(text: string): string {
-  return text.replace(/^Status: install (\S+ \S+)$/gm, 'Status: hold $1');
+export function holdAll(text: string, except: ReadonlySet<string> = new Set()): string {
+  const held = text.replace(/^Status: install (\S+ \S+)$/gm, 'Status: hold $1');
+  if (except.size === 0) return held;
+  // A package being replaced (override replace) is installed and free to move, as a layered one is.
+  return held
+    .split(/\n\s*\n/)
+    .map((p) => (except.has(/^Package: (\S+)$/m.exec(p)?.[1] ?? '') ? p.replace(/^Status: hold /m, 'Status: install ') : p))
+    .join('\n\n');
 }

@@ -47,6 +47,14 @@ export interface BaseContents {
    * base's status has them: the status and packages above leave them out.
    */
   removed?: StatusEntry[];
+  /**
+   * Base packages the deployment has another version of (override replace),
+   * as the base has them: out of the package list, but in the status, where
+   * apt sees them installed and free to move to the replacement's version
+   * (a status without them would leave what depends on them broken, which
+   * apt refuses to plan from).
+   */
+  replaced?: StatusEntry[];
 }
 
 export async function selectBase(selector: BaseSelector): Promise<Base> {
@@ -112,23 +120,32 @@ export async function readBaseContents(base: Base): Promise<BaseContents> {
 }
 
 /**
- * CONTENTS as a deployment that goes without the base packages NAMES sees
- * them: out of its status and package list, kept in `removed`. A name the
- * base does not have is an error naming it.
+ * CONTENTS as a deployment that goes without the base packages REMOVED, and
+ * has other versions of REPLACED, sees them: out of its status and package
+ * list, kept in `removed` and `replaced`. A name the base does not have is an
+ * error naming it.
  */
-export function withoutBasePackages(contents: BaseContents, names: string[]): BaseContents {
+export function withoutBasePackages(contents: BaseContents, removed: string[], replaced: string[] = []): BaseContents {
+  const names = [...removed, ...replaced];
   if (names.length === 0) return contents;
   const missing = names.filter((n) => !contents.packages.some((p) => p.package === n && p.state === 'installed'));
   if (missing.length > 0) {
     throw new DeblayerError(`${missing.join(', ')}: not ${missing.length > 1 ? 'packages' : 'a package'} of the base ${contents.base.label}`);
   }
   const set = new Set(names);
+  const of = (list: string[]) => contents.packages.filter((p) => list.includes(p.package));
   return {
     ...contents,
-    statusText: withoutPackages(contents.statusText, set),
+    statusText: withoutPackages(contents.statusText, new Set(removed)),
     packages: contents.packages.filter((p) => !set.has(p.package)),
-    removed: contents.packages.filter((p) => set.has(p.package)),
+    ...(removed.length > 0 ? { removed: of(removed) } : {}),
+    ...(replaced.length > 0 ? { replaced: of(replaced) } : {}),
   };
+}
+
+/** The base packages a deployment leaves out of the base: removed, then replaced. */
+export function leftOut(contents: BaseContents): StatusEntry[] {
+  return [...(contents.removed ?? []), ...(contents.replaced ?? [])];
 }
 
 /** Installed packages only (what apt treats as present). */

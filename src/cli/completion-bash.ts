@@ -33,6 +33,7 @@ const BY_ARGUMENT: Record<string, Kind> = {
   'install packages': 'available-or-debs',
   'uninstall packages': 'layered',
   'override remove packages': 'installed',
+  'override replace packages': 'available-or-debs',
   'override reset packages': 'removed',
   'deb info file': 'debs',
   'deb contents file': 'debs',
@@ -154,7 +155,7 @@ _deblayer_reply() {
       done ;;
     removed)
       for f in "$sysroot"/ostree/deploy/*/deploy/*.origin; do
-        [[ -r $f ]] && words+=" $(sed -n 's/^remove=//p' "$f" | tr ';' ' ')"
+        [[ -r $f ]] && words+=" $(sed -n -e 's/^remove=//p' -e 's/^replace=//p' -e 's/^replace-local=//p' "$f" | tr ';' '\\n' | sed 's/[=_].*//')"
       done ;;
     refs) words=$(ostree --repo="\${repo:-$sysroot/ostree/repo}" refs 2>/dev/null | grep -v -e '^deblayer/' -e '^ostree/') ;;
     stateroots) [[ -d $sysroot/ostree/deploy ]] && words=$(command ls "$sysroot/ostree/deploy") ;;

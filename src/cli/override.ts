@@ -8,6 +8,7 @@ import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
 import { addTransactionOptions, askYesNo, LAYER_STEP_TEXT, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
 import { DownloadMeter } from './progress.js';
+import { isLocalFile } from '../vocabulary/packages.js';
 
 interface OverrideCommandOptions extends InstallCommandOptions {
   all?: boolean;
@@ -28,10 +29,20 @@ export function register(override: Command): void {
   });
   addTransactionOptions(addAptOptions(
     override
+      .command('replace')
+      .description('another version of base packages, from the sources (NAME=VERSION) or a .deb file, kept through upgrades until the base catches up')
+      .argument('<packages...>', 'NAME=VERSION, or paths to .deb files')
+      .option('-n, --dry-run', 'print what would change and exit')
+      .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache'),
+  )).action(async (packages: string[], opts: OverrideCommandOptions, command: Command) => {
+    await runOverride(contextOf(command), opts, { replace: packages.filter((p) => !isLocalFile(p)), localFiles: packages.filter(isLocalFile) }, 'override replace');
+  });
+  addTransactionOptions(addAptOptions(
+    override
       .command('reset')
-      .description('bring removed base packages back (all of them with --all)')
-      .argument('[packages...]', 'names of removed base packages')
-      .option('-a, --all', 'bring back every removed base package')
+      .description('bring removed or replaced base packages back (all of them with --all)')
+      .argument('[packages...]', 'names of removed or replaced base packages')
+      .option('-a, --all', 'bring back every removed or replaced base package')
       .option('-n, --dry-run', 'print what would change and exit')
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache'),
   )).action(async (packages: string[], opts: OverrideCommandOptions, command: Command) => {
@@ -61,9 +72,10 @@ async function runOverride(out: Output, opts: OverrideCommandOptions, change: Ov
     onDownload: meter.update,
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     ...(opts.rebuild ? { rebuild: true } : {}),
-    onOverride: (removing, restoring) => {
+    onOverride: ({ removing, replacing, restoring }) => {
       if (out.json || (mode === 'deploy' && !prompting)) return;
       if (removing.length > 0) out.result(['The following base packages will be REMOVED:', ...listed(removing)].join('\n'));
+      if (replacing.length > 0) out.result(['The following base packages will be REPLACED:', ...replacing.map((p) => `  ${p.name} (${p.version} -> ${p.by})`)].join('\n'));
       if (restoring.length > 0) out.result(['The following base packages will come back:', ...listed(restoring)].join('\n'));
     },
     ...(prompting ? { confirm: () => askYesNo('Do you want to continue? [Y/n] ') } : {}),
@@ -74,15 +86,16 @@ async function runOverride(out: Output, opts: OverrideCommandOptions, change: Ov
 
 function show(out: Output, result: OverrideResult, opts: OverrideCommandOptions): void {
   if (out.json) {
-    out.data({ dryRun: !!opts.dryRun, removing: result.removing, restoring: result.restoring, ...(result.unchanged ? { unchanged: result.unchanged } : {}), ...(result.deployed ? { deployed: result.deployed } : {}), plan: result.plan });
+    out.data({ dryRun: !!opts.dryRun, removing: result.removing, replacing: result.replacing, restoring: result.restoring, ...(result.unchanged ? { unchanged: result.unchanged } : {}), ...(result.deployed ? { deployed: result.deployed } : {}), plan: result.plan });
   } else if (result.unchanged) {
-    out.result(result.unchanged.already.length > 0 ? `Already removed from the base: ${result.unchanged.already.join(', ')}. Nothing to do.` : 'No base package is removed. Nothing to do.');
+    out.result(result.unchanged.already.length > 0 ? `Already removed from the base: ${result.unchanged.already.join(', ')}. Nothing to do.` : 'No base package is removed or replaced. Nothing to do.');
   } else if (!result.deployed) {
     const kept = result.plan.packages.length;
     out.result(kept > 0 ? `The ${kept} layered package${kept === 1 ? '' : 's'} stay as they are.` : 'Nothing is layered.');
   } else {
     const d = result.deployed;
     if (result.removing.length > 0) out.result(`Removed from the base: ${result.removing.map((p) => `${p.name} ${p.version}`).join(', ')}.`);
+    if (result.replacing.length > 0) out.result(`Replaced in the base: ${result.replacing.map((p) => `${p.name} ${p.version} -> ${p.by}`).join(', ')}.`);
     if (result.restoring.length > 0) out.result(`Back from the base: ${result.restoring.map((p) => `${p.name} ${p.version}`).join(', ')}.`);
     out.result(`  commit:     ${d.commit} (${d.ref})`);
     out.result(`  deployment: ${d.path}`);

@@ -72,7 +72,7 @@ export function buildProgram(): Command {
   registerApply(program);
   const override = program
     .command('override')
-    .description('remove packages of the base from the deployment, or bring them back (rpm-ostree override)')
+    .description('remove or replace packages of the base in the deployment, or bring them back (rpm-ostree override)')
     .exitOverride();
   registerOverride(override);
   for (const sub of override.commands) sub.exitOverride();

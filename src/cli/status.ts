@@ -39,6 +39,7 @@ export function register(program: Command): void {
         if (d.requestedLocal.length > 0) out.result(`  LocalPackages: ${d.requestedLocal.join(' ')}`);
         if (d.layeredPackages.length > 0) out.result(`         Adds: ${d.layeredPackages.length} packages`);
         if (d.removedBasePackages.length > 0) out.result(`RemovedBasePackages: ${d.removedBasePackages.map((p) => p.replace('=', ' ')).join(', ')}`);
+        if (d.replacedBasePackages.length > 0) out.result(`ReplacedBasePackages: ${d.replacedBasePackages.map((p) => `${p.name} ${p.base} -> ${p.version}`).join(', ')}`);
         if (d.state !== undefined) out.result(`         State: ${d.state}`);
         if (d.transaction) out.result(`   Transaction: #${d.transaction.id} ${d.transaction.command} (${d.transaction.time})`);
       }

@@ -10,6 +10,8 @@
 //   requested-local=fx-local_3.0_all;
 //   [overrides]
 //   remove=nano;vim-tiny;
+//   replace=openssl=3.0.17-1~deb12u3;
+//   replace-local=libfoo1_1.2-1_amd64;
 //   [deblayer]
 //   base-commit=4005...c0
 //   skip-scripts=foo;
@@ -25,6 +27,10 @@ export interface Origin {
   skipScripts?: string[];
   /** Base packages the deployment goes without (override remove), as rpm-ostree's [overrides] remove=. */
   overrideRemove?: string[];
+  /** Base packages replaced by another version from the sources (override replace), NAME=VERSION. */
+  overrideReplace?: string[];
+  /** Base packages replaced by local .deb files, NAME_VERSION_ARCH as requested-local names them. */
+  overrideReplaceLocal?: string[];
   /** Groups and keys deblayer does not know, kept as they were. */
   other: Record<string, Record<string, string>>;
 }
@@ -53,7 +59,7 @@ export function parseOrigin(text: string): Origin {
   const other: Record<string, Record<string, string>> = {};
   for (const [name, keys] of Object.entries(groups)) {
     const known =
-      name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit', 'skip-scripts'] : name === 'overrides' ? ['remove'] : [];
+      name === 'origin' ? ['baserefspec', 'refspec'] : name === 'packages' ? ['requested', 'requested-local'] : name === 'deblayer' ? ['base-commit', 'skip-scripts'] : name === 'overrides' ? ['remove', 'replace', 'replace-local'] : [];
     const rest = Object.fromEntries(Object.entries(keys).filter(([k]) => !known.includes(k)));
     if (Object.keys(rest).length > 0) other[name] = rest;
   }
@@ -64,13 +70,15 @@ export function parseOrigin(text: string): Origin {
     ...(deblayer['base-commit'] ? { baseCommit: deblayer['base-commit'] } : {}),
     ...(list(deblayer['skip-scripts']).length > 0 ? { skipScripts: list(deblayer['skip-scripts']) } : {}),
     ...(list(overrides.remove).length > 0 ? { overrideRemove: list(overrides.remove) } : {}),
+    ...(list(overrides.replace).length > 0 ? { overrideReplace: list(overrides.replace) } : {}),
+    ...(list(overrides['replace-local']).length > 0 ? { overrideReplaceLocal: list(overrides['replace-local']) } : {}),
     other,
   };
 }
 
 /** Whether the origin changes its base: packages layered, or base packages removed. */
 export function changesBase(o: Origin): boolean {
-  return o.requested.length > 0 || o.requestedLocal.length > 0 || (o.overrideRemove ?? []).length > 0;
+  return [o.requested, o.requestedLocal, o.overrideRemove ?? [], o.overrideReplace ?? [], o.overrideReplaceLocal ?? []].some((l) => l.length > 0);
 }
 
 export function formatOrigin(o: Origin): string {
@@ -81,6 +89,8 @@ export function formatOrigin(o: Origin): string {
   if (o.requested.length > 0) put('packages', 'requested', o.requested.map((r) => `${r};`).join(''));
   if (o.requestedLocal.length > 0) put('packages', 'requested-local', o.requestedLocal.map((r) => `${r};`).join(''));
   if ((o.overrideRemove ?? []).length > 0) put('overrides', 'remove', o.overrideRemove!.map((r) => `${r};`).join(''));
+  if ((o.overrideReplace ?? []).length > 0) put('overrides', 'replace', o.overrideReplace!.map((r) => `${r};`).join(''));
+  if ((o.overrideReplaceLocal ?? []).length > 0) put('overrides', 'replace-local', o.overrideReplaceLocal!.map((r) => `${r};`).join(''));
   if (o.baseCommit && layered) put('deblayer', 'base-commit', o.baseCommit);
   if (o.skipScripts && o.skipScripts.length > 0 && layered) put('deblayer', 'skip-scripts', o.skipScripts.map((r) => `${r};`).join(''));
   for (const [g, keys] of Object.entries(o.other)) for (const [k, v] of Object.entries(keys)) put(g, k, v);

@@ -21,7 +21,14 @@ export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   layeredPackages: string[];
   /** NAME=VERSION of the base packages it goes without (override remove). */
   removedBasePackages: string[];
+  /** The base packages it has another version of (override replace): the base's version and the layered one. */
+  replacedBasePackages: { name: string; base: string; version: string }[];
   path: string;
+}
+
+/** A space-separated metadata value (NAME=VERSION ...), or none. */
+function words(value: unknown): string[] {
+  return typeof value === 'string' ? value.split(' ').filter((x) => x !== '') : [];
 }
 
 export async function sysrootStatus(path: string, os?: string): Promise<DeploymentStatus[]> {
@@ -62,7 +69,11 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
       requested: origin?.requested ?? [],
       requestedLocal: origin?.requestedLocal ?? [],
       layeredPackages: packages,
-      removedBasePackages: typeof meta['deblayer.removed'] === 'string' ? meta['deblayer.removed'].split(' ').filter((x) => x !== '') : [],
+      removedBasePackages: words(meta['deblayer.removed']),
+      replacedBasePackages: words(meta['deblayer.replaced']).map((w) => {
+        const [name = '', base = ''] = w.split('=');
+        return { name, base, version: packages.find((p) => p.startsWith(`${name}=`))?.slice(name.length + 1) ?? '' };
+      }),
       path: dir,
     };
   }));

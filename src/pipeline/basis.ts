@@ -21,9 +21,15 @@ export type Made = 'derived' | 'incremental';
 
 /** Commit metadata: the base packages a state goes without (override remove), NAME=VERSION. */
 export const REMOVED_KEY = 'deblayer.removed';
+/** Commit metadata: the base packages a state has another version of (override replace), NAME=VERSION of the base's. */
+export const REPLACED_KEY = 'deblayer.replaced';
 
 export function removedValue(contents: BaseContents): string {
   return (contents.removed ?? []).map((p) => `${p.package}=${p.version}`).join(' ');
+}
+
+export function replacedValue(contents: BaseContents): string {
+  return (contents.replaced ?? []).map((p) => `${p.package}=${p.version}`).join(' ');
 }
 
 /** Why a transaction cannot build on the current state, or undefined when it can. */
@@ -34,6 +40,7 @@ export function untrustedBecause(state: CurrentState | undefined, contents: Base
   if (m[LAYERING_KEY] !== LAYERING_VERSION) return 'the current state was made by an older deblayer';
   if ((origin.skipScripts ?? []).length > 0 || skipScripts.length > 0) return 'a layered package skips its maintainer scripts';
   if ((m[REMOVED_KEY] ?? '') !== removedValue(contents)) return 'the base packages it goes without changed';
+  if ((m[REPLACED_KEY] ?? '') !== replacedValue(contents)) return 'the base packages it replaces changed';
   return undefined;
 }
 

@@ -6,7 +6,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../apt/plan.js';
-import type { BaseContents } from '../base/select.js';
+import { leftOut, type BaseContents } from '../base/select.js';
+import { withoutPackages } from '../base/dpkg-status.js';
 import { composeCommit, ownersFromInfo, type BaseOwnership } from '../compose/compose.js';
 import type { CachedPackage } from '../compose/package-cache.js';
 import { formatOrigin, type Origin } from '../deploy/origin.js';
@@ -18,7 +19,7 @@ import { stagingDir } from '../staging.js';
 import { timedStep } from '../steps.js';
 import { formatStatePackages } from '../vocabulary/packages.js';
 import type { StageHooks, StateCommit } from './stages.js';
-import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY, REMOVED_KEY, removedValue } from './basis.js';
+import { LAYERING_KEY, LAYERING_VERSION, MADE_KEY, REMOVED_KEY, REPLACED_KEY, removedValue, replacedValue } from './basis.js';
 import type { CurrentState } from '../apt/current-state.js';
 
 export interface Composed {
@@ -55,6 +56,7 @@ export function stateMetadata(r: Omit<ComposeRequest, 'packages' | 'ref' | 'skip
     'deblayer.packages': formatStatePackages(r.plan.packages),
     'deblayer.origin': formatOrigin(r.origin),
     ...(r.contents.removed?.length ? { [REMOVED_KEY]: removedValue(r.contents) } : {}),
+    ...(r.contents.replaced?.length ? { [REPLACED_KEY]: replacedValue(r.contents) } : {}),
     ...(typeof version === 'string' ? { version } : {}),
   };
 }
@@ -100,7 +102,8 @@ export async function composeState(r: ComposeRequest, hooks: StageHooks): Promis
       baseEntries: (paths) => lookupPaths(repo.path, under, paths),
       baseOwners: () => (owners ??= baseOwners(repo, under, r.contents.database.path)),
       ...(r.onto ? { onto: { commit: r.onto.commit, statusText: r.onto.statusText, layered: new Set(r.onto.packages.map((p) => p.package)) } } : {}),
-      ...(!r.onto && r.trimmed ? { onto: { commit: r.trimmed, statusText: r.contents.statusText, layered: new Set<string>() } } : {}),
+      // The trimmed tree's status: the base's without what it leaves out (a replaced package's entry is its replacement's).
+      ...(!r.onto && r.trimmed ? { onto: { commit: r.trimmed, statusText: withoutPackages(r.contents.statusText, new Set(leftOut(r.contents).map((p) => p.package))), layered: new Set<string>() } } : {}),
       branch: ref,
       subject,
       metadata,

@@ -5,7 +5,7 @@
 import type { Plan } from '../apt/plan.js';
 import type { Origin } from '../deploy/origin.js';
 import type { Deployment } from '../exec/ostree.js';
-import { localId } from '../vocabulary/packages.js';
+import { localId, localIdName, specName } from '../vocabulary/packages.js';
 
 export function nextOrigin(
   previous: Origin,
@@ -14,20 +14,30 @@ export function nextOrigin(
   baseCommit: string,
   skipScripts: string[],
   rebaseTo?: string,
-  /** The base packages it goes without (override remove), when the transaction knows them; else the previous origin's. */
-  removedBase?: string[],
+  /**
+   * The base packages it leaves out, when the transaction knows them (else
+   * the previous origin's): removed ones, and replaced ones, whose
+   * replacements the plan holds.
+   */
+  leftOut?: { remove: string[]; replace: string[] },
 ): Origin {
-  const local = plan.packages.filter((p) => p.source.kind === 'local');
-  const { skipScripts: _, overrideRemove: previousRemove, ...rest } = previous;
-  const overrideRemove = removedBase ?? previousRemove ?? [];
+  const { skipScripts: _, overrideRemove: previousRemove, overrideReplace: previousReplace, overrideReplaceLocal: previousReplaceLocal, ...rest } = previous;
+  const replaced = leftOut?.replace ?? [...(previousReplace ?? []).map(specName), ...(previousReplaceLocal ?? []).map(localIdName)];
+  const replacements = plan.packages.filter((p) => replaced.includes(p.name));
+  const local = plan.packages.filter((p) => p.source.kind === 'local' && !replaced.includes(p.name));
+  const overrideRemove = leftOut?.remove ?? previousRemove ?? [];
+  const overrideReplace = replacements.filter((p) => p.source.kind !== 'local').map((p) => `${p.name}=${p.version}`);
+  const overrideReplaceLocal = replacements.filter((p) => p.source.kind === 'local').map(localId);
   const baseRefspec = rebaseTo ?? previous.baseRefspec ?? (deployment?.refspec || undefined);
   return {
     ...rest,
     ...(baseRefspec !== undefined ? { baseRefspec } : {}),
-    requested: [...plan.requested.filter((n) => !local.some((p) => p.name === n)), ...plan.inactive],
+    requested: [...plan.requested.filter((n) => !local.some((p) => p.name === n) && !replaced.includes(n)), ...plan.inactive],
     requestedLocal: local.map(localId),
     baseCommit,
     ...(skipScripts.length > 0 ? { skipScripts } : {}),
     ...(overrideRemove.length > 0 ? { overrideRemove } : {}),
+    ...(overrideReplace.length > 0 ? { overrideReplace } : {}),
+    ...(overrideReplaceLocal.length > 0 ? { overrideReplaceLocal } : {}),
   };
 }

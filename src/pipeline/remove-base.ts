@@ -19,6 +19,8 @@ export interface RemoveBaseRequest extends Omit<ConfigureRequest, 'packages' | '
   /** The commit they are purged from: the base's, or the current state's. */
   from: string;
   packages: StatusEntry[];
+  /** Purge them though installed packages depend on them (their replacements come next). */
+  forceDepends?: boolean;
   ref: string;
   subject: string;
   metadata: Record<string, string>;
@@ -39,6 +41,7 @@ export async function removeBasePackages(r: RemoveBaseRequest, hooks: StageHooks
         records: [],
         targets: r.packages.map((p) => ({ package: p.package, architecture: p.architecture, multiArchSame: p.fields['Multi-Arch'] === 'same' })),
         generated: [],
+        ...(r.forceDepends ? { forceDepends: true } : {}),
         ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
         ...(!r.deploymentDir && r.previousSysusers ? { previousSysusers: r.previousSysusers } : {}),
         ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),

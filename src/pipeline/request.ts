@@ -25,11 +25,12 @@ export type Change =
   /** apply: the layered set made equal to these (a manifest's Packages), installs and removals at once. */
   | { kind: 'set'; packages: string[]; localFiles: string[] }
   /**
-   * override remove and reset: the base packages the deployment goes without
-   * change (REMOVE newly removed, RESET back from the base); the layered set
-   * stays as it is.
+   * override remove, replace and reset: the base packages the deployment
+   * leaves out change (REMOVE newly removed; REPLACE, NAME=VERSION specs, and
+   * REPLACELOCAL, .deb files, newly replaced; RESET back from the base); the
+   * layered set stays as it is.
    */
-  | { kind: 'override'; remove: string[]; reset: string[] };
+  | { kind: 'override'; remove: string[]; replace: string[]; replaceLocal: string[]; reset: string[] };
 
 export type Reconciled =
   | { kind: 'change'; request: Request; requests?: RequestChange }
@@ -42,9 +43,13 @@ export interface RequestChange {
   removed: string[];
 }
 
-/** The .deb files of the local packages ORIGIN layers and the change keeps, from LOCALDIR where imports left them. */
+/**
+ * The .deb files of the local packages ORIGIN layers (and of its local
+ * replacements of base packages) that the change keeps, from LOCALDIR where
+ * imports left them.
+ */
 function keptLocalFiles(origin: Origin, drop: string[], localDir: string): string[] {
-  return origin.requestedLocal
+  return [...origin.requestedLocal, ...(origin.overrideReplaceLocal ?? [])]
     .filter((id) => !drop.includes(localIdName(id)))
     .map((id) => {
       const file = join(localDir, `${id}.deb`);
@@ -57,10 +62,18 @@ function keptLocalFiles(origin: Origin, drop: string[], localDir: string): strin
 
 /** What is layered already is "unchanged", in a dry run as in a deploy: a dry run says what the real run does. */
 export function reconcile(origin: Origin, change: Change, localDir: string, layeredVersions: ReadonlyMap<string, string> = new Map()): Reconciled {
-  const layered = origin.requested;
-  const drop = change.kind === 'uninstall' ? change.drop : [];
+  // A replacement of a base package (override replace) is layered at its version, in every transaction, until reset.
+  const reset = change.kind === 'override' ? [...change.reset, ...change.replace.map(specName)] : [];
+  const replacements = (origin.overrideReplace ?? []).filter((s) => !reset.includes(specName(s)));
+  const layered = [...origin.requested, ...replacements];
+  const drop = change.kind === 'uninstall' ? change.drop : change.kind === 'override' ? reset : [];
   const keptLocal = keptLocalFiles(origin, drop, localDir);
   const current: Request = { install: [], localFiles: keptLocal, layered };
+  const replacedNames = [...replacements.map(specName), ...(origin.overrideReplaceLocal ?? []).map(localIdName)];
+  if (change.kind === 'install' || change.kind === 'uninstall') {
+    const named = (change.kind === 'install' ? change.install.map(specName) : change.drop).filter((n) => replacedNames.includes(n));
+    if (named.length > 0) throw new DeblayerError(`${named.join(', ')}: a replacement of a base package (override replace): deblayer override reset ${named.join(' ')} brings the base's back`);
+  }
   if (change.kind === 'install') {
     const names = change.install.map(specName);
     // NAME=VERSION of a layered package moves it to that version (LAYEREDVERSIONS: what is layered now), as apt-get install does.
@@ -83,7 +96,10 @@ export function reconcile(origin: Origin, change: Change, localDir: string, laye
     };
   }
   if (change.kind === 'set') return reconcileSet(origin, change, current);
-  if (change.kind === 'recompose' || change.kind === 'override') return { kind: 'change', request: { ...current, drop: [] } };
+  if (change.kind === 'recompose') return { kind: 'change', request: { ...current, drop: [] } };
+  if (change.kind === 'override') {
+    return { kind: 'change', request: { install: change.replace, localFiles: [...keptLocal, ...change.replaceLocal], layered, drop: [] } };
+  }
   const localNames = origin.requestedLocal.map(localIdName);
   const notLayered = change.idempotent ? drop.filter((n) => !layered.includes(n) && !localNames.includes(n)) : [];
   const dropped = drop.filter((n) => !notLayered.includes(n));

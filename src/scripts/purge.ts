@@ -33,9 +33,11 @@ export interface PurgeInput extends Omit<ScriptsInput, 'composed' | 'skip'> {
   targets: PurgeTarget[];
   /** Tree paths deblayer wrote for the dropped packages, beyond what dpkg lists; those the base or a kept package has are left out. */
   generated: string[];
+  /** dpkg --force-depends: packages that depend on them stay (a replacement comes next). */
+  forceDepends?: boolean;
 }
 
-const PURGE = `exec dpkg --status-fd 3 --abort-after=1 --purge "$@" 3>&1 2>&1`;
+const PURGE = `exec dpkg --status-fd 3 --abort-after=1 "$@" 3>&1 2>&1`;
 
 export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
   const run: Run = { input: { ...input, composed: input.state, skip: [] }, ns: await MountNamespace.open(), output: input.output ?? [], scratch: [] };
@@ -44,7 +46,7 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
     if (!existsSync(inUsr(view, 'bin/dpkg'))) throw new DeblayerError('the state has no /usr/bin/dpkg: cannot purge packages from it');
     const accounts = hostAccounts(run.input, view);
     await prepareView(run, view, accounts.seeded);
-    const loggedErrors = await purge(run, view, input.targets);
+    const loggedErrors = await purge(run, view, input.targets, input.forceDepends ?? false);
     removeGenerated(view, input.generated);
     dropFactoryOfDeleted(view);
     const after = { passwd: readTextIfPresent(inUsr(view, 'etc/passwd')), group: readTextIfPresent(inUsr(view, 'etc/group')) };
@@ -57,9 +59,10 @@ export async function purgePackages(input: PurgeInput): Promise<ScriptsResult> {
 }
 
 /** dpkg --purge of the targets; returns what scripts logged as errors. */
-function purge(run: Run, view: View, targets: PurgeTarget[]): Promise<string[]> {
+function purge(run: Run, view: View, targets: PurgeTarget[], forceDepends: boolean): Promise<string[]> {
   const names = targets.map((r) => (r.multiArchSame ? `${r.package}:${r.architecture}` : r.package));
-  return runDpkg(run, view, PURGE, names, `dpkg --purge ${names.join(' ')}`);
+  const force = forceDepends ? ['--force-depends'] : [];
+  return runDpkg(run, view, PURGE, [...force, '--purge', ...names], `dpkg ${force.map((f) => `${f} `).join('')}--purge ${names.join(' ')}`);
 }
 
 /** Removes the generated paths (tree paths, usr/...) still in the view; directories only once empty, deepest first. */

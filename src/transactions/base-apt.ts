@@ -12,6 +12,8 @@ import { dropResolverAhead } from '../apt/ahead.js';
 import { readBaseContents, selectBase, withoutBasePackages, type BaseContents, type BaseSelector } from '../base/select.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { OstreeSysroot } from '../exec/ostree.js';
+import type { Origin } from '../deploy/origin.js';
+import { compareVersions, localIdName, localIdVersion, specName, specVersion } from '../vocabulary/packages.js';
 
 export interface BaseApt {
   contents: BaseContents;
@@ -28,26 +30,60 @@ export interface BaseAptOptions {
   /** How far apt's downloads are (lists and .deb files), for a meter. */
   onDownload?: (p: DownloadProgress) => void;
   /**
-   * Base packages the deployment goes without (override remove): by default
-   * those its origin names, when the base is a deployment's.
+   * The base packages the deployment leaves out (override remove, replace):
+   * by default its origin's, when the base is a deployment's.
    */
-  removeBase?: string[];
+  overrides?: BaseOverrides;
   /**
-   * Given, the names of removeBase that the base does not have are left out
-   * and told here (upgrade, rebase: a new base that dropped them); otherwise
-   * they are an error.
+   * Given (upgrade, rebase: a new base), an override the base makes pointless
+   * is dropped and told here: the removal of a package it does not have, the
+   * replacement of one it has caught up with. Otherwise such an override is an error.
    */
-  onRemovalDropped?: (names: string[]) => void;
+  onOverrideDropped?: (note: string) => void;
+}
+
+/** Base packages left out of a deployment: removed, or replaced by another version. */
+export interface BaseOverrides {
+  remove: string[];
+  replace: { name: string; version: string }[];
+}
+
+export function originOverrides(origin: Origin | undefined): BaseOverrides {
+  return {
+    remove: origin?.overrideRemove ?? [],
+    replace: [
+      ...(origin?.overrideReplace ?? []).map((s) => ({ name: specName(s), version: specVersion(s) ?? '' })),
+      ...(origin?.overrideReplaceLocal ?? []).map((id) => ({ name: localIdName(id), version: localIdVersion(id) })),
+    ],
+  };
+}
+
+/** OVERRIDES as they apply to the base READ: those it makes pointless dropped (with a note) when ONDROPPED is given. */
+function applicable(read: BaseContents, overrides: BaseOverrides, onDropped: ((note: string) => void) | undefined): BaseOverrides {
+  if (!onDropped) return overrides;
+  const inBase = (name: string) => read.packages.find((p) => p.package === name && p.state === 'installed');
+  const remove = overrides.remove.filter((name) => {
+    if (inBase(name)) return true;
+    onDropped(`The new base has no ${name}: its override remove is dropped.`);
+    return false;
+  });
+  const replace = overrides.replace.filter(({ name, version }) => {
+    const base = inBase(name);
+    if (!base) onDropped(`The new base has no ${name}: its override replace is dropped.`);
+    else if (compareVersions(base.version, version) >= 0) onDropped(`The new base has ${name} ${base.version}, which ${base.version === version ? 'is' : 'is newer than'} the replacement ${version}: the override replace is dropped.`);
+    else return true;
+    return false;
+  });
+  return { remove, replace };
 }
 
 export async function openBaseApt(selector: BaseSelector, settings: AptSettings, options: BaseAptOptions = {}): Promise<BaseApt> {
   const cache = new CommitCache(join(settings.cacheDir, 'bases'));
   const base = await selectBase({ ...selector, cache });
-  const removeBase = options.removeBase ?? (base.deployment ? readDeploymentOrigin(new OstreeSysroot(selector.sysroot), base.deployment)?.overrideRemove : undefined) ?? [];
+  const overrides = options.overrides ?? originOverrides(base.deployment ? readDeploymentOrigin(new OstreeSysroot(selector.sysroot), base.deployment) : undefined);
   const read = await readBaseContents(base);
-  const present = removeBase.filter((n) => read.packages.some((p) => p.package === n && p.state === 'installed'));
-  if (options.onRemovalDropped && present.length < removeBase.length) options.onRemovalDropped(removeBase.filter((n) => !present.includes(n)));
-  const contents = withoutBasePackages(read, options.onRemovalDropped ? present : removeBase);
+  const { remove, replace } = applicable(read, overrides, options.onOverrideDropped);
+  const contents = withoutBasePackages(read, remove, replace.map((r) => r.name));
   const env = await prepareAptEnvironment(contents, settings);
   let refreshed = false;
   if (options.refresh || !env.hasLists()) {

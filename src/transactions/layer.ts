@@ -8,7 +8,7 @@ import { LOCAL_PACKAGES, type AptEnvironment, type AptSettings } from '../apt/en
 import type { FetchResult } from '../apt/fetch.js';
 import { planChanges, type Plan } from '../apt/plan.js';
 import { readCurrentState, stateEnvironment, type CurrentState } from '../apt/current-state.js';
-import type { BaseContents, BaseSelector } from '../base/select.js';
+import { leftOut, type BaseContents, type BaseSelector } from '../base/select.js';
 import { PackageCache } from '../compose/package-cache.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
@@ -31,7 +31,7 @@ import { removeBasePackages } from '../pipeline/remove-base.js';
 import { stateMetadata } from '../pipeline/compose.js';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import { rememberDeployedState } from '../pipeline/next-resolver.js';
-import { stateRef } from '../vocabulary/packages.js';
+import { localIdName, specName, stateRef } from '../vocabulary/packages.js';
 import type { BaseAptOptions } from './base-apt.js';
 import { lookupPaths, prestartLibostree } from '../exec/libostree.js';
 import { openBaseApt } from './base-apt.js';
@@ -124,7 +124,7 @@ const NOTHING_FETCHED: Fetched = { result: { files: new Map(), downloaded: [], c
 export async function layer(options: LayerOptions, change: Change, target: Target): Promise<InstallResult> {
   const { contents, env } = target;
   const sysroot = new OstreeSysroot(options.selector.sysroot);
-  const origin = (target.deployment ? readDeploymentOrigin(sysroot, target.deployment) : undefined) ?? NO_ORIGIN;
+  const origin = applied((target.deployment ? readDeploymentOrigin(sysroot, target.deployment) : undefined) ?? NO_ORIGIN, contents);
   const localDir = join(options.settings.cacheDir, LOCAL_PACKAGES);
   const reconciled = reconcile(origin, change, localDir, new Map(target.state?.packages.map((p) => [p.package, p.version])));
   const against = { ...(target.state ? { state: target.state } : {}), incremental: resolvesAgainstState(change) };
@@ -166,6 +166,15 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
   const rebaseTo = change.kind === 'recompose' ? change.baseRefspec : undefined;
   const layered = { sysroot, origin, plan, skipScripts, fetched, imported, packageCache, ...(built ? { built } : {}), ...(rebaseTo ? { rebaseTo } : {}) };
   return { ...(await commitAndDeploy(options, target, layered)), ...requests };
+}
+
+/** ORIGIN with only the replacements of base packages that CONTENTS leave out: a new base may have caught up with some. */
+function applied(origin: Origin, contents: BaseContents): Origin {
+  const replaced = new Set((contents.replaced ?? []).map((p) => p.package));
+  const { overrideReplace, overrideReplaceLocal, ...rest } = origin;
+  const replace = (overrideReplace ?? []).filter((s) => replaced.has(specName(s)));
+  const replaceLocal = (overrideReplaceLocal ?? []).filter((id) => replaced.has(localIdName(id)));
+  return { ...rest, ...(replace.length > 0 ? { overrideReplace: replace } : {}), ...(replaceLocal.length > 0 ? { overrideReplaceLocal: replaceLocal } : {}) };
 }
 
 interface Layered {
@@ -229,6 +238,7 @@ async function overrideBasis(
   derive: (why: string) => undefined,
 ): Promise<Incremental | undefined> {
   if (change.reset.length > 0) return derive('a base package comes back');
+  if (change.replace.length + change.replaceLocal.length > 0) return derive('a base package is replaced');
   if (options.rebuild) return derive('--rebuild');
   const { contents, state } = target;
   const removing = (contents.removed ?? []).filter((p) => change.remove.includes(p.package));
@@ -242,7 +252,10 @@ async function overrideBasis(
 
 async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Layered): Promise<InstallResult> {
   const { contents, deployment, recording } = target;
-  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts, l.rebaseTo, (contents.removed ?? []).map((p) => p.package));
+  const origin = nextOrigin(l.origin, deployment, l.plan, contents.base.commit, l.skipScripts, l.rebaseTo, {
+    remove: (contents.removed ?? []).map((p) => p.package),
+    replace: (contents.replaced ?? []).map((p) => p.package),
+  });
   const state = nextStateNumber(recording);
   const { packages } = l.imported;
   const done = await buildState(options, target, l, origin, state);
@@ -252,7 +265,7 @@ async function commitAndDeploy(options: LayerOptions, target: Deploying, l: Laye
     baseCommit: contents.base.commit,
     origin,
     commit: done.commit,
-    unlayered: l.plan.packages.length === 0 && !contents.removed?.length,
+    unlayered: l.plan.packages.length === 0 && leftOut(contents).length === 0,
     made: l.built ? 'incremental' : 'derived',
     skipScripts: l.skipScripts,
     plan: l.plan,
@@ -286,7 +299,9 @@ async function buildState(options: LayerOptions, target: Deploying, l: Layered, 
   const removeFrom = (from: string, packages: StatusEntry[], output: PackageOutput[]) => {
     const subject = `Layer ${l.plan.requested.join(', ') || 'nothing'} on ${contents.base.label} without ${packages.map((p) => p.package).join(', ')}`;
     const metadata = stateMetadata({ contents, plan: l.plan, origin, ...(l.built ? { onto: l.built.state } : {}) });
-    return removeBasePackages({ ...scriptsContext(options, target, l, output), from, packages, ref, subject, metadata }, options);
+    // A replaced package's dependents stay: dpkg lets it go, and the replacement, configured next, satisfies them.
+    const forceDepends = packages.some((p) => contents.replaced?.includes(p));
+    return removeBasePackages({ ...scriptsContext(options, target, l, output), from, packages, ref, subject, metadata, forceDepends }, options);
   };
   if (l.built?.kind === 'remove-base') {
     const { state: onto, removing = [] } = l.built;
@@ -306,7 +321,7 @@ async function buildState(options: LayerOptions, target: Deploying, l: Layered, 
   // Both stages' script output is one record: the base packages' purge, then the layered packages' configure.
   return scriptsRecorded(target, async (output) => {
     // Derived: the base packages it goes without are purged from the base first, as apt-get removes a package before unpacking what replaces it.
-    const trimmed = !onto && contents.removed?.length ? await removeFrom(contents.base.commit, contents.removed, output) : undefined;
+    const trimmed = !onto && leftOut(contents).length > 0 ? await removeFrom(contents.base.commit, leftOut(contents), output) : undefined;
     if (trimmed && l.plan.packages.length === 0) return trimmed;
     const under = trimmed ? { trimmed: trimmed.commit.checksum } : {};
     const composed = await composeState({ contents, plan: l.plan, packages, origin, ref, skipScripts: l.skipScripts, ...(onto ? { onto } : {}), ...under }, options);

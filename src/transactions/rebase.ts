@@ -11,6 +11,7 @@ import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
 import { recordedTransaction, type Recording } from './recorded.js';
 import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
+import { originOverrides, type BaseOverrides } from './base-apt.js';
 import { pullRebaseTarget, rebaseTarget, type RebaseTarget, type RemoteRequest } from './rebase-remote.js';
 
 export interface RebaseResult extends InstallResult {
@@ -37,8 +38,8 @@ interface From {
   previousRefspec: string | undefined;
   repo: OstreeRepo;
   target: RebaseTarget;
-  /** The base packages it goes without (override remove). */
-  removeBase: string[];
+  /** The base packages it leaves out (override remove, replace). */
+  overrides: BaseOverrides;
 }
 
 export async function rebase(options: RebaseOptions): Promise<RebaseResult> {
@@ -50,7 +51,7 @@ export async function rebase(options: RebaseOptions): Promise<RebaseResult> {
   const sysroot = new OstreeSysroot(options.selector.sysroot);
   const origin = readDeploymentOrigin(sysroot, deployment);
   const previousRefspec = origin?.baseRefspec ?? deployment.refspec;
-  const from: From = { current, deployment, previousRefspec, repo: sysroot.repo, target, removeBase: origin?.overrideRemove ?? [] };
+  const from: From = { current, deployment, previousRefspec, repo: sysroot.repo, target, overrides: originOverrides(origin) };
   if (options.mode !== 'deploy') return rebaseDryRun(options, from);
   return recordedTransaction(
     { sysroot: options.selector.sysroot, stateroot: deployment.stateroot, repoPath: from.repo.path, command: options.command ?? 'rebase', argv: options.argv ?? [] },
@@ -92,13 +93,9 @@ async function rebaseDeploy(options: RebaseOptions, from: From, recording: Recor
   }
 }
 
-/** The base packages the deployment goes without, reapplied to the new base (dropped, with a note, where it has none). */
+/** The base packages the deployment leaves out, reapplied to the new base (dropped, with a note, where it makes them pointless). */
 function withRemovals(options: RebaseOptions, from: From): RebaseOptions {
-  return {
-    ...options,
-    removeBase: from.removeBase,
-    onRemovalDropped: (names) => options.onNotice?.(`The new base has no ${names.join(', ')}: ${names.length > 1 ? 'their' : 'its'} override remove is dropped.`),
-  };
+  return { ...options, overrides: from.overrides, onOverrideDropped: (note) => options.onNotice?.(note) };
 }
 
 function describe(from: From, newBase: string | undefined): Omit<RebaseResult, 'plan'> {

@@ -12,6 +12,7 @@ import { recordedTransaction, type Recording } from './recorded.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
 import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
+import { originOverrides, type BaseOverrides } from './base-apt.js';
 
 export interface UpgradeResult extends InstallResult {
   previousBase: string;
@@ -44,7 +45,7 @@ export async function upgrade(options: UpgradeOptions): Promise<UpgradeResult> {
   const refspec = origin?.baseRefspec;
   if (!refspec) throw new DeblayerError(`deployment ${short(deployment.checksum)}.${deployment.serial} has no base refspec in its origin: nothing to upgrade from`);
   const repo = sysroot.repo;
-  const from: From = { current, deployment, refspec, repo, layers: origin.requested.length + origin.requestedLocal.length > 0, removeBase: origin.overrideRemove ?? [] };
+  const from: From = { current, deployment, refspec, repo, layers: origin.requested.length + origin.requestedLocal.length > 0, overrides: originOverrides(origin) };
   if (options.mode !== 'deploy') return upgradeFrom(options, from, undefined);
   // Recorded from the start, so that a failed pull or an upgrade with nothing new is in the history too.
   return recordedTransaction(
@@ -61,8 +62,8 @@ interface From {
   repo: OstreeRepo;
   /** The deployment layers packages: they may move even when the base does not. */
   layers: boolean;
-  /** The base packages it goes without (override remove), reapplied to the new base. */
-  removeBase: string[];
+  /** The base packages it leaves out (override remove, replace), reapplied to the new base. */
+  overrides: BaseOverrides;
 }
 
 async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recording | undefined): Promise<UpgradeResult> {
@@ -91,8 +92,8 @@ async function upgradeFrom(options: UpgradeOptions, from: From, recording: Recor
   const apt = {
     ...options,
     ...(options.cacheOnly || !from.layers ? {} : { refresh: true }),
-    removeBase: from.removeBase,
-    onRemovalDropped: (names: string[]) => options.onNotice?.(`The new base has no ${names.join(', ')}: ${names.length > 1 ? 'their' : 'its'} override remove is dropped.`),
+    overrides: from.overrides,
+    onOverrideDropped: (note: string) => options.onNotice?.(note),
   };
   const { contents, env } = await openLayerBase(apt, { ...options.selector, base: newBase, repo: repo.path }, recording !== undefined);
   const state = await readCurrentState(contents, deployment.checksum);

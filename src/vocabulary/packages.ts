@@ -67,6 +67,11 @@ export function localIdName(id: string): string {
   return id.replace(/_.*$/, '');
 }
 
+/** The version of a local id (NAME_VERSION_ARCH: neither names nor versions have '_'). */
+export function localIdVersion(id: string): string {
+  return id.split('_')[1] ?? '';
+}
+
 // ostree refs allow [\w.-] in a component: the other characters of Debian
 // versions (+ ~ :) and '_' itself are written as _XX, reversibly.
 export function escapeRefComponent(text: string): string {

@@ -235,9 +235,13 @@ describe('origin files', () => {
     expect(model).toEqual({ baseRefspec: 'debian/12', requested: [], requestedLocal: [], overrideRemove: ['tzdata', 'nano'], baseCommit: 'abc', other: {} });
     expect(formatOrigin(model)).toBe(removedOnly);
     expect(formatOrigin({ ...model, requested: ['htop'] })).toBe('[origin]\nbaserefspec=debian/12\n\n[packages]\nrequested=htop;\n\n[overrides]\nremove=tzdata;nano;\n\n[deblayer]\nbase-commit=abc\n');
+    // Replacements, from the sources and local files.
+    const replaced = '[origin]\nbaserefspec=debian/12\n\n[overrides]\nreplace=openssl=3.0.17-1~deb12u3;\nreplace-local=libfoo1_1.2-1_amd64;\n';
+    expect(parseOrigin(replaced)).toMatchObject({ overrideReplace: ['openssl=3.0.17-1~deb12u3'], overrideReplaceLocal: ['libfoo1_1.2-1_amd64'] });
+    expect(formatOrigin(parseOrigin(replaced))).toBe(replaced);
     // Without removals the group goes; an [overrides] key deblayer does not know is kept.
     expect(formatOrigin({ ...model, overrideRemove: [] })).toBe('[origin]\nrefspec=debian/12\n');
-    expect(parseOrigin('[origin]\nrefspec=x\n[overrides]\nreplace-local=a;\n').other).toEqual({ overrides: { 'replace-local': 'a;' } });
+    expect(parseOrigin('[origin]\nrefspec=x\n[overrides]\nreplace-old=a;\n').other).toEqual({ overrides: { 'replace-old': 'a;' } });
   });
 
   test('dpkg status paragraphs: fields in dpkg order, merged sorted into the base status', async () => {
