@@ -269,7 +269,7 @@ echo "dpkg-dbus=$(dpkg-query -W -f='\${db:Status-Abbrev}' dbus 2>/dev/null || ec
 });
 
 interface GuestStatus {
-  deployments: { checksum: string; serial: number; booted: boolean; default: boolean; staged: boolean; requested: string[]; requestedLocal: string[]; layeredPackages: string[] }[];
+  deployments: { checksum: string; serial: number; booted: boolean; default: boolean; staged: boolean; unlocked?: string; requested: string[]; requestedLocal: string[]; layeredPackages: string[] }[];
 }
 
 function guestStatus(r: BootResult, name = 'status-json'): GuestStatus {
@@ -396,6 +396,11 @@ echo "tree-runs=$(tree --version >/dev/null 2>&1 && echo yes)"
 ${STATUS}
 echo ready-for-http
 for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null && break; sleep 1; done
+deblayer usroverlay > /tmp/usroverlay 2>&1
+echo "usroverlay-rc=$? $(head -n 1 /tmp/usroverlay)"
+touch /usr/share/deblayer-usroverlay-test && echo "usr-written=yes"
+echo "unlocked=$(deblayer status | sed -n 's/^ *Unlocked: //p')"
+${status('status-unlocked')}
 deblayer rollback
 echo "rollback-rc=$?"
 ${STATUS}
@@ -414,6 +419,11 @@ ${STATUS}
     expect(booted.checksum).toBe(layeredCommit);
     expect(booted.requested).toEqual(['nginx', 'tree']);
     expect(booted.layeredPackages).toEqual(expect.arrayContaining([expect.stringMatching(/^nginx=/), 'deblayer-test-page=1.0']));
+    // usroverlay: /usr writable until the next boot, and status says so.
+    expect(field(r, 'usroverlay-rc'), describeBoot(r)).toBe('0 Development mode: /usr is writable (an overlayfs) until the next boot, which discards what changed there.');
+    expect(field(r, 'usr-written')).toBe('yes');
+    expect(field(r, 'unlocked')).toBe('development (deblayer usroverlay: /usr is writable until the next boot)');
+    expect(guestStatus(r, 'status-unlocked').deployments.find((d) => d.booted)).toMatchObject({ unlocked: 'development' });
     expect(field(r, 'rollback-rc'), describeBoot(r)).toBe('0');
   }, 1_200_000);
 
@@ -434,6 +444,7 @@ ${STATUS}
       script: `${BOOT_REPORT}
 echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx 2>/dev/null || echo none)"
+echo "usroverlay-file=$([ -e /usr/share/deblayer-usroverlay-test ] && echo present || echo gone)"
 ${STATUS}
 deblayer upgrade -y
 echo "upgrade-rc=$?"
@@ -445,6 +456,9 @@ ${status('status-upgraded')}
     expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
     expect(field(r, 'nginx-unit')).toBe('0');
     expect(field(r, 'dpkg-nginx')).toBe('none');
+    // What was written under the unlocked /usr went with the reboot; nothing is unlocked now.
+    expect(field(r, 'usroverlay-file')).toBe('gone');
+    expect(guestStatus(r).deployments.some((d) => d.unlocked !== undefined)).toBe(false);
     const deployments = guestStatus(r).deployments;
     expect(deployments[0]).toMatchObject({ checksum: baseCommit, booted: true, default: true, requested: [] });
     expect(deployments.some((d) => d.checksum === layeredCommit && !d.booted)).toBe(true);

@@ -1,7 +1,7 @@
 // The command line as users meet it: version, help, global options, usage
 // errors (exit 2), failures (exit 1, one line), --json output.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { deblayer } from './helpers/cli.js';
@@ -21,7 +21,7 @@ describe('deblayer CLI', () => {
   });
 
   it('gives every command its --help, though a command loads its modules only when it runs', async () => {
-    const commands = [['deb', 'info'], ['deb', 'contents'], ['deb', 'extract'], ['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rebase'], ['apply'], ['status'], ['history'], ['rollback'], ['cleanup'], ['compose'], ['image'], ['publish'], ['completion'], ['override', 'remove'], ['override', 'replace'], ['override', 'reset']];
+    const commands = [['deb', 'info'], ['deb', 'contents'], ['deb', 'extract'], ['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rebase'], ['apply'], ['status'], ['history'], ['rollback'], ['cleanup'], ['compose'], ['image'], ['publish'], ['completion'], ['override', 'remove'], ['override', 'replace'], ['override', 'reset'], ['usroverlay']];
     const results = await Promise.all(commands.map((cmd) => deblayer([...cmd, '--help'])));
     results.forEach((r, i) => {
       expect([r.exitCode, r.stderr], commands[i]!.join(' ')).toEqual([0, '']);
@@ -46,6 +46,15 @@ describe('deblayer CLI', () => {
       expect(r.stderr.split('\n')[0]).toMatch(/^deblayer: error: /);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('usroverlay unlocks only a booted OSTree deployment, and says so elsewhere', async () => {
+    // This machine is not booted into an OSTree deployment (and a test must not unlock one).
+    expect(existsSync('/run/ostree-booted')).toBe(false);
+    const here = await deblayer(['usroverlay']);
+    expect([here.exitCode, here.stderr]).toEqual([1, 'deblayer: error: usroverlay unlocks /usr of the booted OSTree deployment, and this machine is not booted into one (no /run/ostree-booted)']);
+    const offline = await deblayer(['--sysroot', '/nonexistent/sysroot', 'usroverlay']);
+    expect([offline.exitCode, offline.stderr]).toEqual([1, 'deblayer: error: usroverlay unlocks /usr of the booted OSTree deployment, and /nonexistent/sysroot is an offline sysroot']);
   });
 
   it('exits 1 with one line naming the file when it cannot be read', async () => {

@@ -18,6 +18,7 @@ import { register as registerInstall } from './install.js';
 import { register as registerStatus } from './status.js';
 import { register as registerCompletion } from './completion.js';
 import { register as registerOverride } from './override.js';
+import { register as registerUsroverlay } from './usroverlay.js';
 import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerImage(program);
   registerPublish(program);
   registerStatus(program);
+  registerUsroverlay(program);
   registerCompletion(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

@@ -62,6 +62,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
       staged: d.staged,
       pending: d.pending,
       rollback: d.rollback,
+      ...(d.unlocked ? { unlocked: d.unlocked } : {}),
       ...(typeof meta.version === 'string' ? { version: meta.version } : {}),
       baseCommit: base,
       ...(baseRefspec ? { baseRefspec } : {}),

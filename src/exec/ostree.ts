@@ -452,6 +452,8 @@ export interface Deployment {
   rollback: boolean;
   /** `origin refspec` as ostree shows it, when there is one. */
   refspec?: string;
+  /** `ostree admin unlock`: a writable overlay on /usr (development, hotfix or transient), as ostree shows it. */
+  unlocked?: string;
 }
 
 /** `ostree admin` on a sysroot (`/` for the running host). */
@@ -502,6 +504,11 @@ export class OstreeSysroot {
     const r = await ostree(['admin', 'status', `--sysroot=${this.path}`], `cannot read the deployments of ${this.path}`);
     return parseAdminStatus(r.stdout);
   }
+
+  /** `ostree admin unlock` of the booted deployment: /usr writable until the next boot, or, with HOTFIX, for good. */
+  async unlock(hotfix: boolean): Promise<void> {
+    await ostree(['admin', 'unlock', ...(hotfix ? ['--hotfix'] : []), `--sysroot=${this.path}`], 'cannot unlock /usr of the booted deployment');
+  }
 }
 
 // `ostree remote summary` (2022.7): a block per ref,
@@ -549,6 +556,8 @@ export function parseAdminStatus(text: string): Deployment[] {
     }
     const o = /^\s+origin refspec: (\S+)/.exec(line);
     if (o && out.length > 0) out[out.length - 1]!.refspec = o[1]!;
+    const u = /^\s+Unlocked: (\S+)/.exec(line);
+    if (u && out.length > 0) out[out.length - 1]!.unlocked = u[1]!;
   }
   return out;
 }

@@ -162,6 +162,7 @@ describe('ostree output', () => {
       '    Version: 12',
       '    origin refspec: debian/12',
       '* debian 9069c2d201cab32e4fc813b623d972e7a9ca3b6fab12ede4bebeb095d8fce995.0',
+      '    Unlocked: development',
       '    origin refspec: debian/12',
       '  other 182b6268893994f4cc4258519ba1d6e7a8cfb54dfab36647e437143a6e58ade9.0 (rollback)',
     ].join('\n');
@@ -171,6 +172,8 @@ describe('ostree output', () => {
       [1, 'debian', 0, true, false, false, 'debian/12'],
       [2, 'other', 0, false, false, true, undefined],
     ]);
+    // ostree admin unlock (deblayer usroverlay) shows on the deployment it unlocked.
+    expect(d.map((x) => x.unlocked)).toEqual([undefined, 'development', undefined]);
   });
 
   test('remote summaries: the newest commit of each ref, with its version when it has one', () => {
