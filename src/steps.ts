@@ -5,6 +5,8 @@
 export interface StepHooks<S extends string> {
   onStart?: (step: S, detail?: string) => void;
   onStep?: (step: S, seconds: number) => void;
+  /** How far a long step is: DONE of TOTAL items, the last one WHAT (a meter on a terminal). */
+  onCount?: (step: S, done: number, total: number, what?: string) => void;
 }
 
 /** A clock started now: each call gives the seconds since. */

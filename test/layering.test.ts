@@ -643,7 +643,7 @@ describe('one transaction at a time, and scripts', () => {
     }
   });
 
-  test("downloads show apt's lines (Get:, Fetched) and, on a terminal, a meter with the size and the rate", async () => {
+  test("downloads show apt's lines (Get:, Fetched) and, on a terminal, a meter with the size and the rate; the import its count", async () => {
     const s = await site();
     const served = join(dir, `http-repo-${sites}`);
     cpSync(world.repo, served, { recursive: true });
@@ -665,6 +665,11 @@ describe('one transaction at a time, and scripts', () => {
       expect(tty.stdout).toMatch(/\r\x1b\[KDownloading package lists: 100%\r\x1b\[KFetched /);
       expect(tty.stdout).toMatch(/\r\x1b\[KDownloading 3 packages: 100% of [\d.]+ k?B, [\d.]+ [kMG]?B\/s\r\x1b\[KFetched [\d,.]+ k?B in /);
       expect(readdirSync(join(cache, 'archives')).filter((f) => f.endsWith('.deb')).sort()).toEqual(['fx-app_1.0_all.deb', 'fx-extra_1.0_all.deb', 'fx-lib_1.2_all.deb']);
+      // The install itself: the import's count under its line, in the same way.
+      const install = args.filter((a) => a !== '--download-only').concat('-y');
+      const installed = await execa('script', ['-qec', `node ${CLI} ${install.map((a) => `'${a}'`).join(' ')}`, '/dev/null']);
+      expect(installed.stdout).toMatch(/Importing packages into the package cache \(3 of 3 packages\)\.\.\.\r?\n\r\x1b\[KImporting packages into the package cache: [1-3] of 3 \(fx-[a-z]+\)/);
+      expect(installed.stdout).toMatch(/\r\x1b\[KImporting packages into the package cache: 3 of 3 \(fx-[a-z]+\)\r\x1b\[KComposing the layered commit\.\.\./);
     } finally {
       await http.close();
       rmSync(served, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import type { ComposeOptions, ComposeResult } from '../transactions/compose.js';
 import type { VerifyResult } from '../transactions/verify.js';
 import { aptSettings } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
-import { DownloadMeter } from './progress.js';
+import { StageMeter } from './progress.js';
 import { LAYER_STEP_TEXT, UNCHANGED_EXIT } from './install.js';
 
 interface ComposeCommandOptions {
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       if (!out.options.repo) throw new UsageError('compose needs --repo REPO: the repository with the base, where the branch is committed');
       if ((manifest === undefined) === (opts.verify === undefined)) throw new UsageError('compose takes a MANIFEST, or --verify COMMIT');
       if (opts.dryRun === undefined) requireRoot('deblayer compose');
-      const meter = new DownloadMeter(out);
+      const meter = new StageMeter(out);
       const options = composeOptions(out, out.options.repo, opts, meter);
       if (opts.verify !== undefined) {
         const { verifyCompose } = await import('../transactions/verify.js');
@@ -61,13 +61,14 @@ export function register(program: Command): void {
     });
 }
 
-function composeOptions(out: Output, repo: string, opts: ComposeCommandOptions, meter: DownloadMeter): ComposeOptions {
+function composeOptions(out: Output, repo: string, opts: ComposeCommandOptions, meter: StageMeter): ComposeOptions {
   return {
     repo,
     settings: aptSettings(out.options, opts),
     mode: opts.dryRun ? 'dry-run' : 'commit',
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onCount: (step, done, total, what) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onScriptLine: (line) => out.verbose(`  | ${line}`),
     onNotice: (line) => out.notice(line),

@@ -7,7 +7,7 @@ import type { LayerStep } from '../pipeline/stages.js';
 import type { Change } from '../pipeline/request.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
-import { DownloadMeter } from './progress.js';
+import { StageMeter } from './progress.js';
 import { isLocalFile } from '../vocabulary/packages.js';
 
 export interface InstallCommandOptions extends AptCommandOptions {
@@ -84,7 +84,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
   const { install } = await import('../transactions/install.js');
   // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
   const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
-  const meter = new DownloadMeter(out);
+  const meter = new StageMeter(out);
   const result = await install({
     selector: baseSelector(out.options, opts),
     settings: aptSettings(out.options, opts),
@@ -92,6 +92,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     argv: process.argv.slice(2),
     mode,
     onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onCount: (step, done, total, what) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onScriptLine: (line) => out.verbose(`  | ${line}`),
     onNotice: (line) => out.notice(line),

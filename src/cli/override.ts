@@ -7,7 +7,7 @@ import type { OverrideChange, OverrideResult } from '../transactions/override.js
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
 import { addTransactionOptions, askYesNo, LAYER_STEP_TEXT, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
-import { DownloadMeter } from './progress.js';
+import { StageMeter } from './progress.js';
 import { isLocalFile } from '../vocabulary/packages.js';
 
 interface OverrideCommandOptions extends InstallCommandOptions {
@@ -57,7 +57,7 @@ async function runOverride(out: Output, opts: OverrideCommandOptions, change: Ov
   const { override } = await import('../transactions/override.js');
   const mode = opts.dryRun ? 'dry-run' : 'deploy';
   const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
-  const meter = new DownloadMeter(out);
+  const meter = new StageMeter(out);
   const result = await override({
     selector: baseSelector(out.options, opts),
     settings: aptSettings(out.options, opts),
@@ -65,6 +65,7 @@ async function runOverride(out: Output, opts: OverrideCommandOptions, change: Ov
     argv: process.argv.slice(2),
     mode,
     onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onCount: (step, done, total, what) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
     onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onScriptLine: (line) => out.verbose(`  | ${line}`),
     onNotice: (line) => out.notice(line),

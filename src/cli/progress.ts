@@ -45,12 +45,13 @@ export class Progress {
 }
 
 /**
- * apt's downloads as apt shows them: its lines (Get:, Fetched) as they come
- * and, on a terminal, a meter under them, "Downloading 3 packages: 45% of
- * 8.4 MB, 2.3 MB/s", redrawn at most five times a second and taken off before
- * anything else is printed.
+ * A transaction's progress as apt shows its own: apt's lines (Get:, Fetched)
+ * as they come and, on a terminal, a meter under them, "Downloading 3
+ * packages: 45% of 8.4 MB, 2.3 MB/s", or a long stage's count ("Running
+ * maintainer scripts and triggers: 5 of 30 (nginx)"), redrawn at most five
+ * times a second and taken off before anything else is printed.
  */
-export class DownloadMeter {
+export class StageMeter {
   private readonly live: boolean;
   private started = 0;
   private last = 0;
@@ -81,6 +82,16 @@ export class DownloadMeter {
     const size = p.totalBytes === undefined ? '' : ` of ${aptSize(p.totalBytes)}`;
     const rate = done !== undefined && done > 0 && seconds > 0 ? `, ${aptSize(done / seconds)}/s` : '';
     this.stream.write(`\r\x1b[KDownloading ${p.what}: ${Math.floor(p.fraction * 100)}%${size}${rate}`);
+    this.shown = true;
+  };
+
+  /** A long stage's count under its line: "Importing packages into the package cache: 12 of 30 (gdb)". */
+  readonly count = (label: string, done: number, total: number, what?: string): void => {
+    if (!this.live) return;
+    const now = Date.now();
+    if (done < total && now - this.last < 200) return;
+    this.last = now;
+    this.stream.write(`\r\x1b[K${label}: ${done} of ${total}${what ? ` (${what})` : ''}`);
     this.shown = true;
   };
 

@@ -6,7 +6,7 @@ import { short } from '../exec/ostree.js';
 import type { rebase } from '../transactions/rebase.js';
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf } from './context.js';
-import { DownloadMeter } from './progress.js';
+import { StageMeter } from './progress.js';
 import { addTransactionOptions, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
 
 interface RebaseCommandOptions extends InstallCommandOptions {
@@ -30,7 +30,7 @@ export function register(program: Command): void {
   ).action(async (to: string, opts: RebaseCommandOptions, command: Command) => {
     const out = contextOf(command);
     const [{ rebase }, { parseRemoteOption }] = await Promise.all([import('../transactions/rebase.js'), import('../transactions/rebase-remote.js')]);
-    const meter = new DownloadMeter(out);
+    const meter = new StageMeter(out);
     const result = await rebase({
       selector: baseSelector(out.options, opts),
       settings: aptSettings(out.options, opts),
@@ -43,6 +43,7 @@ export function register(program: Command): void {
       argv: process.argv.slice(2),
       onPull: (line) => out.verbose(line),
       onStart: (step, detail) => meter.line(`${step[0]!.toUpperCase()}${step.slice(1)}${detail ? ` (${detail})` : ''}...`),
+      onCount: (step, done, total, what) => meter.count(`${step[0]!.toUpperCase()}${step.slice(1)}`, done, total, what),
       onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
       onProgress: meter.line,
       onDownload: meter.update,

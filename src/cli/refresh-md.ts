@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf } from './context.js';
-import { DownloadMeter } from './progress.js';
+import { StageMeter } from './progress.js';
 import { stopwatch } from '../steps.js';
 
 export function register(program: Command): void {
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     const out = contextOf(command);
     const elapsed = stopwatch();
     const { openBaseApt } = await import('../transactions/base-apt.js');
-    const meter = new DownloadMeter(out);
+    const meter = new StageMeter(out);
     const { contents, env } = await openBaseApt(baseSelector(out.options, opts), aptSettings(out.options, opts), {
       refresh: true,
       onRefreshStart: (e) => out.info(`Refreshing package lists from ${e.sources.origin}...`),

@@ -8,7 +8,7 @@ import type { UpgradeResult } from '../transactions/upgrade.js';
 import { changeLines } from '../transactions/upgrade-changes.js';
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
-import { DownloadMeter } from './progress.js';
+import { StageMeter } from './progress.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { LayerStep } from '../pipeline/stages.js';
 import { addTransactionOptions, LAYER_STEP_TEXT, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
@@ -38,7 +38,7 @@ export function register(program: Command): void {
         return automatic(out, opts);
       }
       const { upgrade } = await import('../transactions/upgrade.js');
-      const meter = new DownloadMeter(out);
+      const meter = new StageMeter(out);
       const result = await upgrade({ ...upgradeOptions(out, opts, meter), mode: opts.dryRun || opts.check ? 'dry-run' : 'deploy', ...(opts.check ? { check: true } : {}) }).finally(meter.clear);
       if (out.json) {
         out.data(result);
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     });
 }
 
-function upgradeOptions(out: Output, opts: UpgradeCommandOptions, meter: DownloadMeter) {
+function upgradeOptions(out: Output, opts: UpgradeCommandOptions, meter: StageMeter) {
   return {
     selector: baseSelector(out.options, opts),
     settings: aptSettings(out.options, opts),
@@ -62,6 +62,7 @@ function upgradeOptions(out: Output, opts: UpgradeCommandOptions, meter: Downloa
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     onPull: (line: string) => out.verbose(line),
     onStart: (step: LayerStep, detail?: string) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onCount: (step: LayerStep, done: number, total: number, what?: string) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
     onStep: (step: string, seconds: number) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
     onRefreshStart: (env: AptEnvironment) => meter.line(`Refreshing the package lists (${env.sources.origin})...`),
     onProgress: meter.line,
@@ -76,7 +77,7 @@ const noUpgrade = (result: UpgradeResult): string =>
 /** --trigger-automatic-update-policy: the policy's run, told as upgrade and upgrade --check tell theirs. */
 async function automatic(out: Output, opts: UpgradeCommandOptions): Promise<void> {
   const { automaticUpgrade } = await import('../transactions/automatic.js');
-  const meter = new DownloadMeter(out);
+  const meter = new StageMeter(out);
   const { conf, run, upgrade: result } = await automaticUpgrade(upgradeOptions(out, opts, meter), out.options.configDir).finally(meter.clear);
   if (out.json) {
     out.data({ config: conf.path, ...run, ...(result ? { upgrade: result } : {}) });

@@ -40,6 +40,7 @@ export interface Configured extends Composed {
 
 export async function configureState(composed: Composed, r: ConfigureRequest, hooks: StageHooks): Promise<Configured> {
   const { base, database } = r.contents;
+  const configured = new Set<string>();
   const result = await timedStep(
     hooks,
     'scripts',
@@ -59,6 +60,12 @@ export async function configureState(composed: Composed, r: ConfigureRequest, ho
         metadata: { ...composed.metadata, 'deblayer.scripts': 'configured' },
         output: r.output,
         ...(r.onLine ? { onLine: r.onLine } : {}),
+        onPackageDone: (pkg: string) => {
+          // Once a package: its triggers, processed later, tell it installed again.
+          if (configured.has(pkg) || !r.packages.some((p) => p.record.package === pkg)) return;
+          configured.add(pkg);
+          hooks.onCount?.('scripts', configured.size, r.packages.length, pkg);
+        },
       });
       for (const n of result.notices) r.onNotice?.(n);
       return result;

@@ -29,7 +29,7 @@ export async function importPackages(packageCache: PackageCache, plan: Plan, fet
       const fresh = await packageCache.import(
         missing.map((p) => fetched.result.files.get(fetchKey(p))!),
         missing.map((p) => ({ name: p.name, version: p.version, architecture: p.architecture })),
-        (name) => imported.push(name),
+        (name) => hooks.onCount?.('import', imported.push(name), missing.length, name),
       );
       for (const p of fresh) cached.set(p.ref, p);
       return plan.packages.map((p) => cached.get(refOf(p))!);

@@ -76,6 +76,8 @@ export interface ScriptsInput {
   subject: string;
   metadata: Record<string, string>;
   onLine?: (line: string) => void;
+  /** Each package dpkg has configured (or purged), as its status-fd tells. */
+  onPackageDone?: (pkg: string) => void;
   /** Filled as the scripts run, failures included: the transaction log. */
   output?: PackageOutput[];
 }
@@ -326,6 +328,8 @@ export async function runDpkg(run: Run, view: View, script: string, args: string
     allowFailure: true,
     onLine: (l, stream) => {
       if (stream === 'stdout') dpkg.line(l);
+      const done = stream === 'stdout' ? /^status: ([^:\s]+)(?::\S+)?: (installed|not-installed)$/.exec(l) : null;
+      if (done) run.input.onPackageDone?.(done[1]!);
       if (!/^(status|processing): /.test(l)) run.input.onLine?.(l);
     },
   });
