@@ -11,7 +11,7 @@ import type { VerifyResult } from '../transactions/verify.js';
 import { aptSettings } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
 import { StageMeter } from './progress.js';
-import { LAYER_STEP_TEXT, UNCHANGED_EXIT } from './install.js';
+import { transactionHooks, UNCHANGED_EXIT } from './install.js';
 
 interface ComposeCommandOptions {
   dryRun?: boolean;
@@ -67,14 +67,7 @@ function composeOptions(out: Output, repo: string, opts: ComposeCommandOptions, 
     settings: aptSettings(out.options, opts),
     mode: opts.dryRun ? 'dry-run' : 'commit',
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
-    onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
-    onCount: (step, done, total, what) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
-    onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
-    onScriptLine: (line) => out.verbose(`  | ${line}`),
-    onNotice: (line) => out.notice(line),
-    onRefreshStart: (env) => meter.line(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
-    onProgress: meter.line,
-    onDownload: meter.update,
+    ...transactionHooks(out, meter),
     onResolved: (plan) => {
       if (out.json || !opts.dryRun) return;
       out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);

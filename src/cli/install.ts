@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { planChanges, renderPlan } from '../apt/plan.js';
 import { UsageError } from '../errors.js';
 import type { LayerStep } from '../pipeline/stages.js';
+import type { AptEnvironment } from '../apt/environment.js';
 import type { Change } from '../pipeline/request.js';
 import { addAptOptions, aptSettings, baseSelector, type AptCommandOptions } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
@@ -82,8 +83,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
   if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
   const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
   const { install } = await import('../transactions/install.js');
-  // A prompt only for a person at a terminal, as apt does; -y, --json and pipes go ahead.
-  const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const prompting = promptsBefore(out, opts, mode);
   const meter = new StageMeter(out);
   const result = await install({
     selector: baseSelector(out.options, opts),
@@ -91,15 +91,8 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     command,
     argv: process.argv.slice(2),
     mode,
-    onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
-    onCount: (step, done, total, what) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
-    onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
-    onScriptLine: (line) => out.verbose(`  | ${line}`),
-    onNotice: (line) => out.notice(line),
+    ...transactionHooks(out, meter),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
-    onRefreshStart: (env) => meter.line(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
-    onProgress: meter.line,
-    onDownload: meter.update,
     onResolved: (plan) => {
       if (out.json || (mode === 'deploy' && !prompting)) return;
       out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
@@ -161,6 +154,29 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
       `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
     );
   }
+}
+
+/** Whether a deploy asks first: only a person at a terminal is asked, as apt does; -y, --json and pipes go ahead. */
+export function promptsBefore(out: Output, opts: { assumeYes?: boolean }, mode: string): boolean {
+  return mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+}
+
+/**
+ * What a layering command shows of its transaction: each step's line and a
+ * long step's count, apt's lines and download meter, maintainer scripts'
+ * lines and each step's seconds with --verbose, notes for the user.
+ */
+export function transactionHooks(out: Output, meter: StageMeter) {
+  return {
+    onStart: (step: LayerStep, detail?: string) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
+    onCount: (step: LayerStep, done: number, total: number, what?: string) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
+    onStep: (step: LayerStep, seconds: number) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
+    onScriptLine: (line: string) => out.verbose(`  | ${line}`),
+    onNotice: (line: string) => out.notice(line),
+    onRefreshStart: (env: AptEnvironment) => meter.line(`No package lists cached for these sources yet: refreshing (${env.sources.origin})...`),
+    onProgress: meter.line,
+    onDownload: meter.update,
+  };
 }
 
 /** Options that install and uninstall share. */

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { OverrideChange, OverrideResult } from '../transactions/override.js';
 import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
-import { addTransactionOptions, askYesNo, LAYER_STEP_TEXT, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
+import { addTransactionOptions, askYesNo, promptsBefore, transactionHooks, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
 import { StageMeter } from './progress.js';
 import { isLocalFile } from '../vocabulary/packages.js';
 
@@ -56,7 +56,7 @@ const listed = (ps: { name: string; version: string }[]) => ps.map((p) => `  ${p
 async function runOverride(out: Output, opts: OverrideCommandOptions, change: OverrideChange, command: string): Promise<void> {
   const { override } = await import('../transactions/override.js');
   const mode = opts.dryRun ? 'dry-run' : 'deploy';
-  const prompting = mode === 'deploy' && !opts.assumeYes && !out.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const prompting = promptsBefore(out, opts, mode);
   const meter = new StageMeter(out);
   const result = await override({
     selector: baseSelector(out.options, opts),
@@ -64,13 +64,7 @@ async function runOverride(out: Output, opts: OverrideCommandOptions, change: Ov
     command,
     argv: process.argv.slice(2),
     mode,
-    onStart: (step, detail) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
-    onCount: (step, done, total, what) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
-    onStep: (step, seconds) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
-    onScriptLine: (line) => out.verbose(`  | ${line}`),
-    onNotice: (line) => out.notice(line),
-    onProgress: meter.line,
-    onDownload: meter.update,
+    ...transactionHooks(out, meter),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     ...(opts.rebuild ? { rebuild: true } : {}),
     onOverride: ({ removing, replacing, restoring }) => {

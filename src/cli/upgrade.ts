@@ -10,8 +10,7 @@ import { addAptOptions, aptSettings, baseSelector } from './apt-options.js';
 import { contextOf, type Output } from './context.js';
 import { StageMeter } from './progress.js';
 import type { AptEnvironment } from '../apt/environment.js';
-import type { LayerStep } from '../pipeline/stages.js';
-import { addTransactionOptions, LAYER_STEP_TEXT, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
+import { addTransactionOptions, transactionHooks, UNCHANGED_EXIT, type InstallCommandOptions } from './install.js';
 
 interface UpgradeCommandOptions extends InstallCommandOptions {
   check?: boolean;
@@ -61,13 +60,8 @@ function upgradeOptions(out: Output, opts: UpgradeCommandOptions, meter: StageMe
     argv: process.argv.slice(2),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     onPull: (line: string) => out.verbose(line),
-    onStart: (step: LayerStep, detail?: string) => meter.line(`${LAYER_STEP_TEXT[step]}${detail ? ` (${detail})` : ''}...`),
-    onCount: (step: LayerStep, done: number, total: number, what?: string) => meter.count(LAYER_STEP_TEXT[step], done, total, what),
-    onStep: (step: string, seconds: number) => out.verbose(`  ${step}: ${seconds.toFixed(2)} s`),
+    ...transactionHooks(out, meter),
     onRefreshStart: (env: AptEnvironment) => meter.line(`Refreshing the package lists (${env.sources.origin})...`),
-    onProgress: meter.line,
-    onDownload: meter.update,
-    onNotice: (line: string) => out.notice(line),
   };
 }
 
