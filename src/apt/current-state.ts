@@ -9,9 +9,9 @@ import { readCommitFile } from '../base/deployed-usr.js';
 import { join } from 'node:path';
 import { DeblayerError } from '../errors.js';
 import { holdAll, parseStatus, withoutPackages, type StatusEntry } from '../base/dpkg-status.js';
-import type { BaseContents } from '../base/select.js';
+import { replacedNames, type BaseContents } from '../base/select.js';
 import { parseStatePackages } from '../vocabulary/packages.js';
-import { replacedNames, withoutKey, withState, type AptEnvironment } from './environment.js';
+import { withoutKey, withState, type AptEnvironment } from './environment.js';
 import type { CommitInfo } from '../exec/ostree.js';
 
 export interface CurrentState {

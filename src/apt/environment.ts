@@ -24,7 +24,7 @@ import { DeblayerError } from '../errors.js';
 import { takeResolverAhead } from './ahead.js';
 import { openLibapt, type AptInvocation, type LibaptSession } from '../exec/apt.js';
 import { holdAll } from '../base/dpkg-status.js';
-import type { BaseContents } from '../base/select.js';
+import { removedNames, replacedNames, type BaseContents } from '../base/select.js';
 import { CommitReader, HostReader, readSourceDir, readSourceOptions, readTrusted, rewriteSignedBy, type SourceSet } from './sources.js';
 
 /** Under the cache dir: the .deb files of layered local packages, which every recompose needs again. */
@@ -84,20 +84,10 @@ export async function gatherSources(contents: BaseContents, settings: AptSetting
   return set;
 }
 
-/** The base packages CONTENTS go without, sorted. */
-function removedNames(contents: BaseContents): string[] {
-  return [...new Set((contents.removed ?? []).map((p) => p.package))].sort();
-}
-
-/** The base packages CONTENTS replace (override replace): installed and not held in apt's status. */
-export function replacedNames(contents: BaseContents): Set<string> {
-  return new Set((contents.replaced ?? []).map((p) => p.package));
-}
-
 /** `without-HASH` for a base that leaves some of its packages out (removed or replaced): the directories of its apt state are apart. */
 export function withoutKey(contents: BaseContents): string | undefined {
-  const removed = removedNames(contents);
-  const replaced = [...new Set((contents.replaced ?? []).map((p) => p.package))].sort();
+  const removed = [...removedNames(contents)].sort();
+  const replaced = [...replacedNames(contents)].sort();
   if (removed.length + replaced.length === 0) return undefined;
   return `without-${createHash('sha256').update(`${removed.join(' ')}\n${replaced.join(' ')}`).digest('hex').slice(0, 16)}`;
 }
@@ -124,7 +114,7 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
   mkdirSync(join(archivesDir, 'partial'), { recursive: true });
 
   const basesDir = join(cacheDir, 'bases');
-  const removed = removedNames(contents);
+  const removed = [...removedNames(contents)].sort();
   const without = withoutKey(contents);
   const baseDir = join(basesDir, contents.base.commit, ...(without ? [without] : []));
   for (const d of ['cache', 'log']) mkdirSync(join(baseDir, d), { recursive: true });
@@ -156,8 +146,12 @@ export async function prepareAptEnvironment(contents: BaseContents, settings: Ap
   if (removed.length > 0) {
     // Removed base packages stay out: a request that needs one fails with apt's reason, naming it.
     const prefs = join(baseDir, 'preferences.d');
-    mkdirSync(prefs, { recursive: true });
-    writeFileSync(join(prefs, 'deblayer-removed.pref'), removed.map((n) => `Package: ${n}\nPin: version *\nPin-Priority: -1\n`).join('\n'));
+    const pins = join(prefs, 'deblayer-removed.pref');
+    // Written once, as the status is: the directory is keyed by what it removes.
+    if (!existsSync(pins)) {
+      mkdirSync(prefs, { recursive: true });
+      writeAtomically(pins, removed.map((n) => `Package: ${n}\nPin: version *\nPin-Priority: -1\n`).join('\n'));
+    }
     options.push(['Dir::Etc::PreferencesParts', `${prefs}/`]);
   }
   if (settings.allowUnauthenticated) {

@@ -8,7 +8,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StatusEntry } from '../base/dpkg-status.js';
-import type { BaseContents } from '../base/select.js';
+import { replacedNames, type BaseContents } from '../base/select.js';
 import type { LibaptRemoval } from '../exec/apt.js';
 import { specName } from '../vocabulary/packages.js';
 import { installedBytes, stateKey, type CurrentState } from './current-state.js';
@@ -61,8 +61,7 @@ export async function resolveAgainstState(
         ? await resolveWithLibapt(env, { install: ask.install, auto: ask.drop, autoremove: ask.drop.length > 0 }, native)
         : undefined;
     plan.resolver = fromLibapt ? 'libapt' : 'apt-get';
-    const replacing = new Set((contents.replaced ?? []).map((p) => p.package));
-    resolution = fromLibapt ?? (await simulate(env, ask, state, { installed, requestedNames, native, replacing }));
+    resolution = fromLibapt ?? (await simulate(env, ask, state, { installed, requestedNames, native, replacing: replacedNames(contents) }));
   }
   checkRemovals(resolution.removed, requestedNames, ask);
   return assemble(plan, state, resolution, locals);

@@ -15,7 +15,7 @@ import { openDeb, readDebControl } from '../deb/index.js';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import { parseParagraphs } from '../vocabulary/deb822.js';
 import { isPackageSpec, specName, specVersion } from '../vocabulary/packages.js';
-import type { BaseContents } from '../base/select.js';
+import { replacedNames, type BaseContents } from '../base/select.js';
 import type { AptEnvironment } from './environment.js';
 import type { Plan, PlannedPackage } from './plan.js';
 
@@ -77,8 +77,7 @@ export async function resolvePlan(contents: BaseContents, env: AptEnvironment, r
   const fromLibapt = locals.length === 0 && options.resolver !== 'apt-get' ? await resolveWithLibapt(env, { install: wanted }, native) : undefined;
   plan.resolver = fromLibapt ? 'libapt' : 'apt-get';
   const args = ['install', ...wanted, ...locals.map((l) => l.path)];
-  const replacing = new Set((contents.replaced ?? []).map((p) => p.package));
-  const resolution = fromLibapt ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name), replacing }));
+  const resolution = fromLibapt ?? (await resolveWithAptGet(env, args, { installed, requestedNames, native, localNames: locals.map((l) => l.name), replacing: replacedNames(contents) }));
   const steps = resolution.steps;
   if (resolution.notUpgraded !== undefined) plan.notUpgraded = resolution.notUpgraded;
   const localByName = new Map(locals.map((l) => [l.name, l]));

@@ -148,6 +148,16 @@ export function leftOut(contents: BaseContents): StatusEntry[] {
   return [...(contents.removed ?? []), ...(contents.replaced ?? [])];
 }
 
+/** The names of the base packages CONTENTS go without (override remove). */
+export function removedNames(contents: BaseContents): Set<string> {
+  return new Set((contents.removed ?? []).map((p) => p.package));
+}
+
+/** The names of the base packages CONTENTS replace (override replace): installed, and free to move, in apt's status. */
+export function replacedNames(contents: BaseContents): Set<string> {
+  return new Set((contents.replaced ?? []).map((p) => p.package));
+}
+
 /** Installed packages only (what apt treats as present). */
 export function installedPackages(contents: BaseContents): StatusEntry[] {
   return contents.packages.filter((p) => p.state === 'installed');

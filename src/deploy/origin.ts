@@ -16,6 +16,8 @@
 //   base-commit=4005...c0
 //   skip-scripts=foo;
 
+import { localIdName, localIdVersion, specName, specVersion } from '../vocabulary/packages.js';
+
 export interface Origin {
   /** The base's refspec (what an upgrade follows); a plain `refspec=` for unlayered deployments. */
   baseRefspec?: string;
@@ -73,6 +75,22 @@ export function parseOrigin(text: string): Origin {
     ...(list(overrides.replace).length > 0 ? { overrideReplace: list(overrides.replace) } : {}),
     ...(list(overrides['replace-local']).length > 0 ? { overrideReplaceLocal: list(overrides['replace-local']) } : {}),
     other,
+  };
+}
+
+/** Base packages left out of a deployment: removed, or replaced by another version (from the sources, or LOCAL files). */
+export interface BaseOverrides {
+  remove: string[];
+  replace: { name: string; version: string; local?: boolean }[];
+}
+
+export function originOverrides(origin: Origin | undefined): BaseOverrides {
+  return {
+    remove: origin?.overrideRemove ?? [],
+    replace: [
+      ...(origin?.overrideReplace ?? []).map((s) => ({ name: specName(s), version: specVersion(s) ?? '' })),
+      ...(origin?.overrideReplaceLocal ?? []).map((id) => ({ name: localIdName(id), version: localIdVersion(id), local: true })),
+    ],
   };
 }
 

@@ -26,11 +26,6 @@ export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   path: string;
 }
 
-/** A space-separated metadata value (NAME=VERSION ...), or none. */
-function words(value: unknown): string[] {
-  return typeof value === 'string' ? value.split(' ').filter((x) => x !== '') : [];
-}
-
 export async function sysrootStatus(path: string, os?: string): Promise<DeploymentStatus[]> {
   const sysroot = new OstreeSysroot(path);
   const repo = sysroot.repo;
@@ -49,7 +44,8 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
     const info = await repo.commitInfo(d.checksum);
     const meta = info.metadata;
     const base = typeof meta['deblayer.base'] === 'string' ? meta['deblayer.base'] : d.checksum;
-    const packages = parseStatePackages(meta['deblayer.packages']).map((p) => `${p.name}=${p.version}`);
+    const layered = parseStatePackages(meta['deblayer.packages']);
+    const packages = layered.map((p) => `${p.name}=${p.version}`);
     const baseRefspec = origin?.baseRefspec ?? d.refspec;
     const baseRemote = await remoteOf(baseRefspec);
     return {
@@ -70,11 +66,12 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
       requested: origin?.requested ?? [],
       requestedLocal: origin?.requestedLocal ?? [],
       layeredPackages: packages,
-      removedBasePackages: words(meta['deblayer.removed']),
-      replacedBasePackages: words(meta['deblayer.replaced']).map((w) => {
-        const [name = '', base = ''] = w.split('=');
-        return { name, base, version: packages.find((p) => p.startsWith(`${name}=`))?.slice(name.length + 1) ?? '' };
-      }),
+      removedBasePackages: parseStatePackages(meta['deblayer.removed']).map((p) => `${p.name}=${p.version}`),
+      replacedBasePackages: parseStatePackages(meta['deblayer.replaced']).map(({ name, version: base }) => ({
+        name,
+        base,
+        version: layered.find((p) => p.name === name)?.version ?? '',
+      })),
       path: dir,
     };
   }));

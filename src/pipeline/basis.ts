@@ -10,6 +10,8 @@ import { planChanges, type Plan } from '../apt/plan.js';
 import type { CurrentState } from '../apt/current-state.js';
 import type { BaseContents } from '../base/select.js';
 import type { Origin } from '../deploy/origin.js';
+import type { StatusEntry } from '../base/dpkg-status.js';
+import { formatStatePackages } from '../vocabulary/packages.js';
 
 /** Commit metadata: the way of layering a state was made with; states without it (older deblayer) are derived again. */
 export const LAYERING_KEY = 'deblayer.layering';
@@ -24,12 +26,14 @@ export const REMOVED_KEY = 'deblayer.removed';
 /** Commit metadata: the base packages a state has another version of (override replace), NAME=VERSION of the base's. */
 export const REPLACED_KEY = 'deblayer.replaced';
 
+const asStatePackages = (entries: StatusEntry[] = []) => formatStatePackages(entries.map((p) => ({ name: p.package, version: p.version })));
+
 export function removedValue(contents: BaseContents): string {
-  return (contents.removed ?? []).map((p) => `${p.package}=${p.version}`).join(' ');
+  return asStatePackages(contents.removed);
 }
 
 export function replacedValue(contents: BaseContents): string {
-  return (contents.replaced ?? []).map((p) => `${p.package}=${p.version}`).join(' ');
+  return asStatePackages(contents.replaced);
 }
 
 /** Why a transaction cannot build on the current state, or undefined when it can. */

@@ -51,9 +51,7 @@ export async function configureState(composed: Composed, r: ConfigureRequest, ho
         base: r.onto ?? base.commit,
         database: database.path,
         records: r.packages.map((p) => p.record),
-        ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
-        ...(!r.deploymentDir && r.previousSysusers ? { previousSysusers: r.previousSysusers } : {}),
-        ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),
+        ...hostAccountsInput(r),
         skip: r.skipScripts,
         branch: composed.commit.ref,
         subject: composed.subject,
@@ -73,6 +71,15 @@ export async function configureState(composed: Composed, r: ConfigureRequest, ho
     `${r.packages.length} packages`,
   );
   return { ...composed, commit: { checksum: result.commit, ref: composed.commit.ref }, accounts: result.accounts };
+}
+
+/** What any scripts run (configure, purge) is told of the host's accounts: the deployment's /etc, and the accounts deblayer gave it. */
+export function hostAccountsInput(r: Pick<ConfigureRequest, 'deploymentDir' | 'previousSysusers' | 'knownAccounts'>) {
+  return {
+    ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
+    ...(!r.deploymentDir && r.previousSysusers ? { previousSysusers: r.previousSysusers } : {}),
+    ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),
+  };
 }
 
 /** The sysusers.d lines deblayer wrote for a deployment (under either name it has used). */

@@ -3,9 +3,9 @@
 // skipped. Later transactions start from it; a rebase gives it a new base refspec.
 
 import type { Plan } from '../apt/plan.js';
-import type { Origin } from '../deploy/origin.js';
+import { originOverrides, type Origin } from '../deploy/origin.js';
 import type { Deployment } from '../exec/ostree.js';
-import { localId, localIdName, specName } from '../vocabulary/packages.js';
+import { localId } from '../vocabulary/packages.js';
 
 export function nextOrigin(
   previous: Origin,
@@ -21,8 +21,8 @@ export function nextOrigin(
    */
   leftOut?: { remove: string[]; replace: string[] },
 ): Origin {
-  const { skipScripts: _, overrideRemove: previousRemove, overrideReplace: previousReplace, overrideReplaceLocal: previousReplaceLocal, ...rest } = previous;
-  const replaced = leftOut?.replace ?? [...(previousReplace ?? []).map(specName), ...(previousReplaceLocal ?? []).map(localIdName)];
+  const { skipScripts: _, overrideRemove: previousRemove, overrideReplace: __, overrideReplaceLocal: ___, ...rest } = previous;
+  const replaced = leftOut?.replace ?? originOverrides(previous).replace.map((r) => r.name);
   const replacements = plan.packages.filter((p) => replaced.includes(p.name));
   const local = plan.packages.filter((p) => p.source.kind === 'local' && !replaced.includes(p.name));
   const overrideRemove = leftOut?.remove ?? previousRemove ?? [];

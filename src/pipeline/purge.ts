@@ -2,7 +2,6 @@
 // dpkg from the current state (src/scripts/purge.ts), and the result committed
 // as the new state, its parent the base.
 
-import { join } from 'node:path';
 import type { Plan, RemovedPackage } from '../apt/plan.js';
 import type { PackageCache } from '../compose/package-cache.js';
 import type { Origin } from '../deploy/origin.js';
@@ -13,7 +12,7 @@ import { timedStep } from '../steps.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
 import type { CurrentState } from '../apt/current-state.js';
 import { stateMetadata } from './compose.js';
-import { previousSysusers, type Configured, type ConfigureRequest } from './configure.js';
+import { hostAccountsInput, type Configured, type ConfigureRequest } from './configure.js';
 import type { StageHooks } from './stages.js';
 
 export interface PurgeRequest extends Omit<ConfigureRequest, 'packages' | 'skipScripts' | 'onto'> {
@@ -43,8 +42,7 @@ export async function purgeState(r: PurgeRequest, hooks: StageHooks): Promise<Co
         records,
         targets: records,
         generated,
-        ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
-        ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),
+        ...hostAccountsInput(r),
         branch: r.ref,
         subject,
         metadata,

@@ -6,12 +6,11 @@
 // old one); or from the current state, when an override remove is all that
 // changes.
 
-import { join } from 'node:path';
 import type { StatusEntry } from '../base/dpkg-status.js';
 import type { BaseContents } from '../base/select.js';
 import { purgePackages } from '../scripts/purge.js';
 import { timedStep } from '../steps.js';
-import { previousSysusers, type Configured, type ConfigureRequest } from './configure.js';
+import { hostAccountsInput, type Configured, type ConfigureRequest } from './configure.js';
 import type { StageHooks } from './stages.js';
 
 export interface RemoveBaseRequest extends Omit<ConfigureRequest, 'packages' | 'skipScripts' | 'onto'> {
@@ -42,9 +41,7 @@ export async function removeBasePackages(r: RemoveBaseRequest, hooks: StageHooks
         targets: r.packages.map((p) => ({ package: p.package, architecture: p.architecture, multiArchSame: p.fields['Multi-Arch'] === 'same' })),
         generated: [],
         ...(r.forceDepends ? { forceDepends: true } : {}),
-        ...(r.deploymentDir ? { hostEtc: join(r.deploymentDir, 'etc'), previousSysusers: previousSysusers(r.deploymentDir) } : {}),
-        ...(!r.deploymentDir && r.previousSysusers ? { previousSysusers: r.previousSysusers } : {}),
-        ...(r.knownAccounts ? { knownAccounts: r.knownAccounts } : {}),
+        ...hostAccountsInput(r),
         branch: r.ref,
         subject: r.subject,
         metadata: { ...r.metadata, 'deblayer.scripts': 'configured' },

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request } from '../apt/resolve.js';
-import type { Origin } from '../deploy/origin.js';
+import { originOverrides, type Origin } from '../deploy/origin.js';
 import { DeblayerError } from '../errors.js';
 import { localIdName, specName, specVersion } from '../vocabulary/packages.js';
 
@@ -64,12 +64,13 @@ function keptLocalFiles(origin: Origin, drop: string[], localDir: string): strin
 export function reconcile(origin: Origin, change: Change, localDir: string, layeredVersions: ReadonlyMap<string, string> = new Map()): Reconciled {
   // A replacement of a base package (override replace) is layered at its version, in every transaction, until reset.
   const reset = change.kind === 'override' ? [...change.reset, ...change.replace.map(specName)] : [];
-  const replacements = (origin.overrideReplace ?? []).filter((s) => !reset.includes(specName(s)));
+  const kept = originOverrides(origin).replace.filter((r) => !reset.includes(r.name));
+  const replacements = kept.filter((r) => !r.local).map((r) => `${r.name}=${r.version}`);
   const layered = [...origin.requested, ...replacements];
   const drop = change.kind === 'uninstall' ? change.drop : change.kind === 'override' ? reset : [];
   const keptLocal = keptLocalFiles(origin, drop, localDir);
   const current: Request = { install: [], localFiles: keptLocal, layered };
-  const replacedNames = [...replacements.map(specName), ...(origin.overrideReplaceLocal ?? []).map(localIdName)];
+  const replacedNames = kept.map((r) => r.name);
   if (change.kind === 'install' || change.kind === 'uninstall') {
     const named = (change.kind === 'install' ? change.install.map(specName) : change.drop).filter((n) => replacedNames.includes(n));
     if (named.length > 0) throw new DeblayerError(`${named.join(', ')}: a replacement of a base package (override replace): deblayer override reset ${named.join(' ')} brings the base's back`);

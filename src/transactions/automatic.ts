@@ -5,7 +5,7 @@
 
 import { changeLines } from './upgrade-changes.js';
 import { writeAutomaticRun, type AutomaticRun } from '../db/automatic-runs.js';
-import { sysrootStatus } from '../deploy/status.js';
+import { OstreeSysroot } from '../exec/ostree.js';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { readDeblayerConf, type DeblayerConf } from '../vocabulary/deblayer-conf.js';
 import { upgrade, type UpgradeOptions, type UpgradeResult } from './upgrade.js';
@@ -20,7 +20,7 @@ export async function automaticUpgrade(options: Omit<UpgradeOptions, 'mode' | 'c
   requireRoot('deblayer upgrade --trigger-automatic-update-policy');
   const conf = readDeblayerConf(configDir);
   const sysroot = options.selector.sysroot;
-  const deployments = await sysrootStatus(sysroot, options.selector.os);
+  const deployments = (await new OstreeSysroot(sysroot).deployments()).filter((d) => options.selector.os === undefined || d.stateroot === options.selector.os);
   const stateroot = (deployments.find((d) => d.booted) ?? deployments[0])?.stateroot;
   if (!stateroot) throw new DeblayerError(`no deployments in ${sysroot}: nothing to upgrade`);
   const started = new Date().toISOString();

@@ -12,8 +12,8 @@ import { dropResolverAhead } from '../apt/ahead.js';
 import { readBaseContents, selectBase, withoutBasePackages, type BaseContents, type BaseSelector } from '../base/select.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { OstreeSysroot } from '../exec/ostree.js';
-import type { Origin } from '../deploy/origin.js';
-import { compareVersions, localIdName, localIdVersion, specName, specVersion } from '../vocabulary/packages.js';
+import { originOverrides, type BaseOverrides } from '../deploy/origin.js';
+import { compareVersions } from '../vocabulary/packages.js';
 
 export interface BaseApt {
   contents: BaseContents;
@@ -40,22 +40,6 @@ export interface BaseAptOptions {
    * replacement of one it has caught up with. Otherwise such an override is an error.
    */
   onOverrideDropped?: (note: string) => void;
-}
-
-/** Base packages left out of a deployment: removed, or replaced by another version. */
-export interface BaseOverrides {
-  remove: string[];
-  replace: { name: string; version: string }[];
-}
-
-export function originOverrides(origin: Origin | undefined): BaseOverrides {
-  return {
-    remove: origin?.overrideRemove ?? [],
-    replace: [
-      ...(origin?.overrideReplace ?? []).map((s) => ({ name: specName(s), version: specVersion(s) ?? '' })),
-      ...(origin?.overrideReplaceLocal ?? []).map((id) => ({ name: localIdName(id), version: localIdVersion(id) })),
-    ],
-  };
 }
 
 /** OVERRIDES as they apply to the base READ: those it makes pointless dropped (with a note) when ONDROPPED is given. */

@@ -8,7 +8,7 @@ import { LOCAL_PACKAGES, type AptEnvironment, type AptSettings } from '../apt/en
 import type { FetchResult } from '../apt/fetch.js';
 import { planChanges, type Plan } from '../apt/plan.js';
 import { readCurrentState, stateEnvironment, type CurrentState } from '../apt/current-state.js';
-import { leftOut, type BaseContents, type BaseSelector } from '../base/select.js';
+import { leftOut, replacedNames, type BaseContents, type BaseSelector } from '../base/select.js';
 import { PackageCache } from '../compose/package-cache.js';
 import { deployCommit } from '../deploy/deploy.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
@@ -170,7 +170,7 @@ export async function layer(options: LayerOptions, change: Change, target: Targe
 
 /** ORIGIN with only the replacements of base packages that CONTENTS leave out: a new base may have caught up with some. */
 function applied(origin: Origin, contents: BaseContents): Origin {
-  const replaced = new Set((contents.replaced ?? []).map((p) => p.package));
+  const replaced = replacedNames(contents);
   const { overrideReplace, overrideReplaceLocal, ...rest } = origin;
   const replace = (overrideReplace ?? []).filter((s) => replaced.has(specName(s)));
   const replaceLocal = (overrideReplaceLocal ?? []).filter((id) => replaced.has(localIdName(id)));

@@ -18,7 +18,7 @@ import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { DeblayerError, requireRoot, UsageError } from '../errors.js';
 import { OstreeSysroot } from '../exec/ostree.js';
 import { localIdName, specName, specVersion } from '../vocabulary/packages.js';
-import { originOverrides, type BaseOverrides } from './base-apt.js';
+import { originOverrides, type BaseOverrides } from '../deploy/origin.js';
 import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
 import { recordedTransaction, type Recording } from './recorded.js';
 

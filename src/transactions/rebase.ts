@@ -11,7 +11,7 @@ import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
 import { recordedTransaction, type Recording } from './recorded.js';
 import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
-import { originOverrides, type BaseOverrides } from './base-apt.js';
+import { originOverrides, type BaseOverrides } from '../deploy/origin.js';
 import { pullRebaseTarget, rebaseTarget, type RebaseTarget, type RemoteRequest } from './rebase-remote.js';
 
 export interface RebaseResult extends InstallResult {

@@ -12,7 +12,7 @@ import { recordedTransaction, type Recording } from './recorded.js';
 import { readDeploymentOrigin } from '../deploy/origin-file.js';
 import { selectBase, type Base } from '../base/select.js';
 import { layer, openLayerBase, type InstallResult, type LayerOptions } from './layer.js';
-import { originOverrides, type BaseOverrides } from './base-apt.js';
+import { originOverrides, type BaseOverrides } from '../deploy/origin.js';
 
 export interface UpgradeResult extends InstallResult {
   previousBase: string;
