@@ -189,14 +189,16 @@ describe('image', () => {
     const dir = scratch();
     const repo = join(dir, 'repo');
     expect((await importBase(repo, world.rootfs)).exitCode).toBe(0);
-    const before = readdirSync(tmpdir()).filter((n) => n.startsWith('deblayer-image-'));
+    // A temporary directory of its own: other test files make images in the shared one at the same time.
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
     const out = join(dir, 'disk.img');
-    const r = await deblayer(['--repo', repo, 'image', 'fx/base', '-o', out]);
+    const r = await deblayer(['--repo', repo, 'image', 'fx/base', '-o', out], { env: { TMPDIR: tmp } });
     expect(r.exitCode).toBe(1);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('deblayer: error:'));
     expect(errors).toEqual([expect.stringMatching(/^deblayer: error: fx\/base \([0-9a-f]{10}\) cannot boot: \/usr\/lib\/modules\/6\.1\.0-99-deblayer\/vmlinuz is not a Linux kernel image; kernel 6\.1\.0-99-deblayer has no initramfs/)]);
-    expect(readdirSync(dir).sort()).toEqual(['repo']);
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('deblayer-image-'))).toEqual(before);
+    expect(readdirSync(dir).sort()).toEqual(['repo', 'tmp']);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   test('a layered state that follows a remote needs that remote named', async () => {
