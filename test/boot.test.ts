@@ -328,6 +328,11 @@ describe('trixie guest running deblayer', () => {
 
   test('the base boots, and deblayer install in the guest stages a deployment; a second install before the reboot builds on it', async () => {
     const port = new URL(debs.url).port;
+    // A system extension of tree made against the same base, for systemd-sysext in the guest.
+    const t = Date.now();
+    const sysext = await deblayer(['--repo', repo, 'sysext', '--base', 'debian/trixie', 'tree', '-o', join(work, 'served', 'tree.raw')]);
+    expect(sysext.exitCode, sysext.stderr).toBe(0);
+    timings.sysext = (Date.now() - t) / 1000;
     const r = await boot({
       image,
       workDir: work,
@@ -336,6 +341,16 @@ describe('trixie guest running deblayer', () => {
       memory: 2048,
       script: `${BOOT_REPORT}
 ${status('status-before')}
+mkdir -p /var/lib/extensions
+curl -sSf -o /var/lib/extensions/tree.raw http://10.0.2.2:${port}/tree.raw
+systemd-sysext merge > /tmp/sysext 2>&1
+echo "sysext-merge-rc=$? $(tr '\n' '|' < /tmp/sysext)"
+echo "sysext-tree=$(tree --version 2>&1 | head -n 1)"
+echo "sysext-list=$(systemd-sysext list --no-legend 2>&1 | awk '{print $1}' | tr '\n' ' ')"
+systemd-sysext unmerge > /tmp/sysext 2>&1
+echo "sysext-unmerge-rc=$? $(tr '\n' '|' < /tmp/sysext)"
+echo "sysext-after=$(command -v tree || echo none)"
+rm -f /var/lib/extensions/tree.raw
 curl -sSf -o /tmp/deblayer-test-page_1.0_all.deb http://10.0.2.2:${port}/deblayer-test-page_1.0_all.deb
 start=$(date +%s)
 deblayer install -y nginx /tmp/deblayer-test-page_1.0_all.deb
@@ -343,10 +358,22 @@ echo "install-rc=$?"
 echo "install-seconds=$(( $(date +%s) - start ))"
 ${status('status-first')}
 start=$(date +%s)
-deblayer install -y tree
+deblayer install -y --apply-live tree > /tmp/live 2>&1
 echo "second-install-rc=$?"
 echo "second-install-seconds=$(( $(date +%s) - start ))"
+echo "live-says=$(grep '^Applied' /tmp/live)"
+echo "live-output=$(tr '\n' '|' < /tmp/live | tail -c 600)"
+echo "live-tree=$(tree --version 2>&1 | head -n 1)"
+echo "live-dpkg-tree=$(dpkg-query -W -f='\${db:Status-Abbrev}' tree)"
+echo "live-nginx-conf=$([ -f /etc/nginx/nginx.conf ] && echo present)"
+echo "live-nginx-enabled=$(systemctl is-enabled nginx 2>&1)"
+systemctl start nginx
+echo "live-nginx-active=$(systemctl is-active nginx)"
+echo "live-page=$(curl -s http://localhost/ | tr -d '\n')"
+echo "live-usr-writable=$(touch /usr/share/deblayer-live-test 2>/dev/null && echo yes || echo no)"
 ${STATUS}
+deblayer apply-live --unchanged-exit-77 > /tmp/live-again 2>&1
+echo "live-again-rc=$? $(head -n 1 /tmp/live-again)"
 `,
     });
     timings.bootBase = r.seconds;
@@ -354,6 +381,12 @@ ${STATUS}
     timings.secondInstallInGuest = Number(field(r, 'second-install-seconds'));
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
+    // systemd-sysext merges the image made on the host (its extension-release matches the guest's os-release), and unmerges it.
+    expect(field(r, 'sysext-merge-rc'), describeBoot(r)).toMatch(/^0/);
+    expect(field(r, 'sysext-tree')).toMatch(/^tree v2/);
+    expect(field(r, 'sysext-list')).toContain('tree');
+    expect(field(r, 'sysext-unmerge-rc')).toMatch(/^0/);
+    expect(field(r, 'sysext-after')).toBe('none');
     expect(guestStatus(r, 'status-before').deployments.map((d) => d.checksum)).toEqual([baseCommit]);
     expect(field(r, 'install-rc'), describeBoot(r)).toBe('0');
     const first = guestStatus(r, 'status-first').deployments;
@@ -371,6 +404,19 @@ ${STATUS}
     expect(after.filter((d) => d.staged)).toHaveLength(1);
     expect(after[1]!.booted).toBe(true);
     layeredCommit = after[0]!.checksum;
+    // --apply-live: what the staged deployment adds to the booted base runs now, and it stays the next boot's default.
+    expect(field(r, 'live-output')).not.toContain('warning');
+    expect(field(r, 'live-says')).toMatch(new RegExp(`^Applied ${layeredCommit.slice(0, 10)} live: \\d+ packages added \\(.*nginx=.*deblayer-test-page=1\\.0.*\\)\\.$`));
+    expect(field(r, 'live-tree')).toMatch(/^tree v2/);
+    expect(field(r, 'live-dpkg-tree')).toMatch(/^ii/);
+    expect(field(r, 'live-nginx-conf')).toBe('present');
+    expect(field(r, 'live-nginx-enabled')).toBe('enabled');
+    expect(field(r, 'live-nginx-active'), describeBoot(r)).toBe('active');
+    expect(field(r, 'live-page')).toContain(PAGE);
+    // The overlay is read-only to everyone but apply-live: not a usroverlay.
+    expect(field(r, 'live-usr-writable')).toBe('no');
+    expect(after[1]).toMatchObject({ unlocked: 'transient', liveCommit: layeredCommit });
+    expect(field(r, 'live-again-rc')).toBe(`77 ${layeredCommit.slice(0, 10)} is live already: nothing to apply.`);
   }, 1_200_000);
 
   test('the next boot runs the staged deployment: the packages are in dpkg and the web server answers; rollback in the guest', async () => {
@@ -449,6 +495,11 @@ ${STATUS}
 deblayer upgrade -y
 echo "upgrade-rc=$?"
 ${status('status-upgraded')}
+deblayer apply-live > /tmp/live 2>&1
+echo "live-rc=$? $(tail -n 1 /tmp/live)"
+deblayer install -y --apply-live hello > /tmp/live-install 2>&1
+echo "live-install-rc=$? $(tail -n 1 /tmp/live-install)"
+echo "hello=$(command -v hello || echo none)"
 `,
     });
     timings.bootRolledBack = r.seconds;
@@ -464,6 +515,11 @@ ${status('status-upgraded')}
     expect(deployments.some((d) => d.checksum === layeredCommit && !d.booted)).toBe(true);
     expect(field(r, 'upgrade-rc'), describeBoot(r)).toBe('0');
     expect(guestStatus(r, 'status-upgraded').deployments[0]).toMatchObject({ checksum: newBaseCommit, staged: true, baseRefspec: expect.stringMatching(/^os:debian\/trixie$/) });
+    // A new base is not an addition: apply-live, and install --apply-live before it changes anything, refuse it.
+    const refused = `cannot apply ${newBaseCommit.slice(0, 10)} live on the booted ${baseCommit.slice(0, 10)}: apply-live makes additions only, and its base is another commit (${baseCommit.slice(0, 10)} → ${newBaseCommit.slice(0, 10)}). It takes effect at the next boot`;
+    expect(field(r, 'live-rc')).toBe(`1 deblayer: error: ${refused}`);
+    expect(field(r, 'live-install-rc')).toBe(`1 deblayer: error: ${refused}`);
+    expect(field(r, 'hello')).toBe('none');
   }, 900_000);
 
   test('the next boot runs the new base', async () => {

@@ -29,11 +29,11 @@ describe('man/deblayer.8', () => {
     const text = readFileSync(PAGE, 'utf8').replace(/\\-/g, '-').replace(/\\f[BIRP]/g, '');
     const help = (await deblayer(['--help'])).stdout;
     for (const m of help.matchAll(/^\s+(-\w, )?(--[a-z-]+)/gm)) expect(text).toContain(m[2]!);
-    for (const cmd of ['deb info', 'deb contents', 'deb extract', '--layer', 'base import', 'base info', 'refresh-md', 'install', 'uninstall', 'upgrade', 'status', 'history', 'rollback', 'cleanup', 'image', 'rebase', 'publish', 'compose', 'apply', 'completion', 'override remove', 'override replace', 'override reset', 'usroverlay']) {
+    for (const cmd of ['deb info', 'deb contents', 'deb extract', '--layer', 'base import', 'base info', 'refresh-md', 'install', 'uninstall', 'upgrade', 'status', 'history', 'rollback', 'cleanup', 'image', 'rebase', 'publish', 'compose', 'apply', 'completion', 'override remove', 'override replace', 'override reset', 'usroverlay', 'apply-live', 'sysext']) {
       expect(text).toContain(cmd);
     }
     // And every option of every command.
-    for (const cmd of [['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rollback'], ['cleanup'], ['image'], ['rebase'], ['publish'], ['compose'], ['apply'], ['deb', 'extract'], ['override', 'remove'], ['override', 'replace'], ['override', 'reset'], ['usroverlay']]) {
+    for (const cmd of [['base', 'import'], ['base', 'info'], ['refresh-md'], ['install'], ['uninstall'], ['upgrade'], ['rollback'], ['cleanup'], ['image'], ['rebase'], ['publish'], ['compose'], ['apply'], ['deb', 'extract'], ['override', 'remove'], ['override', 'replace'], ['override', 'reset'], ['usroverlay'], ['apply-live'], ['sysext']]) {
       const sub = (await deblayer([...cmd, '--help'])).stdout;
       for (const m of sub.matchAll(/^\s+(-\w, )?(--[a-z-]+)/gm)) expect(text, `${cmd.join(' ')} ${m[2]}`).toContain(m[2]!);
     }

@@ -21,8 +21,9 @@ cd "$(dirname "$0")/.."
 # the lint of python/ (test/unit/python.test.ts); attr (setfattr): the overlay
 # markers of the libostree unit tests. npm run deb (test/deb-package.test.ts):
 # dpkg-dev (dpkg-shlibdeps: the native modules' library dependencies),
-# binutils (strip), lintian (the package's check).
-PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux gir1.2-ostree-1.0 python3-gi python3-apt bubblewrap e2fsprogs dosfstools mtools fdisk grub-efi-amd64-bin mmdebstrap qemu-system-x86 ovmf curl python3-pyflakes attr dpkg-dev lintian"
+# binutils (strip), lintian (the package's check). deblayer sysext: erofs-utils
+# (mkfs.erofs, fsck.erofs --extract) and squashfs-tools (mksquashfs, unsquashfs).
+PACKAGES="dpkg binutils xz-utils zstd gzip tar coreutils mandoc groff-base man-db time apt ca-certificates g++ make python3 ostree debootstrap apt-utils gpg gpg-agent util-linux gir1.2-ostree-1.0 python3-gi python3-apt bubblewrap e2fsprogs dosfstools mtools fdisk grub-efi-amd64-bin mmdebstrap qemu-system-x86 ovmf curl python3-pyflakes attr dpkg-dev lintian erofs-utils squashfs-tools"
 
 missing=""
 for p in $PACKAGES; do

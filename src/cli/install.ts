@@ -1,8 +1,9 @@
 // deblayer install PKG|FILE.deb...: resolve against the base (and fetch).
 
 import type { Command } from 'commander';
-import { planChanges, renderPlan } from '../apt/plan.js';
-import { UsageError } from '../errors.js';
+import { planChanges, renderPlan, type Plan } from '../apt/plan.js';
+import { runApplyLive } from './apply-live.js';
+import { DeblayerError, UsageError } from '../errors.js';
 import type { LayerStep } from '../pipeline/stages.js';
 import type { AptEnvironment } from '../apt/environment.js';
 import type { Change } from '../pipeline/request.js';
@@ -21,6 +22,7 @@ export interface InstallCommandOptions extends AptCommandOptions {
   allowInactive?: boolean;
   skipScripts?: string[];
   rebuild?: boolean;
+  applyLive?: boolean;
 }
 
 
@@ -45,6 +47,7 @@ export function register(program: Command): void {
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--allow-inactive', 'accept packages the base already has (kept as inactive requests)')
       .option('--idempotent', 'do nothing, successfully, for packages already layered')
+      .option('-A, --apply-live', 'also make the added packages usable now, without a reboot (deblayer apply-live): refused unless they are only additions')
       .option('--rebuild', 'derive the new state from the base, every layered package configured again, instead of building on the current state')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)')
       .option(
@@ -82,6 +85,9 @@ export const UNCHANGED_EXIT = 77;
 export async function runTransaction(out: Output, opts: InstallCommandOptions, change: Change, command: string): Promise<void> {
   if (opts.dryRun && opts.downloadOnly) throw new UsageError('--dry-run and --download-only do not go together');
   const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
+  if (opts.applyLive && mode !== 'deploy') throw new UsageError('--apply-live makes a deployment live: not with --dry-run or --download-only');
+  // Refused before anything changes: the staged deployment, then the plan, must only add packages.
+  if (opts.applyLive) await (await import('../transactions/apply-live.js')).checkLiveInstall();
   const { install } = await import('../transactions/install.js');
   const prompting = promptsBefore(out, opts, mode);
   const meter = new StageMeter(out);
@@ -94,6 +100,7 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     ...transactionHooks(out, meter),
     ...(opts.cacheOnly ? { cacheOnly: true } : {}),
     onResolved: (plan) => {
+      if (opts.applyLive) refuseLiveChanges(plan);
       if (out.json || (mode === 'deploy' && !prompting)) return;
       out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);
       for (const line of renderPlan(plan)) out.result(line);
@@ -104,8 +111,10 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     onMade: (made, why) => out.verbose(made === 'incremental' ? 'Building on the current state: only what changes is configured.' : `Deriving the state from the base (${why}).`),
   }, change).finally(meter.clear);
   if (out.json) {
+    const live = opts.applyLive && result.deployed ? await runApplyLive(out, result.deployed.commit) : undefined;
     out.data({
       dryRun: !!opts.dryRun,
+      ...(live ? { live } : {}),
       ...(result.requests ? { requests: result.requests } : {}),
       ...(result.alreadyLayered ? { alreadyLayered: result.alreadyLayered } : {}),
       ...(result.deployed ? { deployed: result.deployed } : {}),
@@ -146,13 +155,24 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
     if (versions.length > 0) out.result(`  moved:      ${versions.join(', ')}`);
     out.result(`  commit:     ${d.commit} (${d.ref})`);
     out.result(`  deployment: ${d.path}`);
-    out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
+    if (opts.applyLive) await runApplyLive(out, d.commit);
+    else out.result(d.staged ? 'Run "systemctl reboot" to start using it.' : 'The new deployment is the default of this sysroot: boot it to use it.');
     return;
   }
   if (result.fetched) {
     out.result(
       `Downloaded ${result.fetched.downloaded.length} package${result.fetched.downloaded.length === 1 ? '' : 's'}, ${result.fetched.cached.length} already in the cache.`,
     );
+  }
+}
+
+/** install --apply-live: a plan that changes or removes a layered package is not made live, and not deployed. */
+function refuseLiveChanges(plan: Plan): void {
+  const c = planChanges(plan);
+  const moved = [...c.upgraded, ...c.downgraded].map((p) => `${p.name} ${p.current} → ${p.version}`);
+  const gone = c.removed.map((p) => `${p.name} removed`);
+  if (moved.length + gone.length > 0) {
+    throw new DeblayerError(`cannot apply live: this install changes packages in use (${[...moved, ...gone].join(', ')}); without --apply-live it is staged for the next boot`);
   }
 }
 

@@ -19,6 +19,8 @@ import { register as registerStatus } from './status.js';
 import { register as registerCompletion } from './completion.js';
 import { register as registerOverride } from './override.js';
 import { register as registerUsroverlay } from './usroverlay.js';
+import { register as registerApplyLive } from './apply-live.js';
+import { register as registerSysext } from './sysext.js';
 import { register as registerUninstall } from './uninstall.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerHistory } from './history.js';
@@ -82,6 +84,8 @@ export function buildProgram(): Command {
   registerPublish(program);
   registerStatus(program);
   registerUsroverlay(program);
+  registerApplyLive(program);
+  registerSysext(program);
   registerCompletion(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

@@ -31,7 +31,8 @@ export function register(program: Command): void {
         const flags = [d.default && 'default', d.booted && 'booted', d.staged && 'staged', d.pending && 'pending', d.rollback && 'rollback'].filter(Boolean);
         out.result(`${d.booted ? '●' : ' '} ${d.stateroot} ${d.checksum.slice(0, 10)}.${d.serial}${flags.length ? ` (${flags.join(', ')})` : ''}`);
         if (d.version) out.result(`      Version: ${d.version}`);
-        if (d.unlocked) out.result(`     Unlocked: ${d.unlocked}${d.unlocked === 'development' ? ' (deblayer usroverlay: /usr is writable until the next boot)' : ''}`);
+        if (d.unlocked) out.result(`     Unlocked: ${d.unlocked}${UNLOCKED_NOTE[d.unlocked] ?? ''}`);
+        if (d.liveCommit) out.result(`    LiveCommit: ${d.liveCommit} (deblayer apply-live: runs until the next boot)`);
         if (d.baseRefspec) out.result(`   BaseRefspec: ${d.baseRefspec}`);
         if (d.baseRemote && !d.baseRemote.gpgVerify) out.result(`    Unverified: remote ${d.baseRemote.name} does not verify signatures (gpg-verify=false)`);
         if (d.baseCommit !== d.checksum) out.result(`    BaseCommit: ${d.baseCommit}`);
@@ -46,6 +47,11 @@ export function register(program: Command): void {
       }
     });
 }
+
+const UNLOCKED_NOTE: Record<string, string> = {
+  development: ' (deblayer usroverlay: /usr is writable until the next boot)',
+  transient: ' (deblayer apply-live: an overlay on /usr until the next boot)',
+};
 
 interface AutomaticUpdates {
   /** undefined when deblayer.conf cannot be read (a warning says why). */

@@ -34,7 +34,7 @@ export function register(program: Command): void {
         if (opts.unchangedExit77) process.exitCode = UNCHANGED_EXIT;
         return;
       }
-      await sysroot.unlock(opts.hotfix ?? false);
+      await sysroot.unlock(opts.hotfix ? 'hotfix' : 'development');
       out.result(
         opts.hotfix
           ? 'Hotfix mode: /usr is writable, and what changes there is kept across reboots of this deployment.'

@@ -5,6 +5,7 @@
 import { OstreeSysroot, type Deployment } from '../exec/ostree.js';
 import { readDeploymentOrigin } from './origin-file.js';
 import { parseStatePackages } from '../vocabulary/packages.js';
+import { liveCommit } from './live-state.js';
 
 export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   /** The first deployment of its stateroot: what boots next. */
@@ -24,6 +25,8 @@ export interface DeploymentStatus extends Omit<Deployment, 'refspec'> {
   /** The base packages it has another version of (override replace): the base's version and the layered one. */
   replacedBasePackages: { name: string; base: string; version: string }[];
   path: string;
+  /** The commit this booted deployment runs live (deblayer apply-live), until the next boot. */
+  liveCommit?: string;
 }
 
 export async function sysrootStatus(path: string, os?: string): Promise<DeploymentStatus[]> {
@@ -48,6 +51,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
     const packages = layered.map((p) => `${p.name}=${p.version}`);
     const baseRefspec = origin?.baseRefspec ?? d.refspec;
     const baseRemote = await remoteOf(baseRefspec);
+    const live = liveCommit(path, d);
     return {
       default: deployments.find((x) => x.stateroot === d.stateroot) === d,
       index: d.index,
@@ -73,6 +77,7 @@ export async function sysrootStatus(path: string, os?: string): Promise<Deployme
         version: layered.find((p) => p.name === name)?.version ?? '',
       })),
       path: dir,
+      ...(live ? { liveCommit: live } : {}),
     };
   }));
 }

@@ -3,6 +3,7 @@
 // fs.cp does not keep.
 
 import { run } from './run.js';
+import type { MountNamespace } from './namespace.js';
 
 /**
  * Copies SRC's contents into DEST (which must exist). With `hardlinks`, files
@@ -13,4 +14,16 @@ export async function copyTree(src: string, dest: string, options: { hardlinks: 
   const args = ['--archive', '--no-target-directory'];
   if (options.hardlinks) args.push('--link');
   await run('cp', [...args, `${src}/.`, dest], `cannot copy ${src}`);
+}
+
+/**
+ * Copies SOURCES (files or whole directories) into the directory DEST, every
+ * attribute kept, run in NS when given (where DEST is mounted writable). An
+ * existing file is unlinked before the copy, never written in place: a
+ * program running from it keeps its old inode.
+ */
+export async function copyReplacing(sources: string[], dest: string, ns?: MountNamespace): Promise<void> {
+  const args = ['--archive', '--remove-destination', '--target-directory', dest, '--', ...sources];
+  const what = `cannot copy ${sources.length === 1 ? sources[0] : `${sources.length} files`} into ${dest}`;
+  await (ns ? ns.run('cp', args, what) : run('cp', args, what));
 }

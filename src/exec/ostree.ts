@@ -456,6 +456,8 @@ export interface Deployment {
   unlocked?: string;
 }
 
+export type UnlockMode = 'development' | 'hotfix' | 'transient';
+
 /** `ostree admin` on a sysroot (`/` for the running host). */
 export class OstreeSysroot {
   constructor(readonly path: string) {}
@@ -505,9 +507,15 @@ export class OstreeSysroot {
     return parseAdminStatus(r.stdout);
   }
 
-  /** `ostree admin unlock` of the booted deployment: /usr writable until the next boot, or, with HOTFIX, for good. */
-  async unlock(hotfix: boolean): Promise<void> {
-    await ostree(['admin', 'unlock', ...(hotfix ? ['--hotfix'] : []), `--sysroot=${this.path}`], 'cannot unlock /usr of the booted deployment');
+  /**
+   * `ostree admin unlock` of the booted deployment: an overlay on /usr until
+   * the next boot (development: writable; transient: read-only but for
+   * whoever remounts it in a mount namespace of its own), or, with hotfix,
+   * for good.
+   */
+  async unlock(mode: UnlockMode): Promise<void> {
+    const flag = mode === 'development' ? [] : [`--${mode}`];
+    await ostree(['admin', 'unlock', ...flag, `--sysroot=${this.path}`], 'cannot unlock /usr of the booted deployment');
   }
 }
 
