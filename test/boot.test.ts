@@ -255,6 +255,7 @@ for i in $(seq 1 120); do grep -q 'GET / ' /var/log/nginx/access.log 2>/dev/null
       timeoutMs: BOOT_TIMEOUT,
       script: `${BOOT_REPORT}
 echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
+echo "nginx-etc=$([ -e /etc/nginx ] && echo present || echo absent)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx-light 2>/dev/null || echo none)"
 echo "dpkg-dbus=$(dpkg-query -W -f='\${db:Status-Abbrev}' dbus 2>/dev/null || echo none)"
 `,
@@ -263,6 +264,7 @@ echo "dpkg-dbus=$(dpkg-query -W -f='\${db:Status-Abbrev}' dbus 2>/dev/null || ec
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${first}.0`);
     expect(field(r, 'nginx-unit')).toBe('0');
+    expect(field(r, 'nginx-etc')).toBe('absent');
     expect(field(r, 'dpkg-nginx')).toBe('none');
     expect(field(r, 'dpkg-dbus')).toMatch(/^ii /);
   }, 600_000);
@@ -447,8 +449,8 @@ echo "usroverlay-rc=$? $(head -n 1 /tmp/usroverlay)"
 touch /usr/share/deblayer-usroverlay-test && echo "usr-written=yes"
 echo "unlocked=$(deblayer status | sed -n 's/^ *Unlocked: //p')"
 ${status('status-unlocked')}
-deblayer rollback
-echo "rollback-rc=$?"
+deblayer rollback > /tmp/rollback 2>&1
+echo "rollback-rc=$? $(grep '/etc:' /tmp/rollback)"
 ${STATUS}
 `,
     });
@@ -470,7 +472,8 @@ ${STATUS}
     expect(field(r, 'usr-written')).toBe('yes');
     expect(field(r, 'unlocked')).toBe('development (deblayer usroverlay: /usr is writable until the next boot)');
     expect(guestStatus(r, 'status-unlocked').deployments.find((d) => d.booted)).toMatchObject({ unlocked: 'development' });
-    expect(field(r, 'rollback-rc'), describeBoot(r)).toBe('0');
+    // apply-live wrote nginx's defaults into the base deployment's /etc: going back to it takes them back.
+    expect(field(r, 'rollback-rc'), describeBoot(r)).toMatch(/^0 {2}\/etc: \d+ paths that apply-live had added or replaced there taken back$/);
   }, 1_200_000);
 
   test('after the rollback the base runs again: no web server, and deblayer status agrees; deblayer upgrade pulls a new base from the image\'s remote', async () => {
@@ -489,6 +492,7 @@ ${STATUS}
       memory: 2048,
       script: `${BOOT_REPORT}
 echo "nginx-unit=$(systemctl list-unit-files nginx.service --no-legend | wc -l)"
+echo "nginx-etc=$([ -e /etc/nginx ] && echo present || echo absent)"
 echo "dpkg-nginx=$(dpkg-query -W -f='\${db:Status-Abbrev}' nginx 2>/dev/null || echo none)"
 echo "usroverlay-file=$([ -e /usr/share/deblayer-usroverlay-test ] && echo present || echo gone)"
 ${STATUS}
@@ -506,6 +510,7 @@ echo "hello=$(command -v hello || echo none)"
     expectCleanBoot(r);
     expect(field(r, 'first-deployment')).toBe(`${baseCommit}.0`);
     expect(field(r, 'nginx-unit')).toBe('0');
+    expect(field(r, 'nginx-etc')).toBe('absent');
     expect(field(r, 'dpkg-nginx')).toBe('none');
     // What was written under the unlocked /usr went with the reboot; nothing is unlocked now.
     expect(field(r, 'usroverlay-file')).toBe('gone');

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { MountNamespace } from '../src/exec/namespace.js';
 import { OstreeRepo } from '../src/exec/ostree.js';
-import { applyUsr, enabledUnits, mergeEtc } from '../src/live/apply-tree.js';
+import { applyUsr, enabledUnits, mergeEtc, undoEtc } from '../src/live/apply-tree.js';
 import { liveTreeChanges } from '../src/live/tree-changes.js';
 import { ostree } from './helpers/ostree.js';
 import { useScratch } from './helpers/scratch.js';
@@ -66,7 +66,8 @@ describe('apply-live on a checkout of the booted commit', () => {
     await ns.close();
   });
 
-  test('/usr becomes the target\'s, /etc takes the defaults the admin left alone, and a replaced file keeps its old inode', async () => {
+  /** A repository with the booted and target commits, a checkout of the target, and the running root: the booted commit with its /etc, changed by the admin. */
+  async function setUp() {
     const dir = scratch();
     const repoPath = join(dir, 'repo');
     execFileSync('ostree', ['init', `--repo=${repoPath}`, '--mode=bare']);
@@ -84,6 +85,11 @@ describe('apply-live on a checkout of the booted commit', () => {
     writeFileSync(join(root, 'etc/edited.conf'), 'the admin\'s\n');
     writeFileSync(join(root, 'etc/gone-edited.conf'), 'the admin\'s\n');
     writeFileSync(join(root, 'etc/local-too.conf'), 'the admin\'s own\n');
+    return { dir, repoPath, booted, target, targetDir, root };
+  }
+
+  test('/usr becomes the target\'s, /etc takes the defaults the admin left alone, and a replaced file keeps its old inode', async () => {
+    const { dir, repoPath, booted, target, targetDir, root } = await setUp();
     // A program that has the old cache open: a hard link stands for its inode.
     linkSync(join(root, 'usr/lib/cache.bin'), join(dir, 'open-inode'));
 
@@ -117,5 +123,17 @@ describe('apply-live on a checkout of the booted commit', () => {
     expect(again.kept.sort()).toEqual(['/etc/edited.conf', '/etc/gone-edited.conf', '/etc/local-too.conf']);
     expect(usrOf(root)).toEqual(usrOf(targetDir));
     expect(lstatSync(join(root, 'usr/bin/added')).mode & 0o777).toBe(0o755);
+  });
+
+  test('a rollback to the deployment takes back what apply-live did to its /etc: it is as the admin left it', async () => {
+    const { repoPath, booted, target, targetDir, root } = await setUp();
+    const etcOf = () => new Map([...snapshotTree(join(root, 'etc')).nodes].map(([p, n]) => [p, `${n.type} ${n.mode} ${n.sha256 ?? n.target ?? ''}`]));
+    const before = etcOf();
+    const changes = liveTreeChanges(await new OstreeRepo(repoPath).diff(booted, target));
+    const merge = await mergeEtc(ns, root, targetDir, changes);
+    expect(etcOf()).not.toEqual(before);
+    const undone = await undoEtc(ns, root, { added: merge.added, replaced: [...merge.updated, ...merge.removed] });
+    expect(undone).toBe(merge.added.length + merge.updated.length + merge.removed.length);
+    expect(etcOf()).toEqual(before);
   });
 });

@@ -37,6 +37,6 @@ export function liveLines(r: ApplyLiveResult): string[] {
   lines.push(`  /usr: ${r.files.added} added, ${r.files.changed} changed, ${r.files.removed} removed; /etc: ${r.etc.added.length} new defaults, ${r.etc.updated.length} updated, ${r.etc.removed.length} removed`);
   if (r.etc.kept.length > 0) lines.push(`  kept as the admin has them (the next boot keeps them too): ${r.etc.kept.join(', ')}`);
   if (r.enabledUnits.length > 0) lines.push(`  enabled, not started: ${r.enabledUnits.join(', ')} (systemctl start, or the next boot, starts them)`);
-  lines.push(`The staged deployment ${target} stays the next boot's default; /usr returns to the booted commit's plus these changes until then.`);
+  lines.push(`The staged deployment ${target} stays the next boot's default, with the same files: the reboot keeps what is live now.`);
   return lines;
 }

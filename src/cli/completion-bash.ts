@@ -26,6 +26,7 @@ const BY_NAME: Record<string, Kind> = {
   name: 'stateroots',
   package: 'available',
   source: 'files',
+  'NAME.raw': 'files',
 };
 
 /** Arguments whose kind depends on the command they belong to. */
@@ -35,6 +36,7 @@ const BY_ARGUMENT: Record<string, Kind> = {
   'override remove packages': 'installed',
   'override replace packages': 'available-or-debs',
   'override reset packages': 'removed',
+  'sysext packages': 'available-or-debs',
   'deb info file': 'debs',
   'deb contents file': 'debs',
   'deb extract file': 'debs',

@@ -20,7 +20,7 @@ export function register(program: Command): void {
         cacheDir: out.options.cacheDir,
       });
       if (out.json) {
-        out.data({ default: result.deployment, path: result.path, ...(result.redeployed ? { redeployed: result.redeployed } : {}) });
+        out.data({ default: result.deployment, path: result.path, ...(result.redeployed ? { redeployed: result.redeployed } : {}), ...(result.etcUndone ? { etcUndone: result.etcUndone } : {}) });
         return;
       }
       const d = result.deployment;
@@ -32,6 +32,7 @@ export function register(program: Command): void {
           : `The default deployment is now ${d.stateroot} ${d.checksum.slice(0, 10)}.${d.serial}; the one before is kept.`,
       );
       out.result(`  deployment: ${result.path}`);
+      if (result.etcUndone) out.result(`  /etc: ${result.etcUndone} paths that apply-live had added or replaced there taken back`);
       out.result(isBootedHost(out.options.sysroot) ? 'Run "systemctl reboot" to use it.' : 'Boot the sysroot to use it.');
     });
 }

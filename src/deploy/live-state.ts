@@ -3,7 +3,7 @@
 // reboot forgets both. One file a deployment, named as ostree names its own
 // run state (CHECKSUM.SERIAL).
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Deployment } from '../exec/ostree.js';
 import { readTextIfPresent } from '../read-text.js';
 
@@ -24,4 +24,45 @@ export function recordLiveCommit(d: Pick<Deployment, 'checksum' | 'serial'>, com
   const tmp = `${stateFile(d)}.tmp`;
   writeFileSync(tmp, `${commit}\n`);
   renameSync(tmp, stateFile(d));
+}
+
+/**
+ * What apply-live did to a deployment's /etc: the paths it added, and those
+ * whose default it updated or removed. The deployment keeps that /etc after
+ * the reboot into the next one (whose /etc the shutdown merged from it), so a
+ * rollback to it takes these back, to the deployment's own defaults. Kept in
+ * /var/lib/deblayer, which every deployment of the stateroot shares.
+ */
+export interface LiveEtcRecord {
+  added: string[];
+  replaced: string[];
+}
+
+const ETC_RECORDS = '/var/lib/deblayer/live-etc';
+
+function etcRecordFile(d: Pick<Deployment, 'checksum' | 'serial'>): string {
+  return `${ETC_RECORDS}/${d.checksum}.${d.serial}.json`;
+}
+
+export function liveEtcRecord(d: Pick<Deployment, 'checksum' | 'serial'>): LiveEtcRecord | undefined {
+  const text = readTextIfPresent(etcRecordFile(d));
+  if (text === '') return undefined;
+  const r = JSON.parse(text) as Partial<LiveEtcRecord>;
+  return { added: r.added ?? [], replaced: r.replaced ?? [] };
+}
+
+/** Adds a merge's paths to the deployment's record (apply-live may run more than once before the reboot). */
+export function recordLiveEtc(d: Pick<Deployment, 'checksum' | 'serial'>, merge: { added: string[]; updated: string[]; removed: string[] }): void {
+  const before = liveEtcRecord(d) ?? { added: [], replaced: [] };
+  const added = [...new Set([...before.added, ...merge.added])];
+  const replaced = [...new Set([...before.replaced, ...merge.updated, ...merge.removed])].filter((p) => !added.includes(p));
+  if (added.length + replaced.length === 0) return;
+  mkdirSync(ETC_RECORDS, { recursive: true });
+  const tmp = `${etcRecordFile(d)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ added, replaced }, null, 2)}\n`);
+  renameSync(tmp, etcRecordFile(d));
+}
+
+export function forgetLiveEtc(d: Pick<Deployment, 'checksum' | 'serial'>): void {
+  rmSync(etcRecordFile(d), { force: true });
 }

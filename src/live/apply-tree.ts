@@ -115,3 +115,24 @@ export function enabledUnits(changes: LiveTreeChanges): string[] {
     .map((c) => basename(c.path));
   return [...new Set(units)].sort();
 }
+
+/**
+ * Takes back what apply-live did to the /etc of the deployment at DEPLOYMENT
+ * (as NS sees it, writable there): added paths go, replaced ones get the
+ * deployment's own default again (or go, when it has none).
+ */
+export async function undoEtc(ns: MountNamespace, deployment: string, record: { added: string[]; replaced: string[] }): Promise<number> {
+  let undone = 0;
+  for (const path of record.added) {
+    if (!lstatIfPresent(ns.path(`${deployment}${path}`))) continue;
+    rmSync(ns.path(`${deployment}${path}`), { recursive: true, force: true });
+    undone += 1;
+  }
+  for (const path of record.replaced) {
+    const own = `${deployment}/usr${path}`;
+    if (lstatIfPresent(ns.path(own))) await copyReplacing([own], `${deployment}${dirname(path)}`, ns);
+    else rmSync(ns.path(`${deployment}${path}`), { recursive: true, force: true });
+    undone += 1;
+  }
+  return undone;
+}

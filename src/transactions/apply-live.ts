@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { sysrootStatus, type DeploymentStatus } from '../deploy/status.js';
-import { liveCommit, recordLiveCommit } from '../deploy/live-state.js';
+import { liveCommit, recordLiveCommit, recordLiveEtc } from '../deploy/live-state.js';
 import { MountNamespace } from '../exec/namespace.js';
 import { remountWritable } from '../exec/mount.js';
 import { OstreeSysroot, short } from '../exec/ostree.js';
@@ -115,6 +115,7 @@ export async function applyLive(options: ApplyLiveOptions): Promise<ApplyLiveRes
     try {
       await remountWritable(ns, '/usr');
       etc = await mergeEtc(ns, '/', next.path, changes);
+      recordLiveEtc(booted, etc);
       await applyUsr(ns, '/', next.path, changes);
     } finally {
       await ns.close();

@@ -16,6 +16,10 @@ import { forgetState, nextStateNumber, recordDeployed, recordStateCopy } from '.
 import { stateRef } from '../vocabulary/packages.js';
 import { diagnose, messageOf } from '../diagnostics.js';
 import { forgetNextResolver } from '../apt/ahead.js';
+import { forgetLiveEtc, liveEtcRecord } from '../deploy/live-state.js';
+import { MountNamespace } from '../exec/namespace.js';
+import { remountWritable } from '../exec/mount.js';
+import { undoEtc } from '../live/apply-tree.js';
 
 export interface RollbackResult {
   /** The deployment that is the default now. */
@@ -23,6 +27,8 @@ export interface RollbackResult {
   path: string;
   /** For --to: the state's commit, deployed again, and the layer state recorded for it (when the database has state N). */
   redeployed?: DeployResult & { state: number; commit: string; recordedState?: number };
+  /** Paths of its /etc that apply-live had added or replaced, taken back. */
+  etcUndone?: number;
 }
 
 export async function rollback(sysrootPath: string, options: { os?: string; to?: number; argv?: string[]; cacheDir?: string } = {}): Promise<RollbackResult> {
@@ -100,5 +106,27 @@ async function reorder(sysroot: OstreeSysroot, sysrootPath: string, stateroot: s
     diagnose(`rollback: the deployments were reordered, then: ${messageOf(err)}`);
   }
   const now = (await sysroot.deployments()).find((d) => d.checksum === target.checksum && d.serial === target.serial)!;
-  return { deployment: now, path: sysroot.deploymentPath(now) };
+  const etcUndone = sysrootPath === '/' && !now.booted ? await undoLiveEtc(now) : 0;
+  return { deployment: now, path: sysroot.deploymentPath(now), ...(etcUndone > 0 ? { etcUndone } : {}) };
+}
+
+/**
+ * apply-live wrote into the /etc of the deployment it ran on, and that /etc
+ * outlived the reboot: going back to that deployment takes those paths back,
+ * so that it runs as it did before (no unit or config of packages it lacks).
+ * Its /etc is under the read-only /sysroot: written in a mount namespace of
+ * deblayer's own.
+ */
+async function undoLiveEtc(d: Deployment): Promise<number> {
+  const record = liveEtcRecord(d);
+  if (!record) return 0;
+  const ns = await MountNamespace.open();
+  try {
+    await remountWritable(ns, '/sysroot');
+    const undone = await undoEtc(ns, `/sysroot/ostree/deploy/${d.stateroot}/deploy/${d.checksum}.${d.serial}`, record);
+    forgetLiveEtc(d);
+    return undone;
+  } finally {
+    await ns.close();
+  }
 }
