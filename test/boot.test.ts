@@ -473,7 +473,7 @@ ${STATUS}
     expect(field(r, 'unlocked')).toBe('development (deblayer usroverlay: /usr is writable until the next boot)');
     expect(guestStatus(r, 'status-unlocked').deployments.find((d) => d.booted)).toMatchObject({ unlocked: 'development' });
     // apply-live wrote nginx's defaults into the base deployment's /etc: going back to it takes them back.
-    expect(field(r, 'rollback-rc'), describeBoot(r)).toMatch(/^0 {2}\/etc: \d+ paths that apply-live had added or replaced there taken back$/);
+    expect(field(r, 'rollback-rc'), describeBoot(r)).toMatch(/^0 +\/etc: \d+ paths that apply-live had added or replaced there taken back$/);
   }, 1_200_000);
 
   test('after the rollback the base runs again: no web server, and deblayer status agrees; deblayer upgrade pulls a new base from the image\'s remote', async () => {

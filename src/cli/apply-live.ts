@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import type { ApplyLiveResult } from '../transactions/apply-live.js';
+import { UsageError } from '../errors.js';
 import { contextOf, type Output } from './context.js';
 import { UNCHANGED_EXIT } from './install.js';
 
@@ -19,6 +20,7 @@ export function register(program: Command): void {
 }
 
 export async function runApplyLive(out: Output, expect?: string): Promise<ApplyLiveResult> {
+  refuseOfflineSysroot(out);
   const { applyLive } = await import('../transactions/apply-live.js');
   const result = await applyLive({ argv: process.argv.slice(2), ...(expect ? { expect } : {}), onStep: (text) => out.info(text) });
   for (const w of result.warnings) out.warn(w);
@@ -28,6 +30,11 @@ export async function runApplyLive(out: Output, expect?: string): Promise<ApplyL
   }
   for (const line of liveLines(result)) out.result(line);
   return result;
+}
+
+/** apply-live changes what runs: the booted host's own sysroot only. */
+export function refuseOfflineSysroot(out: Output): void {
+  if (out.options.sysroot !== '/') throw new UsageError(`apply-live changes the running system, and ${out.options.sysroot} is an offline sysroot: boot it, or stage without --apply-live`);
 }
 
 export function liveLines(r: ApplyLiveResult): string[] {

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { planChanges, renderPlan, type Plan } from '../apt/plan.js';
-import { runApplyLive } from './apply-live.js';
+import { refuseOfflineSysroot, runApplyLive } from './apply-live.js';
 import { DeblayerError, UsageError } from '../errors.js';
 import type { LayerStep } from '../pipeline/stages.js';
 import type { AptEnvironment } from '../apt/environment.js';
@@ -87,7 +87,10 @@ export async function runTransaction(out: Output, opts: InstallCommandOptions, c
   const mode = opts.dryRun ? 'dry-run' : opts.downloadOnly ? 'download-only' : 'deploy';
   if (opts.applyLive && mode !== 'deploy') throw new UsageError('--apply-live makes a deployment live: not with --dry-run or --download-only');
   // Refused before anything changes: the staged deployment, then the plan, must only add packages.
-  if (opts.applyLive) await (await import('../transactions/apply-live.js')).checkLiveInstall();
+  if (opts.applyLive) {
+    refuseOfflineSysroot(out);
+    await (await import('../transactions/apply-live.js')).checkLiveInstall();
+  }
   const { install } = await import('../transactions/install.js');
   const prompting = promptsBefore(out, opts, mode);
   const meter = new StageMeter(out);

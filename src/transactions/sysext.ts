@@ -6,7 +6,7 @@
 // extension-release that names the base's release. The commit itself is
 // thrown away: nothing of the build stays in the repository.
 
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AptSettings } from '../apt/environment.js';
 import type { Plan } from '../apt/plan.js';
@@ -21,6 +21,7 @@ import { checkExtensionName, extensionRelease } from '../sysext/extension-releas
 import { sysextContents, type DeltaEntry } from '../sysext/select.js';
 import type { BaseAptOptions } from './base-apt.js';
 import { buildTree, workingRef } from './compose.js';
+import { diagnose, messageOf } from '../diagnostics.js';
 import { openLayerBase } from './layer.js';
 
 export interface SysextOptions extends BaseAptOptions, StageHooks {
@@ -106,7 +107,7 @@ export async function buildSysext(options: SysextOptions, request: { install: st
   } finally {
     rmSync(work, { recursive: true, force: true });
     // The composed commits were only a means: their objects go, and the repository is as it was.
-    await repo.prune().catch(() => undefined);
+    await repo.prune().catch((e: unknown) => diagnose(`cannot prune ${repo.path}: ${messageOf(e)}`));
   }
 }
 
@@ -117,7 +118,7 @@ function moveInto(tmp: string, output: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     const next = `${output}.tmp-${process.pid}`;
-    writeFileSync(next, readFileSync(tmp));
+    copyFileSync(tmp, next);
     renameSync(next, output);
   }
 }
