@@ -17,6 +17,7 @@
 // Lists are keyed by the sources, not the base, so a new base with the same
 // sources (an upgrade) reuses them.
 
+import { writeAtomically } from '../write-file.js';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -233,12 +234,6 @@ function writeSourcesEtc(sourcesDir: string, etc: string, sources: SourceSet): v
     rmSync(tmp, { recursive: true, force: true });
     if (!existsSync(etc)) throw err; // lost a race with another deblayer: theirs is the same
   }
-}
-
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** .deb files in the shared archive directory. */

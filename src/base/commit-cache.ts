@@ -4,7 +4,8 @@
 // status, os-release, sources and keys took an `ostree` run each.
 // Best effort: a cache that cannot be written (not root, read-only) only costs time.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { writeAtomically } from '../write-file.js';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class CommitCache {
@@ -28,9 +29,7 @@ export class CommitCache {
     if (path) {
       try {
         mkdirSync(join(this.dir!, commit), { recursive: true });
-        const tmp = `${path}.${process.pid}.tmp`;
-        writeFileSync(tmp, value);
-        renameSync(tmp, path);
+        writeAtomically(path, value);
       } catch {
         // best effort
       }

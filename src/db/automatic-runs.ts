@@ -2,7 +2,8 @@
 // beside the layer database in the stateroot's /var, for `deblayer status`:
 // when it ran, under which policy, and what it found or staged.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { writeAtomically } from '../write-file.js';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readTextIfPresent } from '../read-text.js';
 import type { UpdatePolicy } from '../vocabulary/deblayer-conf.js';
@@ -38,7 +39,5 @@ export function readAutomaticRun(sysroot: string, stateroot: string): AutomaticR
 export function writeAutomaticRun(sysroot: string, stateroot: string, run: AutomaticRun): void {
   const path = automaticRunPath(sysroot, stateroot);
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(run, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeAtomically(path, JSON.stringify(run, null, 2) + '\n');
 }

@@ -3,7 +3,8 @@
 // reboot forgets both. One file a deployment, named as ostree names its own
 // run state (CHECKSUM.SERIAL).
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { writeAtomically } from '../write-file.js';
 import type { Deployment } from '../exec/ostree.js';
 import { readTextIfPresent } from '../read-text.js';
 
@@ -21,9 +22,7 @@ export function liveCommit(sysroot: string, d: Pick<Deployment, 'checksum' | 'se
 
 export function recordLiveCommit(d: Pick<Deployment, 'checksum' | 'serial'>, commit: string): void {
   mkdirSync(LIVE_DIR, { recursive: true });
-  const tmp = `${stateFile(d)}.tmp`;
-  writeFileSync(tmp, `${commit}\n`);
-  renameSync(tmp, stateFile(d));
+  writeAtomically(stateFile(d), `${commit}\n`);
 }
 
 /**
@@ -58,9 +57,7 @@ export function recordLiveEtc(d: Pick<Deployment, 'checksum' | 'serial'>, merge:
   const replaced = [...new Set([...before.replaced, ...merge.updated, ...merge.removed])].filter((p) => !added.includes(p));
   if (added.length + replaced.length === 0) return;
   mkdirSync(ETC_RECORDS, { recursive: true });
-  const tmp = `${etcRecordFile(d)}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ added, replaced }, null, 2)}\n`);
-  renameSync(tmp, etcRecordFile(d));
+  writeAtomically(etcRecordFile(d), `${JSON.stringify({ added, replaced }, null, 2)}\n`);
 }
 
 export function forgetLiveEtc(d: Pick<Deployment, 'checksum' | 'serial'>): void {

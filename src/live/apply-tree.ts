@@ -11,7 +11,7 @@ import { basename, dirname } from 'node:path';
 import { copyReplacing } from '../exec/cp.js';
 import type { MountNamespace } from '../exec/namespace.js';
 import { lstatIfPresent } from '../read-text.js';
-import type { LiveTreeChanges } from './tree-changes.js';
+import { under, type LiveTreeChanges } from './tree-changes.js';
 
 export interface EtcMerge {
   /** New defaults copied into /etc. */
@@ -50,9 +50,7 @@ export async function mergeEtc(ns: MountNamespace, root: string, target: string,
   const copies = new Map<string, string[]>();
   for (const c of changes.etc) {
     if (c.change === 'D') continue;
-    let inside = false;
-    for (let d = dirname(c.path); d !== '/'; d = dirname(d)) if (copied.has(d)) inside = true;
-    if (inside) continue;
+    if (under(c.path, copied)) continue;
     const mine = at(c.path);
     const theirs = `${target}/usr${c.path}`;
     if (c.change === 'A') {

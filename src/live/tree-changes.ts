@@ -23,7 +23,8 @@ export interface LiveTreeChanges {
   counts: { added: number; changed: number; removed: number };
 }
 
-function under(path: string, dirs: Set<string>): boolean {
+/** Whether PATH is inside one of DIRS (not one of them itself). */
+export function under(path: string, dirs: Set<string>): boolean {
   for (let d = dirname(path); d !== '/' && d !== '.'; d = dirname(d)) if (dirs.has(d)) return true;
   return false;
 }

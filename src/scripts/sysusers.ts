@@ -102,6 +102,16 @@ function words(line: string): string[] {
   return out;
 }
 
+/** The users and groups that sysusers.d TEXT declares (u, g and m lines), by name. */
+export function sysusersNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const [type, name] = words(line.trim());
+    if ((type === 'u' || type === 'g' || type === 'm') && name) out.add(name);
+  }
+  return out;
+}
+
 /**
  * The accounts of sysusers.d lines deblayer wrote (a state made before the
  * sysroot kept its record), as entries; HOSTGROUP resolves a user's group

@@ -64,8 +64,13 @@ function refuse(booted: DeploymentStatus, target: DeploymentStatus, why: string)
   return new DeblayerError(`cannot apply ${short(target.checksum)} live on the booted ${short(booted.checksum)}: ${why}. It takes effect at the next boot`);
 }
 
+/** A hotfix unlock writes into the deployment itself: live changes there would outlive the reboot. */
+function refuseHotfix(booted: DeploymentStatus): void {
+  if (booted.unlocked === 'hotfix') throw new DeblayerError(`cannot apply live: /usr of the booted ${short(booted.checksum)} is unlocked in hotfix mode, and apply-live would write into the deployment for good`);
+}
+
 function checkAdditions(booted: DeploymentStatus, target: DeploymentStatus): string[] {
-  if (booted.unlocked === 'hotfix') throw refuse(booted, target, '/usr is unlocked in hotfix mode, and apply-live would write into the deployment for good');
+  refuseHotfix(booted);
   const { added, refusals } = liveAdditions(booted, target);
   if (refusals.length > 0) throw refuse(booted, target, `apply-live makes additions only, and ${refusals.join('; ')}`);
   return added;
@@ -78,8 +83,8 @@ function checkAdditions(booted: DeploymentStatus, target: DeploymentStatus): str
  */
 export async function checkLiveInstall(): Promise<void> {
   const { booted, next } = await liveTarget('install --apply-live');
+  refuseHotfix(booted);
   if (next) checkAdditions(booted, next);
-  else if (booted.unlocked === 'hotfix') throw new DeblayerError('cannot apply live: /usr is unlocked in hotfix mode, and apply-live would write into the deployment for good');
 }
 
 export async function applyLive(options: ApplyLiveOptions): Promise<ApplyLiveResult> {

@@ -123,7 +123,7 @@ async function undoLiveEtc(d: Deployment): Promise<number> {
   const ns = await MountNamespace.open();
   try {
     await remountWritable(ns, '/sysroot');
-    const undone = await undoEtc(ns, `/sysroot/ostree/deploy/${d.stateroot}/deploy/${d.checksum}.${d.serial}`, record);
+    const undone = await undoEtc(ns, new OstreeSysroot('/sysroot').deploymentPath(d), record);
     forgetLiveEtc(d);
     return undone;
   } finally {

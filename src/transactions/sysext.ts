@@ -6,33 +6,28 @@
 // extension-release that names the base's release. The commit itself is
 // thrown away: nothing of the build stays in the repository.
 
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { AptSettings } from '../apt/environment.js';
 import type { Plan } from '../apt/plan.js';
 import type { BaseSelector } from '../base/select.js';
 import { DeblayerError, UsageError, requireRoot } from '../errors.js';
 import { checkoutDelta } from '../exec/libostree.js';
 import { makeImage, requireImageTool, type ImageFormat } from '../exec/mkfs-image.js';
 import { planRequest } from '../pipeline/plan.js';
-import type { StageHooks } from '../pipeline/stages.js';
-import { SYSUSERS_CONF } from '../scripts/sysusers.js';
+import { SYSUSERS_CONF, sysusersNames } from '../scripts/sysusers.js';
+import { readTextIfPresent } from '../read-text.js';
 import { checkExtensionName, extensionRelease } from '../sysext/extension-release.js';
 import { sysextContents, type DeltaEntry } from '../sysext/select.js';
-import type { BaseAptOptions } from './base-apt.js';
-import { buildTree, workingRef } from './compose.js';
+import { buildTree, workingRef, type ComposeOptions } from './compose.js';
 import { diagnose, messageOf } from '../diagnostics.js';
 import { openLayerBase } from './layer.js';
 
-export interface SysextOptions extends BaseAptOptions, StageHooks {
+/** compose's options but the repository (the base's) and the mode (a commit, thrown away). */
+export interface SysextOptions extends Omit<ComposeOptions, 'repo' | 'mode'> {
   selector: BaseSelector;
-  settings: AptSettings;
   /** NAME.raw: the image's name is NAME. */
   output: string;
   format: ImageFormat;
-  onResolved?: (plan: Plan) => void;
-  onScriptLine?: (line: string) => void;
-  onNotice?: (line: string) => void;
 }
 
 export interface SysextResult {
@@ -82,7 +77,7 @@ export async function buildSysext(options: SysextOptions, request: { install: st
     const selected = sysextContents(entries, {
       owners: owners(join(root, 'usr', contents.database.path.replace(/^usr\//, '')), plan),
       databasePath: contents.database.path,
-      newAccounts: accountsAdded((await repo.cat(base.commit, `usr/${SYSUSERS_CONF}`))?.toString('utf8') ?? '', readText(join(root, 'usr', SYSUSERS_CONF))),
+      newAccounts: accountsAdded((await repo.cat(base.commit, `usr/${SYSUSERS_CONF}`))?.toString('utf8') ?? '', readTextIfPresent(join(root, 'usr', SYSUSERS_CONF))),
     });
     if (selected.refusals.length > 0) {
       throw new DeblayerError(`cannot make ${name}.raw of ${plan.requested.join(', ')}: ${selected.refusals.join('; ')}`);
@@ -123,10 +118,6 @@ function moveInto(tmp: string, output: string): void {
   }
 }
 
-function readText(path: string): string {
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
-
 /** Every node under ROOT, as absolute commit paths; an overlayfs whiteout (a 0:0 character device) is a removal. */
 function walk(root: string): DeltaEntry[] {
   const out: DeltaEntry[] = [];
@@ -151,7 +142,7 @@ function owners(database: string, plan: Plan): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of plan.packages) {
     for (const file of [`${p.name}.list`, `${p.name}:${p.architecture}.list`]) {
-      const text = readText(join(database, 'info', file));
+      const text = readTextIfPresent(join(database, 'info', file));
       for (const line of text.split('\n')) if (line && !out.has(line)) out.set(line, p.name);
     }
   }
@@ -160,7 +151,6 @@ function owners(database: string, plan: Plan): Map<string, string> {
 
 /** Account names of the sysusers.d lines AFTER has and BEFORE has not. */
 function accountsAdded(before: string, after: string): string[] {
-  const names = (text: string) => new Set(text.split('\n').map((l) => /^[ugm]\s+(\S+)/.exec(l.trim())?.[1]).filter((n): n is string => n !== undefined));
-  const had = names(before);
-  return [...names(after)].filter((n) => !had.has(n));
+  const had = sysusersNames(before);
+  return [...sysusersNames(after)].filter((n) => !had.has(n));
 }
