@@ -271,7 +271,20 @@ echo "dpkg-dbus=$(dpkg-query -W -f='\${db:Status-Abbrev}' dbus 2>/dev/null || ec
 });
 
 interface GuestStatus {
-  deployments: { checksum: string; serial: number; booted: boolean; default: boolean; staged: boolean; unlocked?: string; requested: string[]; requestedLocal: string[]; layeredPackages: string[] }[];
+  deployments: {
+    checksum: string;
+    serial: number;
+    booted: boolean;
+    default: boolean;
+    staged: boolean;
+    unlocked?: string;
+    liveCommit?: string;
+    baseCommit: string;
+    requested: string[];
+    requestedLocal: string[];
+    layeredPackages: string[];
+    removedBasePackages: string[];
+  }[];
 }
 
 function guestStatus(r: BootResult, name = 'status-json'): GuestStatus {
@@ -288,6 +301,7 @@ describe('trixie guest running deblayer', () => {
   let baseCommit: string;
   let layeredCommit: string;
   let newBaseCommit: string;
+  let overriddenCommit: string;
   let debs: HttpRepo;
   const timings: Record<string, number | string> = {};
   // The guest reaches the host's loopback as 10.0.2.2 (qemu user networking).
@@ -335,6 +349,9 @@ describe('trixie guest running deblayer', () => {
     const sysext = await deblayer(['--repo', repo, 'sysext', '--base', 'debian/trixie', 'tree', '-o', join(work, 'served', 'tree.raw')]);
     expect(sysext.exitCode, sysext.stderr).toBe(0);
     timings.sysext = (Date.now() - t) / 1000;
+    // And one of vim-tiny, whose generic names (vi, editor) go through /etc/alternatives in a layer.
+    const vim = await deblayer(['--repo', repo, 'sysext', '--base', 'debian/trixie', '--no-install-recommends', '--without-etc', 'vim-tiny', '-o', join(work, 'served', 'vim.raw')]);
+    expect(vim.exitCode, vim.stderr).toBe(0);
     const r = await boot({
       image,
       workDir: work,
@@ -345,14 +362,17 @@ describe('trixie guest running deblayer', () => {
 ${status('status-before')}
 mkdir -p /var/lib/extensions
 curl -sSf -o /var/lib/extensions/tree.raw http://10.0.2.2:${port}/tree.raw
+curl -sSf -o /var/lib/extensions/vim.raw http://10.0.2.2:${port}/vim.raw
 systemd-sysext merge > /tmp/sysext 2>&1
 echo "sysext-merge-rc=$? $(tr '\n' '|' < /tmp/sysext)"
 echo "sysext-tree=$(tree --version 2>&1 | head -n 1)"
-echo "sysext-list=$(systemd-sysext list --no-legend 2>&1 | awk '{print $1}' | tr '\n' ' ')"
+echo "sysext-vi=$(vi --version 2>&1 | head -n 1)"
+echo "sysext-editor=$(editor --version 2>&1 | head -n 1)"
+echo "sysext-list=$(systemd-sysext list --no-legend 2>&1 | awk '{print $1}' | sort | paste -sd,)"
 systemd-sysext unmerge > /tmp/sysext 2>&1
 echo "sysext-unmerge-rc=$? $(tr '\n' '|' < /tmp/sysext)"
-echo "sysext-after=$(command -v tree || echo none)"
-rm -f /var/lib/extensions/tree.raw
+echo "sysext-after=$(command -v tree || echo none) $(command -v vi || echo none)"
+rm -f /var/lib/extensions/tree.raw /var/lib/extensions/vim.raw
 curl -sSf -o /tmp/deblayer-test-page_1.0_all.deb http://10.0.2.2:${port}/deblayer-test-page_1.0_all.deb
 start=$(date +%s)
 deblayer install -y nginx /tmp/deblayer-test-page_1.0_all.deb
@@ -386,9 +406,11 @@ echo "live-again-rc=$? $(head -n 1 /tmp/live-again)"
     // systemd-sysext merges the image made on the host (its extension-release matches the guest's os-release), and unmerges it.
     expect(field(r, 'sysext-merge-rc'), describeBoot(r)).toMatch(/^0/);
     expect(field(r, 'sysext-tree')).toMatch(/^tree v2/);
-    expect(field(r, 'sysext-list')).toContain('tree');
+    expect(field(r, 'sysext-vi')).toMatch(/^VIM - Vi IMproved 9\./);
+    expect(field(r, 'sysext-editor')).toMatch(/^VIM - Vi IMproved 9\./);
+    expect(field(r, 'sysext-list')).toBe('tree,vim');
     expect(field(r, 'sysext-unmerge-rc')).toMatch(/^0/);
-    expect(field(r, 'sysext-after')).toBe('none');
+    expect(field(r, 'sysext-after')).toBe('none none');
     expect(guestStatus(r, 'status-before').deployments.map((d) => d.checksum)).toEqual([baseCommit]);
     expect(field(r, 'install-rc'), describeBoot(r)).toBe('0');
     const first = guestStatus(r, 'status-first').deployments;
@@ -538,6 +560,9 @@ echo "hello=$(command -v hello || echo none)"
       script: `${BOOT_REPORT}
 echo "marker=$(cat /usr/share/deblayer-test-upgraded)"
 ${STATUS}
+deblayer override remove -y curl > /tmp/override 2>&1
+echo "override-rc=$? $(tail -n 1 /tmp/override)"
+${status('status-overridden')}
 `,
     });
     timings.bootUpgraded = r.seconds;
@@ -547,5 +572,47 @@ ${STATUS}
     expect(field(r, 'first-deployment')).toBe(`${newBaseCommit}.0`);
     expect(field(r, 'marker')).toBe('the second base');
     expect(guestStatus(r).deployments[0]).toMatchObject({ checksum: newBaseCommit, booted: true, baseRefspec: 'os:debian/trixie' });
-  }, 600_000);
+    // A base without curl for the next boot, to bring it back live in the one after.
+    expect(field(r, 'override-rc'), describeBoot(r)).toMatch(/^0 /);
+    const staged = guestStatus(r, 'status-overridden').deployments[0]!;
+    expect(staged).toMatchObject({ staged: true, baseCommit: newBaseCommit, removedBasePackages: [expect.stringMatching(/^curl=/)] });
+    overriddenCommit = staged.checksum;
+  }, 900_000);
+
+  test('a base package removed by override comes back without a reboot: override reset, then apply-live', async () => {
+    expect(overriddenCommit).toBeDefined();
+    const r = await boot({
+      image,
+      workDir: work,
+      name: 'trixie-overridden',
+      timeoutMs: BOOT_TIMEOUT * 2,
+      memory: 2048,
+      script: `${BOOT_REPORT}
+echo "curl-before=$(command -v curl || echo none)"
+echo "dpkg-before=$(dpkg-query -W -f='\${db:Status-Abbrev}' curl 2>/dev/null || echo none)"
+deblayer override reset -y curl > /tmp/reset 2>&1
+echo "reset-rc=$?"
+deblayer apply-live > /tmp/live 2>&1
+echo "live-rc=$? $(grep '^Applied' /tmp/live)"
+echo "live-output=$(tr '\n' '|' < /tmp/live | tail -c 600)"
+echo "curl-after=$(curl --version 2>&1 | head -n 1)"
+echo "dpkg-after=$(dpkg-query -W -f='\${db:Status-Abbrev}' curl 2>/dev/null || echo none)"
+${status('status-live')}
+`,
+    });
+    timings.bootOverridden = r.seconds;
+    expectCleanBoot(r);
+    expect(field(r, 'first-deployment')).toBe(`${overriddenCommit}.0`);
+    expect(field(r, 'curl-before')).toBe('none');
+    expect(field(r, 'dpkg-before')).toBe('none');
+    expect(field(r, 'reset-rc'), describeBoot(r)).toBe('0');
+    // Bringing a base package back only adds files: apply-live takes it.
+    expect(field(r, 'live-rc'), field(r, 'live-output')).toMatch(/^0 Applied [0-9a-f]{10} live: 1 package added \(curl=.+\)\.$/);
+    expect(field(r, 'live-output')).not.toContain('warning');
+    expect(field(r, 'curl-after')).toMatch(/^curl 8\./);
+    expect(field(r, 'dpkg-after')).toMatch(/^ii/);
+    const [next, booted] = guestStatus(r, 'status-live').deployments;
+    expect(next).toMatchObject({ staged: true, baseCommit: newBaseCommit, removedBasePackages: [] });
+    expect(booted).toMatchObject({ booted: true, checksum: overriddenCommit, liveCommit: next!.checksum });
+  }, 900_000);
 });

@@ -78,6 +78,10 @@ describe('bash completion', () => {
     for (const f of ['a.deb', 'b.deb', 'notes.txt']) writeFileSync(join(files, f), '');
     expect(await complete('deblayer', 'deb', 'info', `${files}/`)).toEqual([`${files}/a.deb`, `${files}/b.deb`, `${files}/sub`]);
     expect(await complete('deblayer', '--cache-dir', `${files}/`)).toEqual([`${files}/sub`]);
+    // An option's fixed choices, and an argument's.
+    expect(await complete('deblayer', 'sysext', '--format', '')).toEqual(['erofs', 'squashfs']);
+    expect(await complete('deblayer', 'sysext', '--format', 's')).toEqual(['squashfs']);
+    expect(await complete('deblayer', 'completion', '')).toEqual(['bash']);
     // --opt=value, which bash splits at the '='.
     expect(await complete('deblayer', '--sysroot', '=', `${files}/s`)).toEqual([`${files}/sub`]);
     // install takes ./file.deb as well as names.

@@ -2,12 +2,13 @@
 // it by apt, packed as erofs and squashfs images that hold what dpkg-deb -x
 // unpacks of them under /usr, with an extension-release matching the base's
 // os-release, and without the dpkg database or /etc. Packages that need /etc
-// files or accounts are refused, naming them, and nothing of a build stays in
+// files (unless --without-etc leaves them out) or accounts are refused, naming
+// them; links through /etc/alternatives lead to their choice. Nothing of a build stays in
 // the repository. The trixie guest of boot.test.ts merges an image with
 // systemd-sysext. Needs deb.debian.org (the base's package lists).
 
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
@@ -81,12 +82,40 @@ test('a package that needs /etc files and an account is refused, naming them, an
   expect(refused.exitCode).toBe(1);
   const errors = refused.stderr.split('\n').filter((l) => l.startsWith('deblayer:'));
   expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatch(/^deblayer: error: cannot make cron\.raw of cron: files outside \/usr and \/opt, where a system extension puts nothing \(/);
+  expect(errors[0]).toMatch(/^deblayer: error: cannot make cron\.raw of cron: files in \/etc, where a system extension puts nothing \(/);
   expect(errors[0]).toContain('cron: /etc/default/cron, /etc/init.d/cron, /etc/pam.d/cron;');
   expect(errors[0]).toMatch(/made by maintainer scripts: \/etc\/rc2\.d\/S01cron/);
+  expect(errors[0]).toContain('); --without-etc leaves them out, for programs that run without them;');
   expect(errors[0]).toMatch(/accounts that maintainer scripts create \(crontab\), which a system extension cannot carry$/);
+  // Leaving /etc out does not make the account any less needed.
+  const stillRefused = await run(['--no-install-recommends', '--without-etc', 'cron', '-o', image]);
+  expect(stillRefused.exitCode).toBe(1);
+  expect(stillRefused.stderr).toMatch(/^deblayer: error: cannot make cron\.raw of cron: accounts that maintainer scripts create \(crontab\), which a system extension cannot carry$/m);
   expect(existsSync(image)).toBe(false);
   expect(await repoState()).toBe(before);
+}, 600_000);
+
+test("vim-tiny: refused for its conffile; with --without-etc, vi and editor lead straight to vim.tiny, as update-alternatives chose", async () => {
+  const image = join(work, 'vim.raw');
+  const refused = await run(['--no-install-recommends', 'vim-tiny', '-o', image]);
+  expect(refused.exitCode).toBe(1);
+  expect(refused.stderr).toMatch(/^deblayer: error: cannot make vim\.raw of vim-tiny: files in \/etc, where a system extension puts nothing \(vim-common: \/etc\/vim\/vimrc; vim-tiny: \/etc\/vim\/vimrc\.tiny\); --without-etc leaves them out/m);
+  expect(refused.stderr).not.toContain('/etc/alternatives');
+  expect(existsSync(image)).toBe(false);
+  const made = await run(['--no-install-recommends', '--without-etc', 'vim-tiny', '-o', image]);
+  expect(made.exitCode, made.stderr).toBe(0);
+  expect(made.stderr).toContain('left out, as --without-etc asks (the programs run without them): vim-common: /etc/vim/vimrc; vim-tiny: /etc/vim/vimrc.tiny');
+  const out = join(work, 'vim-extracted');
+  await execa('fsck.erofs', [`--extract=${out}`, image]);
+  expect(readdirSync(out)).toEqual(['usr']);
+  // The only choice for each generic name, as update-alternatives chose it, without the host's /etc in between.
+  for (const name of ['vi', 'editor', 'ex', 'view']) expect(readlinkSync(join(out, 'usr/bin', name))).toBe('/usr/bin/vim.tiny');
+  const deb = (await execa('find', [join(work, 'cache'), '-name', 'vim-tiny_*.deb'])).stdout.split('\n')[0]!;
+  const ref = join(work, 'vim-deb');
+  await execa('dpkg-deb', ['-x', deb, ref]);
+  expect(readFileSync(join(out, 'usr/bin/vim.tiny')).equals(readFileSync(join(ref, 'usr/bin/vim.tiny')))).toBe(true);
+  expect(existsSync(join(out, 'usr/share/deblayer'))).toBe(false);
+  expect(existsSync(join(out, 'usr/etc'))).toBe(false);
 }, 600_000);
 
 test('an image name systemd-sysext would not take, and a package the base has, are refused before any build', async () => {

@@ -9,8 +9,10 @@
 
 import type { Command, Option } from 'commander';
 
-/** What a word completes to. */
-export type Kind = 'files' | 'dirs' | 'debs' | 'refs' | 'stateroots' | 'available' | 'available-or-debs' | 'layered' | 'installed' | 'removed' | 'none';
+/** What a word completes to; one-of:A,B for an option or argument with fixed choices. */
+export type Kind = 'files' | 'dirs' | 'debs' | 'refs' | 'stateroots' | 'available' | 'available-or-debs' | 'layered' | 'installed' | 'removed' | 'none' | `one-of:${string}`;
+
+const oneOf = (choices: readonly string[] | undefined): Kind | undefined => (choices && choices.length > 0 ? `one-of:${choices.join(',')}` : undefined);
 
 /** Kinds by the name of a value (`--sysroot <dir>`) or an argument (`<rootfs>`). */
 const BY_NAME: Record<string, Kind> = {
@@ -71,10 +73,10 @@ export function describeCommands(program: Command): CommandSpec[] {
     for (const o of options) {
       const name = placeholder(o);
       if (name === undefined) continue;
-      const kind = BY_NAME[name] ?? 'none';
+      const kind = oneOf(o.argChoices) ?? BY_NAME[name] ?? 'none';
       for (const f of optionFlags(o)) valued.push([f, kind]);
     }
-    const args = command.registeredArguments.map((a) => BY_ARGUMENT[`${path} ${a.name()}`] ?? BY_NAME[a.name()] ?? 'none');
+    const args = command.registeredArguments.map((a) => oneOf(a.argChoices) ?? BY_ARGUMENT[`${path} ${a.name()}`] ?? BY_NAME[a.name()] ?? 'none');
     const subcommands = command.commands.map((c) => c.name());
     specs.push({
       path,
@@ -161,6 +163,7 @@ _deblayer_reply() {
       done ;;
     refs) words=$(ostree --repo="\${repo:-$sysroot/ostree/repo}" refs 2>/dev/null | grep -v -e '^deblayer/' -e '^ostree/') ;;
     stateroots) [[ -d $sysroot/ostree/deploy ]] && words=$(command ls "$sysroot/ostree/deploy") ;;
+    one-of:*) words=\${1#one-of:} words=\${words//,/ } ;;
   esac
   mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 }

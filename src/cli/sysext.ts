@@ -16,6 +16,7 @@ interface SysextCommandOptions extends AptCommandOptions {
   output: string;
   format: 'erofs' | 'squashfs';
   cacheOnly?: boolean;
+  withoutEtc?: boolean;
 }
 
 export function register(program: Command): void {
@@ -26,6 +27,7 @@ export function register(program: Command): void {
       .argument('<packages...>', 'package names (NAME, NAME=VERSION) or paths to .deb files')
       .requiredOption('-o, --output <NAME.raw>', 'the image to write; NAME names the extension')
       .addOption(new Option('--format <format>', 'file system of the image').choices(['erofs', 'squashfs']).default('erofs'))
+      .option('--without-etc', 'leave out the files the packages put in /etc (conffiles, what their scripts write there) instead of refusing them, for programs that run without them')
       .option('-C, --cache-only', 'do not use the network: package lists and .deb files come from the cache')
       .option('--no-install-recommends', 'do not add recommended packages (apt adds them by default)'),
   ).action(async (packages: string[], opts: SysextCommandOptions, command: Command) => {
@@ -39,6 +41,7 @@ export function register(program: Command): void {
       format: opts.format,
       ...transactionHooks(out, meter),
       ...(opts.cacheOnly ? { cacheOnly: true } : {}),
+      ...(opts.withoutEtc ? { withoutEtc: true } : {}),
       onResolved: (plan) => {
         if (out.json) return;
         out.result(`Resolving against ${plan.base.label} (commit ${plan.base.commit.slice(0, 10)})`);

@@ -21,7 +21,7 @@ import { BatchCommitter, listRefs, TreeCommitter, type TreeCommits } from '../ex
 import type { OstreeRepo } from '../exec/ostree.js';
 import { treeIndex, type TreeIndex } from './tree-index.js';
 import { unpackLayer } from './unpack.js';
-import { packageRef, PACKAGE_REFS, type PackageId, type PackageRecord } from '../vocabulary/packages.js';
+import { packageRef, PACKAGE_REFS, recordPath, type PackageId, type PackageRecord } from '../vocabulary/packages.js';
 import { stagingDir } from '../staging.js';
 
 export interface CachedPackage {
@@ -35,12 +35,6 @@ export interface CachedPackage {
 // an xz process a member: starting a committer and the decoding helpers costs
 // more than the commits they would overlap with the unpacking.
 const SMALL_IMPORT = { packages: 8, bytes: 4 * 1024 * 1024 };
-
-export const RECORDS_DIR = 'usr/share/deblayer/packages';
-
-export function recordPath(name: string, architecture: string): string {
-  return `${RECORDS_DIR}/${name}_${architecture}.json`;
-}
 
 /**
  * The package cache of one repository. What is read from a package commit (its

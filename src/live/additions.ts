@@ -11,7 +11,7 @@ import { short } from '../exec/ostree.js';
 export type LiveSide = Pick<DeploymentStatus, 'checksum' | 'baseCommit' | 'layeredPackages' | 'removedBasePackages' | 'replacedBasePackages'>;
 
 export interface LiveAdditions {
-  /** NAME=VERSION of the packages the target layers and the booted deployment has not. */
+  /** NAME=VERSION of the packages the target has and the booted deployment has not: layered, or base packages an override reset brings back. */
   added: string[];
   /** Why the target is not only additions (empty when it is). */
   refusals: string[];
@@ -34,10 +34,13 @@ export function liveAdditions(booted: LiveSide, target: LiveSide): LiveAdditions
     if (next === undefined) refusals.push(`it removes ${name} ${version}`);
     else if (next !== version) refusals.push(`it changes ${name} ${version} → ${next}, a package in use`);
   }
+  // A base package that override reset brings back only adds its files; one that goes is in use.
+  const removed = target.removedBasePackages.filter((p) => !booted.removedBasePackages.includes(p));
+  if (removed.length > 0) refusals.push(`it removes base packages (override remove ${removed.map((p) => p.slice(0, p.indexOf('='))).join(' ')})`);
+  const restored = booted.removedBasePackages.filter((p) => !target.removedBasePackages.includes(p));
   const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
-  if (!sameList(booted.removedBasePackages, target.removedBasePackages)) refusals.push('it overrides other base packages (override remove)');
   const replaced = (s: LiveSide) => s.replacedBasePackages.map((r) => `${r.name}=${r.version}`);
-  if (!sameList(replaced(booted), replaced(target))) refusals.push('it replaces other base packages (override replace)');
-  const added = target.layeredPackages.filter((p) => !before.has(p.slice(0, p.indexOf('='))));
+  if (!sameList(replaced(booted), replaced(target))) refusals.push('it replaces other base packages, or brings their own versions back (override replace, override reset)');
+  const added = [...target.layeredPackages.filter((p) => !before.has(p.slice(0, p.indexOf('=')))), ...restored];
   return { added, refusals };
 }

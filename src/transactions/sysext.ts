@@ -6,7 +6,7 @@
 // extension-release that names the base's release. The commit itself is
 // thrown away: nothing of the build stays in the repository.
 
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Plan } from '../apt/plan.js';
 import type { BaseSelector } from '../base/select.js';
@@ -28,6 +28,8 @@ export interface SysextOptions extends Omit<ComposeOptions, 'repo' | 'mode'> {
   /** NAME.raw: the image's name is NAME. */
   output: string;
   format: ImageFormat;
+  /** Leave out what the packages put in /etc instead of refusing them. */
+  withoutEtc?: boolean;
 }
 
 export interface SysextResult {
@@ -78,9 +80,14 @@ export async function buildSysext(options: SysextOptions, request: { install: st
       owners: owners(join(root, 'usr', contents.database.path.replace(/^usr\//, '')), plan),
       databasePath: contents.database.path,
       newAccounts: accountsAdded((await repo.cat(base.commit, `usr/${SYSUSERS_CONF}`))?.toString('utf8') ?? '', readTextIfPresent(join(root, 'usr', SYSUSERS_CONF))),
+      withoutEtc: options.withoutEtc ?? false,
     });
     if (selected.refusals.length > 0) {
       throw new DeblayerError(`cannot make ${name}.raw of ${plan.requested.join(', ')}: ${selected.refusals.join('; ')}`);
+    }
+    for (const { path, target } of selected.relink) {
+      rmSync(join(root, path));
+      symlinkSync(target, join(root, path));
     }
     for (const path of selected.remove) {
       rmSync(join(root, path), { recursive: true, force: true });
@@ -129,7 +136,8 @@ function walk(root: string): DeltaEntry[] {
         out.push({ path, kind: 'directory' });
         visit(path);
       } else {
-        out.push({ path, kind: st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() && st.rdev === 0 ? 'whiteout' : 'file' });
+        if (st.isSymbolicLink()) out.push({ path, kind: 'symlink', target: readlinkSync(join(root, path)) });
+        else out.push({ path, kind: st.isCharacterDevice() && st.rdev === 0 ? 'whiteout' : 'file' });
       }
     }
   };

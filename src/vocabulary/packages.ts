@@ -80,6 +80,13 @@ export function escapeRefComponent(text: string): string {
 
 export const PACKAGE_REFS = 'deblayer/pkg';
 
+/** Where a commit keeps the record of each package deblayer unpacked into it (NAME_ARCH.json): see compose/package-cache.ts. */
+export const RECORDS_DIR = 'usr/share/deblayer/packages';
+
+export function recordPath(name: string, architecture: string): string {
+  return `${RECORDS_DIR}/${name}_${architecture}.json`;
+}
+
 /** The package cache's ref of one package version: deblayer/pkg/NAME/VERSION_ARCH. */
 export function packageRef(name: string, version: string, architecture: string): string {
   return `${PACKAGE_REFS}/${escapeRefComponent(name)}/${escapeRefComponent(version)}_${escapeRefComponent(architecture)}`;

@@ -27,7 +27,16 @@ describe('liveAdditions', () => {
       'its base is another commit (aaaaaaaaaa → bbbbbbbbbb)',
       'it changes htop 3.2.2-2 → 3.3.0-1, a package in use',
       'it removes tree 2.1.0-1',
-      'it overrides other base packages (override remove)',
+      'it removes base packages (override remove tzdata)',
     ]);
+  });
+
+  test('a removed base package brought back by override reset is an addition; a replacement or its reset is not', () => {
+    const removing = side([], { removedBasePackages: ['nano=7.2-1', 'tzdata=2024a-1'] });
+    expect(liveAdditions(removing, side(['tree=2.1.0-1'], { removedBasePackages: ['tzdata=2024a-1'] }))).toEqual({ added: ['tree=2.1.0-1', 'nano=7.2-1'], refusals: [] });
+    const replacing = side([], { replacedBasePackages: [{ name: 'nano', base: '7.2-1', version: '7.2-2' }] });
+    const why = ['it replaces other base packages, or brings their own versions back (override replace, override reset)'];
+    expect(liveAdditions(replacing, side([])).refusals).toEqual(why);
+    expect(liveAdditions(side([]), replacing).refusals).toEqual(why);
   });
 });
