@@ -24,6 +24,7 @@ import type { CachedPackage } from './package-cache.js';
 import type { PackageRecord } from '../vocabulary/packages.js';
 import { rawField } from '../vocabulary/deb822.js';
 import { stagingDir } from '../staging.js';
+import { treePathOf } from '../vocabulary/ostree-paths.js';
 
 export class FileConflictError extends DeblayerError {
   constructor(message: string) {
@@ -40,14 +41,6 @@ export function replacedNames(record: PackageRecord): Set<string> {
       .map((r) => r.trim().split(/[\s(:]/)[0]!)
       .filter((n) => n !== ''),
   );
-}
-
-/** Where a path of a dpkg .list file is in an OSTree tree (etc in usr/etc, merged /usr). */
-export function treePathOf(listed: string): string {
-  const p = listed.replace(/^\/+/, '');
-  if (p === 'etc' || p.startsWith('etc/')) return `usr/${p}`;
-  if (/^(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/.test(p)) return `usr/${p}`;
-  return p;
 }
 
 export interface ComposeInput {

@@ -45,7 +45,8 @@ function kind(s: Stats): string {
  */
 export async function mergeEtc(ns: MountNamespace, root: string, target: string, changes: LiveTreeChanges): Promise<EtcMerge> {
   const merge: EtcMerge = { added: [], updated: [], removed: [], kept: [] };
-  const at = (path: string) => ns.path(`${root.replace(/\/+$/, '')}${path}`);
+  const prefix = root.replace(/\/+$/, '');
+  const at = (path: string) => ns.path(`${prefix}${path}`);
   const copied = new Set<string>();
   const copies = new Map<string, string[]>();
   for (const c of changes.etc) {
@@ -68,7 +69,7 @@ export async function mergeEtc(ns: MountNamespace, root: string, target: string,
       }
       merge.updated.push(c.path);
     }
-    const dir = `${root.replace(/\/+$/, '')}${dirname(c.path)}`;
+    const dir = `${prefix}${dirname(c.path)}`;
     copies.set(dir, [...(copies.get(dir) ?? []), theirs]);
   }
   for (const [dir, sources] of copies) await copyReplacing(sources, dir, ns);

@@ -23,6 +23,9 @@ export const SYSUSERS_CONF = 'lib/sysusers.d/00-deblayer.conf';
 /** Where earlier deblayer versions wrote the lines: read for the accounts of the states they made. */
 export const OLD_SYSUSERS_CONF = 'lib/sysusers.d/deblayer.conf';
 
+/** A sysusers.d file of a commit (/usr/lib/sysusers.d/NAME.conf), as ostree diff and a checkout name it. */
+export const SYSUSERS_FILE = /^\/usr\/lib\/sysusers\.d\/[^/]+\.conf$/;
+
 function parse(text: string): Map<string, PasswdEntry> {
   return new Map(passwdEntries(text).map((e) => [e.name, e]));
 }

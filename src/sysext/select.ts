@@ -11,9 +11,9 @@
 // an image that shadowed it would hide the base's own packages from dpkg
 // after the next base update.
 
-import { FACTORY, MERGED_USR } from '../vocabulary/ostree-paths.js';
+import { FACTORY, MERGED_USR, treePathOf } from '../vocabulary/ostree-paths.js';
 import { RECORDS_DIR } from '../vocabulary/packages.js';
-import { OLD_SYSUSERS_CONF, SYSUSERS_CONF } from '../scripts/sysusers.js';
+import { OLD_SYSUSERS_CONF, SYSUSERS_CONF, SYSUSERS_FILE } from '../scripts/sysusers.js';
 
 export interface DeltaEntry {
   /** Absolute, in the commit (/usr/...). */
@@ -24,7 +24,7 @@ export interface DeltaEntry {
 }
 
 export interface SysextInput {
-  /** The package that ships each Debian path (/etc/..., /var/...), from the packages' file lists. */
+  /** The package that ships each path, by its place in the tree (usr/etc/..., var/...), from the dpkg file lists the delta has (compose's ownersFromInfo: PKG, or PKG:ARCH). */
   owners: Map<string, string>;
   /** Where the composed commit keeps its dpkg database, relative to / (usr/lib/sysimage/dpkg). */
   databasePath: string;
@@ -99,11 +99,12 @@ export function sysextContents(entries: DeltaEntry[], input: SysextInput): Sysex
   // deblayer's package records describe the dpkg database the image leaves out.
   const internal = [`/${input.databasePath}`, '/usr/lib/sysimage/debconf', `/${RECORDS_DIR}`, `/usr/${SYSUSERS_CONF}`, `/usr/${OLD_SYSUSERS_CONF}`];
   const within = (path: string, top: string) => path === top || path.startsWith(`${top}/`);
+  const packageOf = (debianPath: string) => input.owners.get(treePathOf(debianPath))?.replace(/:.*/, '');
   const owned = (debianPath: string) => {
-    const owner = input.owners.get(debianPath);
+    const owner = packageOf(debianPath);
     return owner ? `${owner} (${debianPath})` : `${debianPath} (made by a maintainer script)`;
   };
-  const ownerOf = (debianPath: string) => input.owners.get(debianPath) ?? 'made by maintainer scripts';
+  const ownerOf = (debianPath: string) => packageOf(debianPath) ?? 'made by maintainer scripts';
   for (const e of entries) {
     if (e.kind === 'whiteout') {
       removedFromBase.push(e.path);
@@ -133,7 +134,7 @@ export function sysextContents(entries: DeltaEntry[], input: SysextInput): Sysex
       out.remove.push(e.path);
       continue;
     }
-    if (e.kind !== 'directory' && /^\/usr\/lib\/sysusers\.d\/[^/]+\.conf$/.test(e.path)) {
+    if (e.kind !== 'directory' && SYSUSERS_FILE.test(e.path)) {
       out.refusals.push(`${owned(e.path)} declares accounts, which a system extension cannot create`);
     }
   }

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { DeblayerError, requireRoot } from '../errors.js';
 import { sysrootStatus, type DeploymentStatus } from '../deploy/status.js';
-import { liveCommit, recordLiveCommit, recordLiveEtc } from '../deploy/live-state.js';
+import { recordLiveCommit, recordLiveEtc } from '../deploy/live-state.js';
 import { MountNamespace } from '../exec/namespace.js';
 import { remountWritable } from '../exec/mount.js';
 import { OstreeSysroot, short } from '../exec/ostree.js';
@@ -20,6 +20,7 @@ import { liveAdditions } from '../live/additions.js';
 import { applyUsr, enabledUnits, mergeEtc, type EtcMerge } from '../live/apply-tree.js';
 import { liveTreeChanges } from '../live/tree-changes.js';
 import { recordedTransaction } from './recorded.js';
+import { SYSUSERS_FILE } from '../scripts/sysusers.js';
 
 export interface ApplyLiveOptions {
   argv: string[];
@@ -49,13 +50,14 @@ interface LiveTarget {
   next?: DeploymentStatus;
 }
 
-/** The booted deployment and what boots next, on the running host only: apply-live changes what runs. */
+/** The booted deployment (not unlocked for good: see refuseHotfix) and what boots next, on the running host only: apply-live changes what runs. */
 async function liveTarget(command: string): Promise<LiveTarget> {
   requireRoot(`deblayer ${command}`);
   if (!existsSync('/run/ostree-booted')) throw new DeblayerError(`${command} changes the running system, and this machine is not booted into an OSTree deployment (no /run/ostree-booted)`);
   const all = await sysrootStatus('/');
   const booted = all.find((d) => d.booted);
   if (!booted) throw new DeblayerError('ostree lists no booted deployment: apply-live changes the running system only');
+  refuseHotfix(booted);
   const next = all.find((d) => d.stateroot === booted.stateroot);
   return { booted, ...(next && next !== booted ? { next } : {}) };
 }
@@ -70,7 +72,6 @@ function refuseHotfix(booted: DeploymentStatus): void {
 }
 
 function checkAdditions(booted: DeploymentStatus, target: DeploymentStatus): string[] {
-  refuseHotfix(booted);
   const { added, refusals } = liveAdditions(booted, target);
   if (refusals.length > 0) throw refuse(booted, target, `apply-live makes additions only, and ${refusals.join('; ')}`);
   return added;
@@ -83,7 +84,6 @@ function checkAdditions(booted: DeploymentStatus, target: DeploymentStatus): str
  */
 export async function checkLiveInstall(): Promise<void> {
   const { booted, next } = await liveTarget('install --apply-live');
-  refuseHotfix(booted);
   if (next) checkAdditions(booted, next);
 }
 
@@ -92,7 +92,7 @@ export async function applyLive(options: ApplyLiveOptions): Promise<ApplyLiveRes
   if (!next) throw new DeblayerError('nothing to apply live: the booted deployment is also the next one (deblayer install --apply-live PKG stages a deployment and applies it)');
   if (options.expect && next.checksum !== options.expect) throw new DeblayerError(`the next deployment is ${short(next.checksum)}, not the ${short(options.expect)} just deployed: not applied live`);
   const addedPackages = checkAdditions(booted, next);
-  const from = liveCommit('/', booted) ?? booted.checksum;
+  const from = booted.liveCommit ?? booted.checksum;
   const frame = { sysroot: '/', stateroot: booted.stateroot, repoPath: '/ostree/repo', command: 'apply-live', argv: options.argv };
   const nothing: ApplyLiveResult = {
     booted: booted.checksum,
@@ -131,7 +131,7 @@ export async function applyLive(options: ApplyLiveOptions): Promise<ApplyLiveRes
     options.onStep?.('Creating accounts and runtime directories, reloading units');
     const warnings: string[] = [];
     const attempt = (step: Promise<void>) => step.catch((err: unknown) => void warnings.push(err instanceof Error ? err.message : String(err)));
-    await attempt(createAccounts(written.filter((p) => /^\/usr\/lib\/sysusers\.d\/[^/]+\.conf$/.test(p))));
+    await attempt(createAccounts(written.filter((p) => SYSUSERS_FILE.test(p))));
     await attempt(createTmpfiles(written.filter((p) => /^\/usr\/lib\/tmpfiles\.d\/[^/]+\.conf$/.test(p))));
     await attempt(daemonReload());
     return { ...nothing, unchanged: false, files: changes.counts, etc, enabledUnits: enabledUnits(changes), warnings };

@@ -19,6 +19,7 @@ import { readTextIfPresent } from '../read-text.js';
 import { checkExtensionName, extensionRelease } from '../sysext/extension-release.js';
 import { sysextContents, type DeltaEntry } from '../sysext/select.js';
 import { buildTree, workingRef, type ComposeOptions } from './compose.js';
+import { ownersFromInfo } from '../compose/compose.js';
 import { diagnose, messageOf } from '../diagnostics.js';
 import { openLayerBase } from './layer.js';
 
@@ -76,8 +77,10 @@ export async function buildSysext(options: SysextOptions, request: { install: st
     mkdirSync(root);
     await checkoutDelta(repo.path, base.commit, configured, '/usr', join(root, 'usr'));
     const entries = walk(root);
+    // The composed database's file lists that the delta holds: those of the packages it adds.
+    const info = join(root, contents.database.path, 'info');
     const selected = sysextContents(entries, {
-      owners: owners(join(root, 'usr', contents.database.path.replace(/^usr\//, '')), plan),
+      owners: existsSync(info) ? ownersFromInfo(info).owners : new Map(),
       databasePath: contents.database.path,
       newAccounts: accountsAdded((await repo.cat(base.commit, `usr/${SYSUSERS_CONF}`))?.toString('utf8') ?? '', readTextIfPresent(join(root, 'usr', SYSUSERS_CONF))),
       withoutEtc: options.withoutEtc ?? false,
@@ -142,18 +145,6 @@ function walk(root: string): DeltaEntry[] {
     }
   };
   visit('');
-  return out;
-}
-
-/** Which package ships each path, from the dpkg file lists of the plan's packages in DATABASE (the composed one). */
-function owners(database: string, plan: Plan): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const p of plan.packages) {
-    for (const file of [`${p.name}.list`, `${p.name}:${p.architecture}.list`]) {
-      const text = readTextIfPresent(join(database, 'info', file));
-      for (const line of text.split('\n')) if (line && !out.has(line)) out.set(line, p.name);
-    }
-  }
   return out;
 }
 

@@ -8,6 +8,13 @@ export const FACTORY = 'usr/share/factory';
 /** The merged-/usr directories at the top of a Debian tree. */
 export const MERGED_USR = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
 
+/** Where a path of a dpkg .list file is in an OSTree tree (etc in usr/etc, merged /usr). */
+export function treePathOf(listed: string): string {
+  const p = listed.replace(/^\/+/, '');
+  const top = p.split('/', 1)[0]!;
+  return top === 'etc' || MERGED_USR.includes(top) ? `usr/${p}` : p;
+}
+
 /** Top-level directories that are symlinks into /var on an OSTree host. */
 export const STATE_HOMES: Record<string, string> = {
   var: '/var',

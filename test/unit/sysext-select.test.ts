@@ -6,9 +6,10 @@ import { describe, expect, test } from 'vitest';
 import { sysextContents, type DeltaEntry, type SysextInput } from '../../src/sysext/select.js';
 
 const input = (extra: Partial<SysextInput> = {}): SysextInput => ({
+  // As ownersFromInfo reads them: tree paths, and PKG:ARCH for a Multi-Arch: same package.
   owners: new Map([
-    ['/etc/vim/vimrc.tiny', 'vim-tiny'],
-    ['/var/lib/fx/state', 'fx'],
+    ['usr/etc/vim/vimrc.tiny', 'vim-tiny'],
+    ['var/lib/fx/state', 'fx:amd64'],
   ]),
   databasePath: 'usr/lib/sysimage/dpkg',
   newAccounts: [],
@@ -108,7 +109,7 @@ describe('sysextContents', () => {
         file('/usr/share/factory/var/cache/man/index.db'),
         file('/usr/lib/sysusers.d/fx.conf'),
       ],
-      input({ withoutEtc: true, newAccounts: ['fx'], owners: new Map([['/var/lib/fx/state', 'fx'], ['/usr/lib/sysusers.d/fx.conf', 'fx']]) }),
+      input({ withoutEtc: true, newAccounts: ['fx'], owners: new Map([['var/lib/fx/state', 'fx:amd64'], ['usr/lib/sysusers.d/fx.conf', 'fx:amd64']]) }),
     );
     expect(got.refusals).toEqual([
       'files in /var, where a system extension puts nothing (fx: /var/lib/fx/state)',
